@@ -148,9 +148,9 @@ def test_changing_a_condition_after_back_drops_the_hidden_answer():
 
 def test_text_question_normalises_caps_and_tells_when_cut():
     decomposed = "Tho\u0302\u0301ng"  # "Thống" typed as base letters plus combining marks
-    progress, reply = step(MINI, at("comment"), ev.Text(f"  {decomposed}  "))
+    _, reply = step(MINI, at("comment"), ev.Text(f"  {decomposed}  "))
     assert reply.answers["comment"] == "Thống"
-    progress, reply = step(MINI, at("comment"), ev.Text("Nhân viên rất nhiệt tình và chu đáo"))
+    _, reply = step(MINI, at("comment"), ev.Text("Nhân viên rất nhiệt tình và chu đáo"))
     assert reply.answers["comment"] == "Nhân viên rất nhiệt"
     assert reply.notices == ("Ý kiến của Ông/Bà dài hơn 20 ký tự nên chúng tôi chỉ ghi nhận 20 ký tự đầu.",)
 

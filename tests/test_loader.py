@@ -109,11 +109,11 @@ def test_invalid_yaml_names_the_line(tmp_path):
 
 
 def test_unreadable_or_non_utf8_file(tmp_path):
-    with pytest.raises(InstrumentError, match="missing.yaml: cannot be read"):
+    with pytest.raises(InstrumentError, match=r"missing\.yaml: cannot be read"):
         load_file(tmp_path / "missing.yaml")
     latin = tmp_path / "latin.yaml"
     latin.write_bytes("title: Ti\xeap c\xe2n".encode("latin-1"))
-    with pytest.raises(InstrumentError, match="latin.yaml: cannot be read"):
+    with pytest.raises(InstrumentError, match=r"latin\.yaml: cannot be read"):
         load_file(latin)
 
 

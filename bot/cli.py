@@ -1,0 +1,118 @@
+"""The `sipas-bot` command line. `SipasGroup.invoke` is the one error boundary: domain errors become a clear
+message and exit code 1, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import click
+
+from bot.config import Settings
+from bot.instruments import load_instruments
+from bot.terminal import run_terminal, summarise
+from surveys.loader import InstrumentError, load_file
+
+
+class SipasGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InstrumentError as error:
+            raise click.ClickException(str(error)) from error
+
+
+def _line_reader() -> Callable[[], str | None]:
+    """Read answers from a person (with a prompt) or from a pipe (echoing each line, so the transcript reads)."""
+    interactive = sys.stdin.isatty()
+
+    def read() -> str | None:
+        if interactive:
+            try:
+                return input("> ")
+            except EOFError:
+                return None
+        line = sys.stdin.readline()
+        if not line:
+            return None
+        click.echo(f"> {line.rstrip()}")
+        return line
+
+    return read
+
+
+@click.group(cls=SipasGroup)
+@click.version_option(package_name="sipas-bot")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """sipas-bot: citizen-satisfaction (SIPAS) surveys for public service centres."""
+    ctx.obj = Settings()
+
+
+@cli.command("try")
+@click.option("--survey", "survey_id", help="Instrument id (default: SIPAS_DEFAULT_SURVEY, sipas-2023).")
+@click.option("--lang", "language", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--with-section", "sections", multiple=True, help="Include an optional section (repeatable).")
+@click.pass_obj
+def try_survey(settings: Settings, survey_id: str | None, language: str, sections: tuple[str, ...]) -> None:
+    """Answer a survey in the terminal, one answer per line (works through a pipe too)."""
+    instruments = load_instruments(settings.instruments_dir)
+    survey_id = survey_id or settings.default_survey
+    if survey_id not in instruments:
+        raise click.ClickException(f"unknown survey '{survey_id}'; known: {', '.join(sorted(instruments))}")
+    instrument = instruments[survey_id]
+    unknown = sorted(set(sections) - set(instrument.optional_sections()))
+    if unknown:
+        raise click.ClickException(
+            f"'{survey_id}' has no optional section {', '.join(unknown)}; "
+            f"it has: {', '.join(instrument.optional_sections()) or 'none'}"
+        )
+    for stream in (sys.stdin, sys.stdout):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+    result = run_terminal(instrument, _line_reader(), click.echo, language=language, sections=frozenset(sections))
+    if result.status != "completed":
+        click.echo(result.message, err=True)
+        sys.exit(1)
+    click.echo(summarise(instrument, result.answers or {}, language))
+
+
+@cli.group()
+def survey() -> None:
+    """The instruments (questionnaires) on offer."""
+
+
+@survey.command("list")
+@click.pass_obj
+def survey_list(settings: Settings) -> None:
+    """List instruments: id, version, scored criteria, title."""
+    instruments = load_instruments(settings.instruments_dir)
+    click.echo(f"{'id':<16} {'version':>7} {'criteria':>8}  title")
+    for instrument in instruments.values():
+        default = "  (default)" if instrument.id == settings.default_survey else ""
+        click.echo(f"{instrument.id:<16} {instrument.version:>7} {len(instrument.criteria()):>8}  "
+                   f"{instrument.title.get('vi')}{default}")
+
+
+@survey.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+def survey_validate(file: str) -> None:
+    """Check an instrument file; names the file, question and problem when it is broken."""
+    instrument = load_file(file)
+    questions = sum(len(s.questions) for s in instrument.sections)
+    click.echo(f"{file}: OK: {instrument.id} version {instrument.version}, {questions} questions, "
+               f"{len(instrument.criteria())} scored criteria")
+
+
+@cli.command()
+@click.pass_obj
+def serve(settings: Settings) -> None:
+    """Start the HTTP service (health check and instrument list; chat channels come in later releases)."""
+    from bot.web import run_server
+
+    load_instruments(settings.instruments_dir)  # fail fast on a broken instrument
+    run_server(settings)
+
+
+def main() -> None:
+    cli(prog_name="sipas-bot")

@@ -1,0 +1,116 @@
+"""The terminal channel behind `sipas-bot try`: numbered options, one answer per line, from a person or a pipe."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.formatting import format_pct
+from surveys import events as ev
+from surveys.engine import start, step
+from surveys.events import Reply
+from surveys.instrument import NOT_APPLICABLE, SKIPPED, AnswerValue, Instrument
+from surveys.scoring import answers_frame, score
+
+# What a person types for each command in the terminal, shown under every question.
+TYPED = {
+    "vi": {"back": "quay lại", "skip": "bỏ qua", "na": "không áp dụng", "help": "trợ giúp", "cancel": "hủy",
+           "lang_en": "English", "lang_vi": "tiếng Việt", "yes": "có", "no": "không"},
+    "en": {"back": "back", "skip": "skip", "na": "na", "help": "help", "cancel": "cancel",
+           "lang_en": "English", "lang_vi": "tiếng Việt", "yes": "yes", "no": "no"},
+}
+WORDS = {
+    "vi": {"type": "Gõ", "or": "hoặc", "option_number": "số của phương án", "your_comment": "ý kiến của Ông/Bà",
+           "answers": "Câu trả lời", "skipped": "(bỏ qua)", "na": "(không áp dụng)",
+           "measures": "Chỉ số của phiếu này", "sipas": "Chỉ số hài lòng (SIPAS)", "none": "không có",
+           "ended": "Dữ liệu vào đã hết trước khi khảo sát hoàn thành (đang ở {progress}).",
+           "cancelled": "Khảo sát đã dừng, không có câu trả lời nào được ghi nhận."},
+    "en": {"type": "Type", "or": "or", "option_number": "the option's number", "your_comment": "your comment",
+           "answers": "Answers", "skipped": "(skipped)", "na": "(not applicable)",
+           "measures": "Measures of this response", "sipas": "Satisfaction index (SIPAS)", "none": "none",
+           "ended": "The input ended before the survey was complete (at {progress}).",
+           "cancelled": "The survey was stopped; no answers were recorded."},
+}
+
+
+@dataclass(frozen=True)
+class TerminalResult:
+    status: str
+    answers: Mapping[str, AnswerValue] | None
+    message: str = ""
+
+
+def render(reply: Reply, show_section: bool = False) -> str:
+    """One reply as terminal text: notices, the question with numbered options, and what can be typed."""
+    lang = reply.language if reply.language in WORDS else "vi"
+    words, typed = WORDS[lang], TYPED[lang]
+    lines = list(reply.notices)
+    question = reply.question
+    if question is not None:
+        if show_section and question.section_title:
+            lines.append(f"\n== {question.section_title} ==")
+        lines.append(f"\n{question.progress}. {question.text}")
+        if question.hint:
+            lines.append(f"   ({question.hint})")
+        if question.current_answer:
+            lines.append(f"   {question.current_answer}")
+        lines += [f"  {option.key}. {option.label}" for option in question.options]
+        first = words["option_number"] if question.options else words["your_comment"]
+    else:
+        first = None
+    if reply.commands:
+        choices = ([first] if first else []) + [f"“{typed[c]}”" for c in reply.commands]
+        lines.append(f"{words['type']}: " + " · ".join(choices))
+    if reply.closing:
+        lines.append(reply.closing)
+    return "\n".join(line for line in lines if line is not None)
+
+
+def run_terminal(instrument: Instrument, read: Callable[[], str | None], write: Callable[[str], None], *,
+                 language: str | None = None, sections: frozenset[str] = frozenset()) -> TerminalResult:
+    """Run one survey: ``read`` returns the next answer line (``None`` at the end), ``write`` prints a block."""
+    progress, reply = start(instrument, language, sections)
+    write(f"{instrument.title.get(progress.language)}")
+    write(render(reply, show_section=True))
+    section = reply.question.section_title if reply.question else None
+    while progress.status in ("active", "confirm_cancel"):
+        line = read()
+        if line is None:
+            at = reply.question.progress if reply.question else "?"
+            return TerminalResult("incomplete", None, WORDS[progress.language]["ended"].format(progress=at))
+        progress, reply = step(instrument, progress, ev.Text(line.rstrip("\r\n")))
+        new_section = reply.question.section_title if reply.question else section
+        write(render(reply, show_section=new_section != section))
+        section = new_section
+    if progress.status == "cancelled":
+        return TerminalResult("cancelled", None, WORDS[progress.language]["cancelled"])
+    return TerminalResult("completed", dict(progress.answers))
+
+
+def summarise(instrument: Instrument, answers: Mapping[str, AnswerValue], language: str) -> str:
+    """The answers of one response and its measures (element indices and SIPAS), as terminal text."""
+    words = WORDS[language if language in WORDS else "vi"]
+    lines = [f"\n{words['answers']}:"]
+    for code, value in answers.items():
+        question = instrument.question(code)
+        if value is SKIPPED:
+            shown = words["skipped"]
+        elif value == NOT_APPLICABLE:
+            shown = words["na"]
+        elif question.type == "text":
+            shown = str(value)
+        else:
+            shown = f"{value} ({question.label_for(value, language)})"
+        lines.append(f"  {code}: {shown}")
+    criteria = instrument.criteria()
+    shown_criteria = {code: element for code, element in criteria.items() if code in answers}
+    if not shown_criteria:
+        return "\n".join(lines)
+    scores = score(answers_frame([answers], shown_criteria), shown_criteria, min_n=1)
+    lines.append(f"\n{words['measures']}:")
+    for row in scores.elements.itertuples(index=False):
+        name = instrument.elements[row.element].get(language)
+        lines.append(f"  {name}: {format_pct(row.index, language, none=words['none'])}")
+    sipas = scores.groups.iloc[0]["sipas"]
+    lines.append(f"  {words['sipas']}: {format_pct(sipas, language, none=words['none'])}")
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""The HTTP service started by `sipas-bot serve`: an app factory with one JSON error boundary.
+
+For now it serves a health check and the instrument catalogue; webhooks and the admin API join it later.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.instruments import load_instruments
+from surveys.instrument import Instrument
+
+INSTRUMENTS = web.AppKey("instruments", dict[str, Instrument])
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler):
+    """Every error leaves as JSON {"error": ..., "status": ...}; internals are never shown."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return web.json_response({"error": error.reason, "status": error.status}, status=error.status)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "instruments": len(request.app[INSTRUMENTS])})
+
+
+def _describe(instrument: Instrument) -> dict:
+    return {
+        "id": instrument.id,
+        "version": instrument.version,
+        "title": dict(instrument.title.by_language),
+        "languages": list(instrument.languages),
+        "criteria": instrument.criteria(),
+        "optional_sections": list(instrument.optional_sections()),
+    }
+
+
+async def list_instruments(request: web.Request) -> web.Response:
+    return web.json_response([_describe(i) for i in request.app[INSTRUMENTS].values()])
+
+
+async def get_instrument(request: web.Request) -> web.Response:
+    instrument = request.app[INSTRUMENTS].get(request.match_info["instrument_id"])
+    if instrument is None:
+        raise web.HTTPNotFound(reason="unknown instrument")
+    return web.json_response(_describe(instrument))
+
+
+def create_app(settings: Settings, instruments: dict[str, Instrument] | None = None) -> web.Application:
+    app = web.Application(middlewares=[json_errors])
+    app[INSTRUMENTS] = instruments if instruments is not None else load_instruments(settings.instruments_dir)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/api/instruments", list_instruments)
+    app.router.add_get("/api/instruments/{instrument_id}", get_instrument)
+    return app
+
+
+def run_server(settings: Settings) -> None:
+    app = create_app(settings)
+    print(f"sipas-bot: serving on http://{settings.host}:{settings.port} "
+          f"({len(app[INSTRUMENTS])} instruments; try `sipas-bot try` for a survey in the terminal).", flush=True)
+    print("sipas-bot: not built yet: storage, invitations, Telegram, Zalo and web survey channels.", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
