@@ -1,13 +1,14 @@
 """Settings: one object, read once from SIPAS_* environment variables (and an optional .env), passed down.
 
-The embedded default needs no settings at all: data in ./data, HTTP on 127.0.0.1:8080.
+The embedded default needs no settings at all: SQLite in ./data, a secret key generated there on first use,
+HTTP on 127.0.0.1:8080.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,9 +16,30 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIPAS_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the embedded database and the secret key live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL; default sqlite+aiosqlite:///{data_dir}/sipas.db. "
+                          "PostgreSQL: postgresql+asyncpg://user:password@host/db."
+    )
+    auto_migrate: bool = Field(True, description="Bring the database schema up to date on start.")
+    secret_key: SecretStr | None = Field(
+        None, description="Key for hashing tokens, codes and chat ids; generated in data_dir when not set "
+                          "(required with PostgreSQL, so every worker shares it)."
+    )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8080, ge=1, le=65535, description="Port the HTTP server listens on.")
+    public_url: str | None = Field(None, description="The public base URL of this service (for web links).")
+    telegram_bot_username: str | None = Field(None, description="The Telegram bot's username, for t.me links.")
     default_survey: str = Field("sipas-2023", description="Instrument used when none is named.")
     instruments_dir: Path | None = Field(
         None, description="A folder of extra instrument YAML files, loaded beside the shipped ones."
     )
+    invitation_days: int = Field(30, ge=1, le=366, description="Days an invitation stays valid by default.")
+    session_timeout_hours: float = Field(
+        48, gt=0, description="Hours after which an unfinished survey is abandoned; its answers are not counted."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'sipas.db').as_posix()}"

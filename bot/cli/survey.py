@@ -1,5 +1,4 @@
-"""The `sipas-bot` command line. `SipasGroup.invoke` is the one error boundary: domain errors become a clear
-message and exit code 1, never a traceback."""
+"""`sipas-bot try`, `survey list`, `survey validate` and `serve`."""
 
 from __future__ import annotations
 
@@ -8,18 +7,11 @@ from collections.abc import Callable
 
 import click
 
+from bot.cli import cli
 from bot.config import Settings
 from bot.instruments import load_instruments
 from bot.terminal import run_terminal, summarise
-from surveys.loader import InstrumentError, load_file
-
-
-class SipasGroup(click.Group):
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except InstrumentError as error:
-            raise click.ClickException(str(error)) from error
+from surveys.loader import load_file
 
 
 def _line_reader() -> Callable[[], str | None]:
@@ -39,14 +31,6 @@ def _line_reader() -> Callable[[], str | None]:
         return line
 
     return read
-
-
-@click.group(cls=SipasGroup)
-@click.version_option(package_name="sipas-bot")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
-    """sipas-bot: citizen-satisfaction (SIPAS) surveys for public service centres."""
-    ctx.obj = Settings()
 
 
 @cli.command("try")
@@ -112,7 +96,3 @@ def serve(settings: Settings) -> None:
 
     load_instruments(settings.instruments_dir)  # fail fast on a broken instrument
     run_server(settings)
-
-
-def main() -> None:
-    cli(prog_name="sipas-bot")

@@ -1,0 +1,42 @@
+"""The composed service for one process: settings, instruments, the database and the secret key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.db.database import Database
+from bot.errors import NotFound
+from bot.instruments import load_instruments
+from bot.secret import load_secret_key
+from surveys.instrument import Instrument
+
+
+@dataclass
+class App:
+    settings: Settings
+    instruments: dict[str, Instrument]
+    db: Database
+    secret_key: bytes
+
+    def instrument(self, instrument_id: str | None) -> Instrument:
+        instrument_id = instrument_id or self.settings.default_survey
+        if instrument_id not in self.instruments:
+            raise NotFound(f"unknown survey '{instrument_id}'; known: {', '.join(sorted(self.instruments))}")
+        return self.instruments[instrument_id]
+
+
+@asynccontextmanager
+async def open_app(settings: Settings, *, migrate: bool = True) -> AsyncIterator[App]:
+    """Load instruments, open the database (bringing its schema up to date unless told not to) and the key."""
+    instruments = load_instruments(settings.instruments_dir)
+    db = Database(settings.resolved_database_url)
+    try:
+        if migrate:
+            await db.ensure_schema(settings.auto_migrate)
+        key = load_secret_key(settings, embedded=db.is_sqlite)
+        yield App(settings, instruments, db, key)
+    finally:
+        await db.dispose()

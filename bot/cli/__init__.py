@@ -1,0 +1,54 @@
+"""The `sipas-bot` command line.
+
+`SipasGroup.invoke` is the one error boundary: a `UserError` or a broken instrument becomes a clear message with
+exit code 1, never a traceback. Each command module below registers its commands on `cli`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import click
+
+from bot.app import App, open_app
+from bot.config import Settings
+from bot.errors import UserError
+from surveys.loader import InstrumentError
+
+T = TypeVar("T")
+
+
+class SipasGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (InstrumentError, UserError) as error:
+            raise click.ClickException(str(error)) from error
+
+
+@click.group(cls=SipasGroup)
+@click.version_option(package_name="sipas-bot")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """sipas-bot: citizen-satisfaction (SIPAS) surveys for public service centres."""
+    ctx.obj = Settings()
+
+
+def with_app(settings: Settings, work: Callable[[App], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``work`` with the composed app (database up to date) in a fresh event loop."""
+
+    async def runner() -> T:
+        async with open_app(settings, migrate=migrate) as app:
+            return await work(app)
+
+    return asyncio.run(runner())
+
+
+def main() -> None:
+    cli(prog_name="sipas-bot")
+
+
+# Command modules register themselves on `cli` when imported.
+from bot.cli import admin, survey  # noqa: E402, F401

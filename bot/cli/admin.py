@@ -1,0 +1,223 @@
+"""`sipas-bot db`, `centre`, `service` and `staff`: the reference data, from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from bot import directory
+from bot.app import App
+from bot.cli import cli, with_app
+from bot.config import Settings
+from bot.db.database import Database
+from bot.db.models import Centre, Service, Staff
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Bring the database schema up to date (needed when SIPAS_AUTO_MIGRATE=false)."""
+    import asyncio
+
+    async def work() -> tuple[str | None, str]:
+        database = Database(settings.resolved_database_url)
+        try:
+            before, head = await database.revisions()
+            await database.upgrade()
+            return before, head
+        finally:
+            await database.dispose()
+
+    before, head = asyncio.run(work())
+    click.echo(f"database schema: {before or 'empty'} -> {head}" if before != head else f"already at {head}")
+
+
+@cli.group()
+def centre() -> None:
+    """Service centres (Trung tâm Phục vụ hành chính công, commune one-stop counters)."""
+
+
+@centre.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--parent", help="Code of the centre this one reports to (for roll-ups).")
+@click.option("--open-surveys/--invitation-only", default=False, show_default=True,
+              help="Accept surveys without an invitation.")
+@click.pass_obj
+def centre_add(settings: Settings, code: str, name: str, parent: str | None, open_surveys: bool) -> None:
+    """Add a centre: CODE "NAME"."""
+
+    async def work(app: App) -> Centre:
+        async with app.db.transaction() as session:
+            return await directory.add_centre(session, code, name, parent, open_surveys)
+
+    added = with_app(settings, work)
+    click.echo(f"added centre {added.code}: {added.name}")
+
+
+@centre.command("set")
+@click.argument("code")
+@click.option("--name")
+@click.option("--open-surveys/--invitation-only", default=None, help="Accept surveys without an invitation.")
+@click.option("--alert-chat", help="Chat id that gets alerts about low ratings and comments ('' to clear).")
+@click.pass_obj
+def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bool | None,
+               alert_chat: str | None) -> None:
+    """Change a centre's name, open-survey setting or alert chat."""
+
+    async def work(app: App) -> Centre:
+        async with app.db.transaction() as session:
+            found = await directory.find_centre(session, code)
+            if name is not None:
+                found.name = directory.normalize_name(name, "centre name")
+            if open_surveys is not None:
+                found.open_surveys = open_surveys
+            if alert_chat is not None:
+                found.alert_chat = alert_chat.strip() or None
+            return found
+
+    changed = with_app(settings, work)
+    click.echo(f"centre {changed.code}: {changed.name}; open surveys: {'yes' if changed.open_surveys else 'no'}; "
+               f"alert chat: {changed.alert_chat or 'none'}")
+
+
+@centre.command("list")
+@click.pass_obj
+def centre_list(settings: Settings) -> None:
+    """List centres."""
+
+    async def work(app: App) -> list[Centre]:
+        async with app.db.reading() as session:
+            return list((await session.scalars(select(Centre).order_by(Centre.code))).all())
+
+    centres = with_app(settings, work)
+    if not centres:
+        click.echo("no centres yet; add one with `sipas-bot centre add CODE \"NAME\"`")
+    by_id = {c.id: c.code for c in centres}
+    for c in centres:
+        extra = [f"parent {by_id[c.parent_id]}"] if c.parent_id else []
+        extra += ["open surveys"] if c.open_surveys else []
+        click.echo(f"{c.code:<16} {c.name}" + (f"  ({', '.join(extra)})" if extra else ""))
+
+
+@cli.group()
+def service() -> None:
+    """Administrative procedures (thủ tục hành chính) that citizens are surveyed about."""
+
+
+@service.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--field", help="Lĩnh vực, the field of procedures (đất đai, hộ tịch, ...).")
+@click.pass_obj
+def service_add(settings: Settings, code: str, name: str, field: str | None) -> None:
+    """Add a service: CODE "NAME"."""
+
+    async def work(app: App) -> Service:
+        async with app.db.transaction() as session:
+            return await directory.add_service(session, code, name, field)
+
+    added = with_app(settings, work)
+    click.echo(f"added service {added.code}: {added.name}")
+
+
+@service.command("list")
+@click.pass_obj
+def service_list(settings: Settings) -> None:
+    """List services."""
+
+    async def work(app: App) -> list[Service]:
+        async with app.db.reading() as session:
+            return list((await session.scalars(select(Service).order_by(Service.code))).all())
+
+    services = with_app(settings, work)
+    if not services:
+        click.echo("no services yet; add one with `sipas-bot service add CODE \"NAME\"` or import a CSV")
+    for s in services:
+        click.echo(f"{s.code:<20} {s.name}" + (f"  [{s.field}]" if s.field else ""))
+
+
+@service.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def service_import(settings: Settings, file: Path) -> None:
+    """Add or update services from a CSV file with columns code,name,field."""
+    rows = directory.parse_services_csv(file.read_bytes())
+
+    async def work(app: App) -> directory.ServiceImport:
+        async with app.db.transaction() as session:
+            return await directory.import_services(session, rows)
+
+    result = with_app(settings, work)
+    click.echo(f"services: {result.added} added, {result.updated} updated")
+
+
+@cli.group()
+def staff() -> None:
+    """Counter staff and admins who may use the bot's staff commands."""
+
+
+def _account(telegram_id: str | None, zalo_id: str | None) -> tuple[str, str]:
+    if bool(telegram_id) == bool(zalo_id):
+        raise click.UsageError("give exactly one of --telegram-id or --zalo-id")
+    return ("telegram", telegram_id) if telegram_id else ("zalo", zalo_id)  # type: ignore[return-value]
+
+
+@staff.command("add")
+@click.option("--centre", "centre_code", required=True)
+@click.option("--telegram-id")
+@click.option("--zalo-id")
+@click.option("--role", type=click.Choice(directory.ROLES), default="staff", show_default=True)
+@click.option("--name")
+@click.pass_obj
+def staff_add(settings: Settings, centre_code: str, telegram_id: str | None, zalo_id: str | None, role: str,
+              name: str | None) -> None:
+    """Register a staff member's chat account for a centre."""
+    platform, user_id = _account(telegram_id, zalo_id)
+
+    async def work(app: App) -> Staff:
+        async with app.db.transaction() as session:
+            return await directory.add_staff(session, centre_code, platform, user_id, role, name)
+
+    added = with_app(settings, work)
+    click.echo(f"registered {platform} user {added.platform_user_id} as {added.role} of "
+               f"{centre_code.strip().upper()}")
+
+
+@staff.command("list")
+@click.pass_obj
+def staff_list(settings: Settings) -> None:
+    """List registered staff."""
+
+    async def work(app: App) -> list[tuple[Staff, str]]:
+        async with app.db.reading() as session:
+            rows = await session.execute(
+                select(Staff, Centre.code).join(Centre, Staff.centre_id == Centre.id).order_by(Centre.code))
+            return [(row[0], row[1]) for row in rows]
+
+    for member, code in with_app(settings, work):
+        click.echo(f"{code:<16} {member.platform:<9} {member.platform_user_id:<16} {member.role:<6} "
+                   f"{member.name or ''}")
+
+
+@staff.command("remove")
+@click.option("--telegram-id")
+@click.option("--zalo-id")
+@click.pass_obj
+def staff_remove(settings: Settings, telegram_id: str | None, zalo_id: str | None) -> None:
+    """Remove a staff member's access."""
+    platform, user_id = _account(telegram_id, zalo_id)
+
+    async def work(app: App) -> None:
+        async with app.db.transaction() as session:
+            await directory.remove_staff(session, platform, user_id)
+
+    with_app(settings, work)
+    click.echo(f"removed {platform} user {user_id}")

@@ -1,0 +1,118 @@
+"""Engines, sessions and migrations for SQLite (embedded default) and PostgreSQL, with the same code.
+
+SQLite: WAL so readers never block the writer, a busy timeout so writers queue instead of failing, foreign keys
+on, and write transactions opened with BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail
+at once with SQLITE_BUSY when another writer got in between, and the busy timeout does not help then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.errors import UserError
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control away from the driver so that "begin" below decides how to begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("bot.db") / "migrations"))
+    return config
+
+
+class Database:
+    """One database: `transaction()` for a unit of work that writes, `reading()` for reports."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            database = self.url.database or ""
+            if database in ("", ":memory:"):
+                raise UserError("the embedded database must be a file (sqlite+aiosqlite:///path/to/file.db)")
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            self.read_engine = _sqlite_engine(url, "BEGIN")
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+        else:
+            self.read_engine = self.write_engine = create_async_engine(url, pool_pre_ping=True)
+        self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        async with self._writer.begin() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session on a consistent snapshot."""
+        async with self._reader() as session, session.begin():
+            yield session
+
+    async def revisions(self) -> tuple[str | None, str]:
+        """(the database's current schema revision, the newest one this code knows)."""
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        async with self.write_engine.connect() as connection:
+            current = await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+        return current, head or ""
+
+    async def upgrade(self) -> None:
+        """Bring the schema up to the newest revision (a fresh database gets every table)."""
+        config = alembic_config()
+        async with self.write_engine.begin() as connection:
+            await connection.run_sync(lambda sync: _run_upgrade(config, sync))
+
+    async def ensure_schema(self, auto_migrate: bool) -> None:
+        """Upgrade an old or empty database, or, with auto-migration off, say how to."""
+        current, head = await self.revisions()
+        if current == head:
+            return
+        if not auto_migrate:
+            raise UserError(f"The database schema is at {current or 'nothing'} but this version needs {head}. "
+                            "Run `sipas-bot db upgrade` (SIPAS_AUTO_MIGRATE is false).")
+        await self.upgrade()
+
+    async def dispose(self) -> None:
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()
+
+
+def _run_upgrade(config: Config, connection) -> None:
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

@@ -1,0 +1,164 @@
+"""The tables. Alembic migrations under bot/db/migrations create them; keep both in step.
+
+Anonymity by construction: `Response` carries centre, service, instrument, channel, date and answers, never a chat
+id, a token, a dossier number or a phone number. The only link between a chat and a survey is `SurveySession`'s keyed
+chat hash, and the session row is closed when the survey ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict] = {dt.datetime: DateTime(timezone=True)}
+
+
+class Centre(Base):
+    __tablename__ = "centres"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id"))
+    open_surveys: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    alert_chat: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Service(Base):
+    __tablename__ = "services"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    field: Mapped[str | None] = mapped_column(String(300))
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_user_id: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), default="staff")
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_centre_created", "centre_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    instrument: Mapped[str] = mapped_column(String(40))
+    channel_hint: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="issued")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    opened_at: Mapped[dt.datetime | None] = mapped_column()
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    completed_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class SurveySession(Base):
+    __tablename__ = "survey_sessions"
+    __table_args__ = (
+        # At most one survey in progress per chat; finished sessions do not count.
+        Index("uq_session_active_chat", "platform", "chat_hash", unique=True,
+              sqlite_where=text("status = 'active'"), postgresql_where=text("status = 'active'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_hash: Mapped[str] = mapped_column(String(64))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    instrument: Mapped[str] = mapped_column(String(40))
+    instrument_version: Mapped[int] = mapped_column(Integer)
+    progress: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Response(Base):
+    __tablename__ = "responses"
+    __table_args__ = (
+        Index("ix_responses_instrument_day", "instrument", "submitted_on"),
+        Index("ix_responses_centre", "centre_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, so order reveals nothing
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    instrument: Mapped[str] = mapped_column(String(40))
+    instrument_version: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    submitted_on: Mapped[dt.date] = mapped_column(Date)
+    # The scored ratings packed one byte per criterion in instrument order (see bot.packing): reports read
+    # a million of these in one query instead of sixteen million answer rows.
+    ratings: Mapped[bytes] = mapped_column(LargeBinary)
+    # Every other answer (choices, skipped, not applicable), as {code: value}; the comment is kept apart.
+    answers: Mapped[dict] = mapped_column(JSON)
+    comment: Mapped[str | None] = mapped_column(Text)
+    import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+
+
+class ImportBatch(Base):
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    filename: Mapped[str] = mapped_column(String(300))
+    instrument: Mapped[str] = mapped_column(String(40))
+    rows: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """Platform events already applied, so a redelivered webhook changes nothing."""
+
+    __tablename__ = "processed_events"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    processed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AppState(Base):
+    """Small facts the service learns at run time (the Telegram bot's username, ...)."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,162 @@
+"""Centres, services and staff: the reference data every other part looks up by code.
+
+Codes are case-insensitive on input and stored upper-case; names keep their Vietnamese diacritics (NFC).
+Functions take a session and never commit: the caller's transaction is the unit of work.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Centre, Service, Staff
+from bot.errors import Conflict, NotFound, UserError
+
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
+PLATFORMS = ("telegram", "zalo")
+ROLES = ("staff", "admin")
+
+
+def normalize_code(raw: str, what: str = "code") -> str:
+    code = unicodedata.normalize("NFC", raw).strip().upper()
+    if not CODE.match(code):
+        raise UserError(f"{what} '{raw}' must be 1 to 40 letters (A-Z), digits, '.', '-' or '_' without spaces")
+    return code
+
+
+def normalize_name(raw: str, what: str = "name") -> str:
+    name = " ".join(unicodedata.normalize("NFC", raw).split())
+    if not name:
+        raise UserError(f"{what} must not be empty")
+    return name
+
+
+async def find_centre(session: AsyncSession, code: str) -> Centre:
+    centre = await session.scalar(select(Centre).where(Centre.code == normalize_code(code, "centre code")))
+    if centre is None:
+        raise NotFound(f"no centre with code '{code.strip().upper()}'; see `sipas-bot centre list`")
+    return centre
+
+
+async def find_service(session: AsyncSession, code: str) -> Service:
+    service = await session.scalar(select(Service).where(Service.code == normalize_code(code, "service code")))
+    if service is None:
+        raise NotFound(f"no service with code '{code.strip().upper()}'; see `sipas-bot service list`")
+    return service
+
+
+async def add_centre(session: AsyncSession, code: str, name: str, parent: str | None = None,
+                     open_surveys: bool = False) -> Centre:
+    code = normalize_code(code, "centre code")
+    if await session.scalar(select(Centre.id).where(Centre.code == code)) is not None:
+        raise Conflict(f"centre '{code}' exists already; change it with `sipas-bot centre set {code} ...`")
+    parent_id = (await find_centre(session, parent)).id if parent else None
+    centre = Centre(code=code, name=normalize_name(name, "centre name"), parent_id=parent_id,
+                    open_surveys=open_surveys)
+    session.add(centre)
+    await session.flush()
+    return centre
+
+
+async def add_service(session: AsyncSession, code: str, name: str, field: str | None = None) -> Service:
+    code = normalize_code(code, "service code")
+    if await session.scalar(select(Service.id).where(Service.code == code)) is not None:
+        raise Conflict(f"service '{code}' exists already")
+    service = Service(code=code, name=normalize_name(name, "service name"),
+                      field=normalize_name(field, "field") if field and field.strip() else None)
+    session.add(service)
+    await session.flush()
+    return service
+
+
+@dataclass
+class ServiceImport:
+    added: int
+    updated: int
+
+
+def parse_services_csv(data: bytes) -> list[tuple[str, str, str | None]]:
+    """Rows of code,name,field from a UTF-8 CSV (with or without BOM and header); every bad row is listed."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UserError(f"the file is not UTF-8 text (byte {error.start}); save it as CSV UTF-8") from error
+    rows, problems, seen = [], [], set()
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not any(cell.strip() for cell in row):
+            continue
+        if number == 1 and [c.strip().lower() for c in row[:2]] == ["code", "name"]:
+            continue
+        if len(row) < 2 or len(row) > 3:
+            problems.append(f"row {number}: expected code,name[,field] but found {len(row)} columns")
+            continue
+        try:
+            code = normalize_code(row[0], "service code")
+            name = normalize_name(row[1], "service name")
+        except UserError as error:
+            problems.append(f"row {number}: {error}")
+            continue
+        if code in seen:
+            problems.append(f"row {number}: service code '{code}' appears twice in the file")
+            continue
+        seen.add(code)
+        field = normalize_name(row[2]) if len(row) == 3 and row[2].strip() else None
+        rows.append((code, name, field))
+    if problems:
+        raise UserError("nothing was imported; fix these rows:\n  " + "\n  ".join(problems))
+    if not rows:
+        raise UserError("the file has no service rows (expected code,name,field)")
+    return rows
+
+
+async def import_services(session: AsyncSession, rows: list[tuple[str, str, str | None]]) -> ServiceImport:
+    existing = {s.code: s for s in (await session.scalars(select(Service))).all()}
+    added = updated = 0
+    for code, name, field in rows:
+        if code in existing:
+            existing[code].name, existing[code].field = name, field
+            updated += 1
+        else:
+            session.add(Service(code=code, name=name, field=field))
+            added += 1
+    await session.flush()
+    return ServiceImport(added, updated)
+
+
+async def add_staff(session: AsyncSession, centre_code: str, platform: str, user_id: str, role: str,
+                    name: str | None) -> Staff:
+    if platform not in PLATFORMS or role not in ROLES:
+        raise UserError(f"platform must be one of {PLATFORMS} and role one of {ROLES}")
+    user_id = user_id.strip()
+    if not re.fullmatch(r"-?\d{1,20}" if platform == "telegram" else r"[A-Za-z0-9_-]{1,64}", user_id):
+        raise UserError(f"'{user_id}' is not a {platform} user id")
+    centre = await find_centre(session, centre_code)
+    existing = await session.scalar(
+        select(Staff).where(Staff.platform == platform, Staff.platform_user_id == user_id))
+    if existing is not None:
+        raise Conflict(f"{platform} user {user_id} is already registered; remove them first to change centre")
+    staff = Staff(centre_id=centre.id, platform=platform, platform_user_id=user_id, role=role,
+                  name=normalize_name(name) if name else None)
+    session.add(staff)
+    await session.flush()
+    return staff
+
+
+async def remove_staff(session: AsyncSession, platform: str, user_id: str) -> None:
+    staff = await session.scalar(
+        select(Staff).where(Staff.platform == platform, Staff.platform_user_id == user_id.strip()))
+    if staff is None:
+        raise NotFound(f"no staff member with {platform} id {user_id}")
+    await session.delete(staff)
+
+
+async def find_staff(session: AsyncSession, platform: str, user_id: str) -> Staff | None:
+    """The registered staff member behind a chat account, if any (for staff-only bot commands)."""
+    return await session.scalar(
+        select(Staff).where(Staff.platform == platform, Staff.platform_user_id == str(user_id)))
