@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.db.database import Database
@@ -20,6 +22,10 @@ class App:
     instruments: dict[str, Instrument]
     db: Database
     secret_key: bytes
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The calendar date of ``moment`` where the centres are (responses are dated by local day)."""
+        return moment.astimezone(ZoneInfo(self.settings.timezone)).date()
 
     def instrument(self, instrument_id: str | None) -> Instrument:
         instrument_id = instrument_id or self.settings.default_survey

@@ -7,8 +7,9 @@ HTTP on 127.0.0.1:8080.
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,10 +34,21 @@ class Settings(BaseSettings):
     instruments_dir: Path | None = Field(
         None, description="A folder of extra instrument YAML files, loaded beside the shipped ones."
     )
+    timezone: str = Field("Asia/Ho_Chi_Minh", description="Time zone of the centres: responses are dated by "
+                                                           "their local day.")
     invitation_days: int = Field(30, ge=1, le=366, description="Days an invitation stays valid by default.")
     session_timeout_hours: float = Field(
         48, gt=0, description="Hours after which an unfinished survey is abandoned; its answers are not counted."
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone '{value}' (for example Asia/Ho_Chi_Minh)") from error
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
+from bot.errors import UserError
 from bot.formatting import format_pct
+from bot.service import Outcome, SurveyService
 from surveys import events as ev
 from surveys.engine import start, step
 from surveys.events import Reply
@@ -66,25 +70,79 @@ def render(reply: Reply, show_section: bool = False) -> str:
     return "\n".join(line for line in lines if line is not None)
 
 
-def run_terminal(instrument: Instrument, read: Callable[[], str | None], write: Callable[[str], None], *,
-                 language: str | None = None, sections: frozenset[str] = frozenset()) -> TerminalResult:
+class Conversation(Protocol):
+    """One survey as the terminal sees it: the pure engine, or the service layer when answers are saved."""
+
+    async def begin(self) -> tuple[tuple[str, ...], Reply]: ...
+
+    async def send(self, text: str) -> tuple[tuple[str, ...], Reply]: ...
+
+
+class EngineConversation:
+    """The engine alone: nothing is stored."""
+
+    def __init__(self, instrument: Instrument, language: str | None, sections: frozenset[str]) -> None:
+        self.instrument, self.language, self.sections = instrument, language, sections
+        self.progress = None
+
+    async def begin(self) -> tuple[tuple[str, ...], Reply]:
+        self.progress, reply = start(self.instrument, self.language, self.sections)
+        return (), reply
+
+    async def send(self, text: str) -> tuple[tuple[str, ...], Reply]:
+        self.progress, reply = step(self.instrument, self.progress, ev.Text(text))
+        return (), reply
+
+
+class ServiceConversation:
+    """Through the service layer, as channel "terminal": each answer is its own transaction, and the completed
+    response is stored against the chosen centre like any other channel's."""
+
+    def __init__(self, service: SurveyService, centre: str, service_code: str | None, survey: str,
+                 language: str | None, sections: frozenset[str]) -> None:
+        self.service, self.centre, self.service_code = service, centre, service_code
+        self.survey, self.language, self.sections = survey, language, sections
+        self.chat_id = secrets.token_hex(8)  # a throwaway chat: nothing links it to a person
+
+    async def begin(self) -> tuple[tuple[str, ...], Reply]:
+        return self._unpack(await self.service.start_open(
+            "terminal", self.chat_id, self.centre, service_code=self.service_code, survey=self.survey,
+            language=self.language, allow_closed=True, sections=self.sections))
+
+    async def send(self, text: str) -> tuple[tuple[str, ...], Reply]:
+        return self._unpack(await self.service.handle("terminal", self.chat_id, ev.Text(text)))
+
+    async def end_early(self) -> None:
+        await self.service.abandon("terminal", self.chat_id)
+
+    @staticmethod
+    def _unpack(outcome: Outcome) -> tuple[tuple[str, ...], Reply]:
+        if outcome.reply is None:
+            raise UserError(" ".join(outcome.texts) or "the survey could not be started")
+        return outcome.texts, outcome.reply
+
+
+async def run_terminal(instrument: Instrument, conversation: Conversation, read: Callable[[], Awaitable[str | None]],
+                       write: Callable[[str], None]) -> TerminalResult:
     """Run one survey: ``read`` returns the next answer line (``None`` at the end), ``write`` prints a block."""
-    progress, reply = start(instrument, language, sections)
-    write(f"{instrument.title.get(progress.language)}")
-    write(render(reply, show_section=True))
+    texts, reply = await conversation.begin()
+    write(f"{instrument.title.get(reply.language)}")
+    write("\n".join((*texts, render(reply, show_section=True))))
     section = reply.question.section_title if reply.question else None
-    while progress.status in ("active", "confirm_cancel"):
-        line = read()
+    while reply.status in ("active", "confirm_cancel"):
+        line = await read()
         if line is None:
             at = reply.question.progress if reply.question else "?"
-            return TerminalResult("incomplete", None, WORDS[progress.language]["ended"].format(progress=at))
-        progress, reply = step(instrument, progress, ev.Text(line.rstrip("\r\n")))
+            if hasattr(conversation, "end_early"):
+                await conversation.end_early()  # nothing half-answered is left behind
+            return TerminalResult("incomplete", None, WORDS[reply.language]["ended"].format(progress=at))
+        texts, reply = await conversation.send(line.rstrip("\r\n"))
         new_section = reply.question.section_title if reply.question else section
-        write(render(reply, show_section=new_section != section))
+        write("\n".join((*texts, render(reply, show_section=new_section != section))))
         section = new_section
-    if progress.status == "cancelled":
-        return TerminalResult("cancelled", None, WORDS[progress.language]["cancelled"])
-    return TerminalResult("completed", dict(progress.answers))
+    if reply.status == "cancelled":
+        return TerminalResult("cancelled", None, WORDS[reply.language]["cancelled"])
+    return TerminalResult("completed", dict(reply.answers or {}))
 
 
 def summarise(instrument: Instrument, answers: Mapping[str, AnswerValue], language: str) -> str:

@@ -194,3 +194,24 @@ def test_serve_starts_and_answers_health_and_instruments():
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert f"serving on http://127.0.0.1:{port}" in out.decode()
+
+
+def test_try_save_stores_the_response_through_the_service_layer(cli, tmp_path):
+    import sqlite3
+
+    assert cli("centre", "add", "hcc", "Trung tâm Phục vụ hành chính công")[0] == 0
+    code, out, err = cli("try", "--survey", "sipas-quick", "--save", "--centre", "HCC",
+                         stdin="4\n5\n3\n2\nna\nCảm ơn\n")
+    assert code == 0, err
+    assert "saved: 1 response to sipas-quick for centre HCC (channel terminal)" in out
+    code, _, err = cli("try", "--survey", "sipas-quick", "--save", "--centre", "HCC", stdin="4\n")
+    assert code == 1 and "Câu 2/6" in err
+    with sqlite3.connect(tmp_path / "data" / "sipas.db") as db:
+        rows = db.execute("select channel, ratings, comment from responses").fetchall()
+        sessions = db.execute("select count(*) from survey_sessions").fetchone()[0]
+    assert rows == [("terminal", bytes([4, 5, 3, 2, 0]), "Cảm ơn")]
+    assert sessions == 0  # the unfinished second run left nothing behind
+    code, _, err = cli("try", "--save", "--centre", "NOPE", stdin="4\n")
+    assert code == 1 and "Error: no centre with code 'NOPE'" in err
+    code, _, err = cli("try", "--centre", "HCC")
+    assert code == 1 and "--save needs --centre" in err

@@ -7,6 +7,7 @@ exit code 1, never a traceback. Each command module below registers its commands
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -47,7 +48,16 @@ def with_app(settings: Settings, work: Callable[[App], Awaitable[T]], *, migrate
 
 
 def main() -> None:
-    cli(prog_name="sipas-bot")
+    # Bad input of any kind (a usage mistake included) exits 1 with the message, never a traceback.
+    try:
+        code = cli.main(prog_name="sipas-bot", standalone_mode=False)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(1)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Command modules register themselves on `cli` when imported.

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
 
 import click
 
-from bot.cli import cli
+from bot.app import App
+from bot.cli import cli, with_app
 from bot.config import Settings
 from bot.instruments import load_instruments
-from bot.terminal import run_terminal, summarise
+from bot.service import SurveyService
+from bot.terminal import EngineConversation, ServiceConversation, TerminalResult, run_terminal, summarise
 from surveys.loader import load_file
 
 
@@ -37,8 +40,12 @@ def _line_reader() -> Callable[[], str | None]:
 @click.option("--survey", "survey_id", help="Instrument id (default: SIPAS_DEFAULT_SURVEY, sipas-2023).")
 @click.option("--lang", "language", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--with-section", "sections", multiple=True, help="Include an optional section (repeatable).")
+@click.option("--save", is_flag=True, help="Store the response (channel 'terminal') through the service layer.")
+@click.option("--centre", "centre_code", help="With --save: the centre the response is for.")
+@click.option("--service", "service_code", help="With --save: the service (procedure) it is about.")
 @click.pass_obj
-def try_survey(settings: Settings, survey_id: str | None, language: str, sections: tuple[str, ...]) -> None:
+def try_survey(settings: Settings, survey_id: str | None, language: str, sections: tuple[str, ...], save: bool,
+               centre_code: str | None, service_code: str | None) -> None:
     """Answer a survey in the terminal, one answer per line (works through a pipe too)."""
     instruments = load_instruments(settings.instruments_dir)
     survey_id = survey_id or settings.default_survey
@@ -51,14 +58,32 @@ def try_survey(settings: Settings, survey_id: str | None, language: str, section
             f"'{survey_id}' has no optional section {', '.join(unknown)}; "
             f"it has: {', '.join(instrument.optional_sections()) or 'none'}"
         )
+    if save != bool(centre_code) or (service_code and not save):
+        raise click.UsageError("--save needs --centre CODE (and --centre/--service make sense only with --save)")
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
-    result = run_terminal(instrument, _line_reader(), click.echo, language=language, sections=frozenset(sections))
+    read = _line_reader()
+
+    async def read_async() -> str | None:
+        return await asyncio.to_thread(read)
+
+    async def saved(app: App) -> TerminalResult:
+        conversation = ServiceConversation(SurveyService(app), centre_code, service_code, survey_id, language,
+                                           frozenset(sections))
+        return await run_terminal(instrument, conversation, read_async, click.echo)
+
+    if save:
+        result = with_app(settings, saved)
+    else:
+        conversation = EngineConversation(instrument, language, frozenset(sections))
+        result = asyncio.run(run_terminal(instrument, conversation, read_async, click.echo))
     if result.status != "completed":
         click.echo(result.message, err=True)
         sys.exit(1)
     click.echo(summarise(instrument, result.answers or {}, language))
+    if save:
+        click.echo(f"\nsaved: 1 response to {survey_id} for centre {centre_code.strip().upper()} (channel terminal)")
 
 
 @cli.group()

@@ -1,0 +1,237 @@
+"""The service layer: the one place where a channel's event becomes state.
+
+Every call is one database transaction: load the chat's survey session, run the engine, save, and say what to
+show. Safe under concurrency and redelivery:
+    * a version counter on the session: an update applies only to the version it read, else the whole unit of
+      work is retried on fresh state, so two workers never both apply an answer to the same old state;
+    * a key per platform event (``event_key``): an event seen before changes nothing;
+    * claiming an invitation is one conditional UPDATE, so of two simultaneous redemptions exactly one wins.
+On completion, in the same transaction, the anonymous response is written, the invitation is marked completed
+and the session (the only link between the chat and the survey) is deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import invitations
+from bot.app import App
+from bot.db.models import Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
+from bot.directory import find_centre, find_service
+from bot.responses import build_response
+from bot.secret import keyed_hash
+from bot.service_messages import say
+from surveys import engine
+from surveys import events as ev
+from surveys.events import Reply
+from surveys.progress import Progress
+
+Status = Literal["survey", "no_survey", "invitation_problem", "duplicate"]
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a channel shows after one event: service texts first, then the engine's reply (if a survey runs)."""
+
+    status: Status
+    language: str
+    texts: tuple[str, ...] = ()
+    reply: Reply | None = None
+    problem: invitations.Problem | None = None
+
+
+class _Stale(Exception):
+    """The session changed under us; the unit of work is retried on fresh state."""
+
+
+class SurveyService:
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def chat_hash(self, platform: str, chat_id: str | int) -> str:
+        return keyed_hash(self.app.secret_key, "chat", f"{platform}:{chat_id}")
+
+    async def redeem(self, platform: str, chat_id: str | int, credential: str, *, language: str | None = None,
+                     event_key: str | None = None, now: dt.datetime | None = None) -> Outcome:
+        """Start (or resume) the survey of the invitation behind a token or a typed short code."""
+        return await self._unit(platform, event_key, language, lambda s, lang: self._redeem(
+            s, platform, chat_id, credential, lang, now or utcnow()))
+
+    async def handle(self, platform: str, chat_id: str | int, event: ev.Event, *, event_key: str | None = None,
+                     now: dt.datetime | None = None) -> Outcome:
+        """Apply one citizen event; with no survey running, a typed code starts one, anything else is greeted."""
+        return await self._unit(platform, event_key, None, lambda s, lang: self._handle(
+            s, platform, chat_id, event, now or utcnow()))
+
+    async def start_open(self, platform: str, chat_id: str | int, centre_code: str, *,
+                         service_code: str | None = None, survey: str | None = None, language: str | None = None,
+                         allow_closed: bool = False, sections: frozenset[str] = frozenset(),
+                         now: dt.datetime | None = None) -> Outcome:
+        """Start a survey without an invitation, where the centre accepts open surveys (or when allowed)."""
+
+        async def work(session: AsyncSession, lang: str) -> Outcome:
+            centre = await find_centre(session, centre_code)
+            if not centre.open_surveys and not allow_closed:
+                return Outcome("invitation_problem", lang, (say("not_open", lang),))
+            service = await find_service(session, service_code) if service_code else None
+            await self._drop_active(session, platform, chat_id)
+            return await self._begin(session, platform, chat_id, centre, service, survey, None, language,
+                                     now or utcnow(), sections)
+
+        return await self._unit(platform, None, language, work)
+
+    async def abandon(self, platform: str, chat_id: str | int) -> None:
+        """Drop the chat's survey in progress, if any (its answers are not counted; its invitation is freed)."""
+
+        async def work(session: AsyncSession, lang: str) -> Outcome:
+            await self._drop_active(session, platform, chat_id)
+            return Outcome("no_survey", lang)
+
+        await self._unit(platform, None, None, work)
+
+    async def expire_abandoned(self, now: dt.datetime | None = None) -> int:
+        """Delete sessions idle for longer than the timeout (their answers are not counted), free their
+        invitations, expire overdue invitations and forget old event keys; returns the sessions removed."""
+        now = now or utcnow()
+        cutoff = now - dt.timedelta(hours=self.app.settings.session_timeout_hours)
+        async with self.app.db.transaction() as session:
+            stale = (await session.execute(select(SurveySession.id, SurveySession.invitation_id).where(
+                SurveySession.status == "active", SurveySession.updated_at < cutoff))).all()
+            for session_id, invitation_id in stale:
+                await session.execute(delete(SurveySession).where(SurveySession.id == session_id))
+                if invitation_id is not None:
+                    await invitations.release(session, invitation_id)
+            await invitations.expire_overdue(session, now)
+            await session.execute(delete(ProcessedEvent).where(
+                ProcessedEvent.processed_at < now - dt.timedelta(days=7)))
+        return len(stale)
+
+    # -- one unit of work, retried on contention ----------------------------------------------------------
+
+    async def _unit(self, platform, event_key, language, work) -> Outcome:
+        lang = language if language in ("vi", "en") else "vi"
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                async with self.app.db.transaction() as session:
+                    if event_key is not None:
+                        if await session.get(ProcessedEvent, (platform, event_key)) is not None:
+                            return Outcome("duplicate", lang)
+                        session.add(ProcessedEvent(platform=platform, event_key=event_key))
+                    return await work(session, lang)
+            except (_Stale, IntegrityError):
+                continue  # another worker got there first: start again on what it committed
+        raise RuntimeError("the survey session kept changing under concurrent updates")
+
+    async def _active(self, session: AsyncSession, platform: str, chat_id) -> SurveySession | None:
+        return await session.scalar(select(SurveySession).where(
+            SurveySession.platform == platform, SurveySession.chat_hash == self.chat_hash(platform, chat_id),
+            SurveySession.status == "active"))
+
+    async def _drop_active(self, session: AsyncSession, platform: str, chat_id) -> None:
+        current = await self._active(session, platform, chat_id)
+        if current is not None:
+            await self._close(session, current, release=True)
+
+    async def _close(self, session: AsyncSession, row: SurveySession, *, release: bool) -> None:
+        result = await session.execute(delete(SurveySession).where(
+            SurveySession.id == row.id, SurveySession.version == row.version))
+        if result.rowcount != 1:
+            raise _Stale
+        if release and row.invitation_id is not None:
+            await invitations.release(session, row.invitation_id)
+
+    def _timed_out(self, row: SurveySession, now: dt.datetime) -> bool:
+        updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=dt.UTC)
+        return now - updated > dt.timedelta(hours=self.app.settings.session_timeout_hours)
+
+    async def _redeem(self, session, platform, chat_id, credential, language, now) -> Outcome:
+        lang = language or "vi"
+        invitation = await invitations.find(session, self.app.secret_key, credential)
+        current = await self._active(session, platform, chat_id)
+        if current is not None and self._timed_out(current, now):
+            await self._close(session, current, release=True)
+            current = None
+            if invitation is not None:
+                await session.refresh(invitation)  # the release above may have changed its status
+        if current is not None and invitation is not None and current.invitation_id == invitation.id:
+            return await self._resume(session, current)
+        problem = invitations.problem_with(invitation, now)
+        if problem is None and invitation.status == "started":
+            problem = "in_progress"
+        if problem is not None:
+            return Outcome("invitation_problem", lang, (say(problem, lang),), problem=problem)
+        await invitations.mark_opened(session, invitation, now)
+        if not await invitations.claim(session, invitation.id, now):
+            return Outcome("invitation_problem", lang, (say("in_progress", lang),), problem="in_progress")
+        if current is not None:
+            await self._close(session, current, release=True)
+        centre = await session.get(Centre, invitation.centre_id)
+        service = await session.get(Service, invitation.service_id) if invitation.service_id else None
+        return await self._begin(session, platform, chat_id, centre, service, invitation.instrument, invitation,
+                                 language, now)
+
+    async def _begin(self, session, platform, chat_id, centre, service, survey, invitation: Invitation | None,
+                     language, now, sections: frozenset[str] = frozenset()) -> Outcome:
+        instrument = self.app.instrument(survey)
+        progress, reply = engine.start(instrument, language, sections)
+        session.add(SurveySession(
+            platform=platform, chat_hash=self.chat_hash(platform, chat_id),
+            invitation_id=invitation.id if invitation else None, centre_id=centre.id,
+            service_id=service.id if service else None, instrument=instrument.id,
+            instrument_version=instrument.version, progress=progress.to_dict(), status="active", version=1,
+            created_at=now, updated_at=now))
+        await session.flush()
+        lang = progress.language
+        service_text = say("service", lang, name=service.name) if service else ""
+        welcome = say("welcome", lang, centre=centre.name, service=service_text)
+        return Outcome("survey", lang, (welcome,), reply)
+
+    async def _resume(self, session, row: SurveySession) -> Outcome:
+        instrument = self.app.instrument(row.instrument)
+        progress = Progress.from_dict(row.progress)
+        _, reply = engine.step(instrument, progress, ev.Resume())
+        return Outcome("survey", progress.language, (say("resumed", progress.language),), reply)
+
+    async def _handle(self, session, platform, chat_id, event: ev.Event, now) -> Outcome:
+        row = await self._active(session, platform, chat_id)
+        if row is not None and self._timed_out(row, now):
+            language = row.progress.get("language", "vi")
+            await self._close(session, row, release=True)
+            return Outcome("no_survey", language, (say("session_expired", language),))
+        if row is None:
+            if isinstance(event, ev.Text) and (invitations.looks_like_code(event.text)
+                                               or invitations.looks_like_token(event.text)):
+                return await self._redeem(session, platform, chat_id, event.text, None, now)
+            return Outcome("no_survey", "vi", (say("ask_code", "vi"),))
+        instrument = self.app.instrument(row.instrument)
+        before = Progress.from_dict(row.progress)
+        after, reply = engine.step(instrument, before, event)
+        if after == before:
+            return Outcome("survey", after.language, (), reply)
+        if after.status == "completed":
+            await self._complete(session, row, instrument, after, now)
+        elif after.status == "cancelled":
+            await self._close(session, row, release=True)
+        else:
+            result = await session.execute(
+                update(SurveySession).where(SurveySession.id == row.id, SurveySession.version == row.version)
+                .values(progress=after.to_dict(), version=row.version + 1, updated_at=now)
+                .execution_options(synchronize_session=False))
+            if result.rowcount != 1:
+                raise _Stale
+        return Outcome("survey", after.language, (), reply)
+
+    async def _complete(self, session, row: SurveySession, instrument, progress: Progress, now) -> None:
+        await self._close(session, row, release=False)
+        session.add(build_response(instrument, progress.answers, centre_id=row.centre_id,
+                                   service_id=row.service_id, channel=row.platform,
+                                   submitted_on=self.app.local_date(now)))
+        if row.invitation_id is not None:
+            await invitations.complete(session, row.invitation_id, now)
