@@ -1,17 +1,51 @@
 """The HTTP service started by `sipas-bot serve`: an app factory with one JSON error boundary.
 
-For now it serves a health check and the instrument catalogue; webhooks and the admin API join it later.
+On start it opens the database (bringing the schema up to date) and sweeps abandoned surveys and overdue
+invitations every few minutes. For now it serves a health check and the instrument catalogue; webhooks and the
+admin API join it later.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+
 from aiohttp import web
 
+from bot.app import open_app
 from bot.config import Settings
 from bot.instruments import load_instruments
+from bot.service import SurveyService
 from surveys.instrument import Instrument
 
 INSTRUMENTS = web.AppKey("instruments", dict[str, Instrument])
+SETTINGS = web.AppKey("settings", Settings)
+SERVICE = web.AppKey("service", SurveyService)
+SWEEP_SECONDS = 300
+log = logging.getLogger(__name__)
+
+
+async def _service_context(app: web.Application):
+    async with open_app(app[SETTINGS]) as composed:
+        service = SurveyService(composed)
+        app[SERVICE] = service
+        sweeper = asyncio.create_task(_sweep(service))
+        yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+
+
+async def _sweep(service: SurveyService) -> None:
+    while True:
+        try:
+            removed = await service.expire_abandoned()
+            if removed:
+                log.info("expired %d abandoned survey sessions", removed)
+        except Exception:  # a failed sweep must not stop the service; the next one tries again
+            log.exception("sweeping abandoned sessions failed")
+        await asyncio.sleep(SWEEP_SECONDS)
 
 
 @web.middleware
@@ -53,7 +87,9 @@ async def get_instrument(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, instruments: dict[str, Instrument] | None = None) -> web.Application:
     app = web.Application(middlewares=[json_errors])
+    app[SETTINGS] = settings
     app[INSTRUMENTS] = instruments if instruments is not None else load_instruments(settings.instruments_dir)
+    app.cleanup_ctx.append(_service_context)
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/instruments", list_instruments)
     app.router.add_get("/api/instruments/{instrument_id}", get_instrument)
@@ -64,5 +100,6 @@ def run_server(settings: Settings) -> None:
     app = create_app(settings)
     print(f"sipas-bot: serving on http://{settings.host}:{settings.port} "
           f"({len(app[INSTRUMENTS])} instruments; try `sipas-bot try` for a survey in the terminal).", flush=True)
-    print("sipas-bot: not built yet: storage, invitations, Telegram, Zalo and web survey channels.", flush=True)
+    print(f"sipas-bot: database {settings.resolved_database_url}", flush=True)
+    print("sipas-bot: not built yet: the Telegram, Zalo and web survey channels and the admin HTTP API.", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None)

@@ -165,9 +165,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_starts_and_answers_health_and_instruments():
+def test_serve_starts_and_answers_health_and_instruments(tmp_path):
     port = free_port()
-    env = {**os.environ, "SIPAS_PORT": str(port)}
+    env = {**os.environ, "SIPAS_PORT": str(port), "SIPAS_DATA_DIR": str(tmp_path / "data")}
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     try:
@@ -194,6 +194,7 @@ def test_serve_starts_and_answers_health_and_instruments():
         process.terminate()
         out, _ = process.communicate(timeout=10)
     assert f"serving on http://127.0.0.1:{port}" in out.decode()
+    assert (tmp_path / "data" / "sipas.db").exists()  # the database was created and migrated on start
 
 
 def test_try_save_stores_the_response_through_the_service_layer(cli, tmp_path):
