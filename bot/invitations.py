@@ -125,9 +125,10 @@ def problem_with(invitation: Invitation | None, now: dt.datetime) -> Problem | N
 
 
 async def mark_opened(session: AsyncSession, invitation: Invitation, now: dt.datetime) -> None:
-    if invitation.status == "issued":
-        invitation.status = "opened"
-        invitation.opened_at = now
+    # Conditional, never a blind write: a concurrent claim that already moved it to "started" must stay.
+    await session.execute(
+        update(Invitation).where(Invitation.id == invitation.id, Invitation.status == "issued")
+        .values(status="opened", opened_at=now).execution_options(synchronize_session=False))
 
 
 async def claim(session: AsyncSession, invitation_id: int, now: dt.datetime) -> bool:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -10,10 +11,41 @@ import pytest
 from bot.app import open_app
 from bot.config import Settings
 
+# Opt-in: SIPAS_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@localhost/postgres runs the database tests on a
+# fresh PostgreSQL database per test instead of a SQLite file.
+POSTGRES_ADMIN_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL")
+
+
+async def _fresh_postgres_database(name: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        await connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    await admin.dispose()
+    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_postgres_database(name: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        await connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.dispose()
+
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", _env_file=None)
+async def settings(tmp_path: Path):
+    if not POSTGRES_ADMIN_URL:
+        yield Settings(data_dir=tmp_path / "data", _env_file=None)
+        return
+    name = "sipas_test_" + uuid.uuid4().hex[:12]
+    url = await _fresh_postgres_database(name)
+    yield Settings(data_dir=tmp_path / "data", database_url=url, secret_key="k" * 40, _env_file=None)
+    await _drop_postgres_database(name)
 
 
 @pytest.fixture
