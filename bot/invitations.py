@@ -11,6 +11,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -68,14 +69,22 @@ def new_code() -> str:
 
 async def issue(session: AsyncSession, key: bytes, *, centre: Centre, service: Service | None, survey: str,
                 count: int = 1, expires_days: int = 30, channel_hint: str | None = None,
-                now: dt.datetime | None = None) -> list[IssuedInvitation]:
-    """Create ``count`` invitations for one centre (and service), valid for ``expires_days``."""
+                now: dt.datetime | None = None, timezone: str | None = None) -> list[IssuedInvitation]:
+    """Create ``count`` invitations for one centre (and service), valid for ``expires_days``.
+
+    With ``timezone``, validity runs to the end of that local day, so the date printed on a receipt is
+    valid all day long.
+    """
     if not 1 <= count <= 10_000:
         raise UserError("count must be between 1 and 10000")
     if not 1 <= expires_days <= 366:
         raise UserError("expires-days must be between 1 and 366")
     now = now or utcnow()
     expires_at = now + dt.timedelta(days=expires_days)
+    if timezone is not None:
+        zone = ZoneInfo(timezone)
+        last_day = now.astimezone(zone).date() + dt.timedelta(days=expires_days)
+        expires_at = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), zone).astimezone(dt.UTC)
     issued: list[IssuedInvitation] = []
     pending: list[tuple[Invitation, str, str]] = []
     codes: set[str] = set()
