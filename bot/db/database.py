@@ -12,10 +12,6 @@ from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -46,7 +42,9 @@ def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
     return engine
 
 
-def alembic_config() -> Config:
+def alembic_config():
+    from alembic.config import Config  # imported when needed: it costs a third of a second at start-up
+
     config = Config()
     config.set_main_option("script_location", str(resources.files("bot.db") / "migrations"))
     return config
@@ -84,6 +82,9 @@ class Database:
 
     async def revisions(self) -> tuple[str | None, str]:
         """(the database's current schema revision, the newest one this code knows)."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         async with self.write_engine.connect() as connection:
             current = await connection.run_sync(
@@ -93,6 +94,7 @@ class Database:
 
     async def upgrade(self) -> None:
         """Bring the schema up to the newest revision (a fresh database gets every table)."""
+
         config = alembic_config()
         async with self.write_engine.begin() as connection:
             await connection.run_sync(lambda sync: _run_upgrade(config, sync))
@@ -113,6 +115,8 @@ class Database:
             await self.write_engine.dispose()
 
 
-def _run_upgrade(config: Config, connection) -> None:
+def _run_upgrade(config, connection) -> None:
+    from alembic import command
+
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
