@@ -125,9 +125,14 @@ class Instrument:
     source: str = ""
     _by_code: Mapping[str, Question] = field(default_factory=dict, repr=False, compare=False)
 
+    _criteria: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         index = {q.code: q for s in self.sections for q in s.questions}
         object.__setattr__(self, "_by_code", index)
+        # Computed once: importing and storing responses asks for it per row.
+        scored = {q.code: q.element for s in self.sections for q in s.questions if q.scored and q.element}
+        object.__setattr__(self, "_criteria", scored)
 
     @property
     def default_language(self) -> str:
@@ -146,8 +151,8 @@ class Instrument:
         return self._by_code[code]
 
     def criteria(self) -> dict[str, str]:
-        """Scored criteria in order, as {criterion code: element code}, over all sections."""
-        return {q.code: q.element for s in self.sections for q in s.questions if q.scored and q.element}
+        """Scored criteria in order, as {criterion code: element code}, over all sections (a fresh copy)."""
+        return dict(self._criteria)
 
     def optional_sections(self) -> tuple[str, ...]:
         """Codes of the sections that are off unless asked for."""

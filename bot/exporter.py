@@ -1,0 +1,163 @@
+"""Exporting the anonymous responses in exactly the wide format the importer reads, with a codebook.
+
+An export re-imports into an empty database (with the same centre and service codes) and gives the same measures:
+ratings come from the packed bytes (NA for not applicable, empty for skipped or not shown), other answers from
+the JSON column, the comment as stored (already redacted). Nothing identifies a person, so nothing is left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Centre, Response, Service
+from bot.errors import UserError
+from bot.import_checks import COMMENT, DATE, FORMULA_START, KEY_COLUMNS, wide_columns
+from bot.packing import unpack_ratings
+from surveys.instrument import NOT_APPLICABLE, Instrument
+
+FORMATS = ("csv", "xlsx")
+CODEBOOK_COLUMNS = ["code", "type", "element", "question_vi", "question_en", "value", "label_vi", "label_en"]
+_KEY_TEXTS = {
+    "centre": ("Mã trung tâm phục vụ hành chính công (xem `sipas-bot centre list`)",
+               "Service centre code (see `sipas-bot centre list`)"),
+    "service": ("Mã thủ tục hành chính; để trống nếu không rõ",
+                "Service (administrative procedure) code; empty when not known"),
+    "submitted_on": ("Ngày trả lời phiếu (YYYY-MM-DD)", "Date the form was answered (YYYY-MM-DD)"),
+}
+_NA_LABELS = ("Không áp dụng", "Not applicable")
+# Packed rating byte -> cell: 0 is not applicable, 1..5 the rating, anything else (255) no answer.
+_RATING_CELLS = np.array([NOT_APPLICABLE, 1, 2, 3, 4, 5] + [None] * 250, dtype=object)
+
+
+def parse_day(text: str | None, option: str) -> dt.date | None:
+    """A --from/--to date; a clear UserError instead of click's usage error."""
+    if text is None:
+        return None
+    try:
+        if DATE.fullmatch(text.strip()):
+            return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        pass
+    raise UserError(f"{option} must be a date written YYYY-MM-DD, not '{text}'")
+
+
+def plan_output(path: Path, fmt: str | None) -> tuple[str, Path | None]:
+    """The format to write (given, or from the file name) and the CSV codebook's path; checks the folder."""
+    if path.is_dir():
+        raise UserError(f"{path} is a folder; give a file name, e.g. {path / 'responses.csv'}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise UserError(f"the folder {folder} does not exist; create it first or choose another -o path")
+    fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
+    return fmt, (path.with_suffix(".codebook.csv") if fmt == "csv" else None)
+
+
+async def load_wide(session: AsyncSession, instrument: Instrument, date_from: dt.date | None = None,
+                    date_to: dt.date | None = None) -> pd.DataFrame:
+    """The stored responses to this instrument version as the wide table (cells: int, str, date or None)."""
+    query = (
+        select(Centre.code, Service.code, Response.submitted_on, Response.ratings, Response.answers,
+               Response.comment)
+        .join(Centre, Response.centre_id == Centre.id)
+        .outerjoin(Service, Response.service_id == Service.id)
+        .where(Response.instrument == instrument.id, Response.instrument_version == instrument.version)
+        .order_by(Response.submitted_on, Centre.code, Service.code, Response.id)
+    )
+    if date_from is not None:
+        query = query.where(Response.submitted_on >= date_from)
+    if date_to is not None:
+        query = query.where(Response.submitted_on <= date_to)
+    rows = (await session.execute(query)).all()
+    columns = wide_columns(instrument)
+    criteria = list(instrument.criteria())
+    table: dict[str, object] = {key: [row[i] for row in rows] for i, key in enumerate(KEY_COLUMNS)}
+    # Unpacked: 0 is not applicable, NaN no answer; back to byte codes to pick each cell from _RATING_CELLS.
+    packed = unpack_ratings((row[3] for row in rows), len(criteria)) if rows else np.empty((0, len(criteria)))
+    codes = np.nan_to_num(packed, nan=255).astype(np.uint8)
+    answers = [row[4] or {} for row in rows]
+    for code in columns[len(KEY_COLUMNS):]:
+        if code in criteria:
+            table[code] = _RATING_CELLS[codes[:, criteria.index(code)]]
+        elif code == COMMENT:
+            table[code] = [row[5] for row in rows]
+        else:
+            table[code] = [answer.get(code) for answer in answers]
+    return pd.DataFrame(table, columns=columns, dtype=object)
+
+
+def codebook(instrument: Instrument) -> pd.DataFrame:
+    """One row per column of the wide format (keys, questions, comment) and one per option, NA included."""
+    rows = [[code, "key", "", *_KEY_TEXTS[code], "", "", ""] for code in KEY_COLUMNS]
+    for code in wide_columns(instrument)[len(KEY_COLUMNS):]:
+        question = instrument.question(code)
+        head = [code, question.type, question.element or ""]
+        rows.append([*head, question.text.get("vi"), question.text.get("en"), "", "", ""])
+        rows += [[*head, "", "", option.value, option.label.get("vi"), option.label.get("en")]
+                 for option in question.options]
+        if question.allow_na:
+            rows.append([*head, "", "", NOT_APPLICABLE, *_NA_LABELS])
+    return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS, dtype=object)
+
+
+def write_export(table: pd.DataFrame, book: pd.DataFrame, path: Path, fmt: str, codebook_path: Path | None) -> None:
+    """Write each file beside its final name, then move it in place, so a failure leaves no half-written file."""
+    moves = [(path.with_name(f".{path.name}.partial"), path)]
+    if codebook_path is not None:
+        moves.append((codebook_path.with_name(f".{codebook_path.name}.partial"), codebook_path))
+    try:
+        if fmt == "csv":
+            _write_csv(_guard_formulas(table), moves[0][0])
+            _write_csv(book, moves[1][0])
+        else:
+            _write_xlsx(table, book, moves[0][0])
+        for temporary, final in moves:
+            os.replace(temporary, final)
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror or error}") from error
+    finally:
+        for temporary, _ in moves:
+            temporary.unlink(missing_ok=True)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    # The BOM makes Excel read the file as UTF-8, so Vietnamese text survives; the importer accepts it.
+    frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+def _guard_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """A comment starting with = + - @ would run as a formula in Excel; an apostrophe (dropped on import) stops it."""
+    if COMMENT not in table.columns:
+        return table
+    guarded = table.copy()
+    guarded[COMMENT] = [f"'{text}" if isinstance(text, str) and text.startswith(FORMULA_START) else text
+                        for text in table[COMMENT]]
+    return guarded
+
+
+def _write_xlsx(table: pd.DataFrame, book: pd.DataFrame, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    workbook = Workbook(write_only=True)
+    for title, frame in (("responses", table), ("codebook", book)):
+        sheet = workbook.create_sheet(title)
+        sheet.append(list(frame.columns))
+        for row in frame.itertuples(index=False, name=None):
+            cells = []
+            for value in row:
+                if isinstance(value, str):
+                    value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters are not allowed in XLSX
+                    if value.startswith("="):  # always text, never a formula
+                        value = WriteOnlyCell(sheet, value)
+                        value.data_type = "s"
+                cells.append(value)
+            sheet.append(cells)
+    workbook.save(path)

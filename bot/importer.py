@@ -1,0 +1,121 @@
+"""Importing paper survey forms typed into a spreadsheet (the wide format; README "Importing paper forms").
+
+Order of work: refuse a file already imported, read it (`bot.import_read`), check every row
+(`bot.import_checks`), and only when there is something to import build the rows with `build_response` (so the
+ratings are packed and comments redacted exactly as for the chat) and write them with one executemany insert,
+together with their `ImportBatch`, in one transaction. The write lock is held only for the inserts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from tqdm import tqdm
+
+from bot.app import App
+from bot.db.models import Centre, ImportBatch, Response, Service
+from bot.errors import Conflict, UserError
+from bot.import_checks import Checked, Problem, check_table
+from bot.import_read import read_table
+from bot.responses import response_values
+from surveys.instrument import Instrument
+
+CHANNEL = "paper"
+PROGRESS_ABOVE = 5_000  # rows; smaller files import in the blink of an eye
+MAX_LISTED = 100  # problems printed; the rest are counted
+_COLUMNS = [column.key for column in Response.__table__.columns]
+
+
+@dataclass
+class ImportResult:
+    imported: int
+    skipped: int
+    problems: list[Problem]
+
+
+def problem_lines(problems: list[Problem]) -> list[str]:
+    """The problems as printable lines, the first MAX_LISTED of them and a count of the rest."""
+    lines = [str(problem) for problem in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        lines.append(f"... and {len(problems) - MAX_LISTED:,} more problems")
+    return lines
+
+
+async def import_file(app: App, path: Path, instrument: Instrument, *, skip_invalid: bool,
+                      progress: bool = False) -> ImportResult:
+    """Import the responses of one file; nothing is written unless every row is good or ``skip_invalid``."""
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    async with app.db.reading() as session:
+        await _refuse_duplicate(session, digest, app.settings.timezone)
+        centres = dict((await session.execute(select(Centre.code, Centre.id))).all())
+        services = dict((await session.execute(select(Service.code, Service.id))).all())
+    checked = check_table(read_table(data, path.name), instrument, centres, services,
+                          app.local_date(dt.datetime.now(dt.UTC)), path.name)
+    good = checked.total - checked.bad_rows
+    if checked.problems and (not skip_invalid or good == 0):
+        raise UserError(_refusal(checked))
+    show = progress and checked.total > PROGRESS_ABOVE
+    with tqdm(total=good, unit=" rows", desc="preparing", disable=not show) as bar:
+        rows = _build_rows(instrument, checked, bar)
+        bar.set_description("writing")
+        async with app.db.transaction() as session:
+            batch = ImportBatch(content_hash=digest, filename=path.name[-300:], instrument=instrument.id,
+                                rows=len(rows))
+            session.add(batch)
+            try:
+                await session.flush()
+            except IntegrityError:  # imported by someone else since the check above
+                raise Conflict(f"{path.name} has just been imported by someone else; nothing was imported") from None
+            for row in rows:
+                row["import_batch_id"] = batch.id
+            # The table, not the ORM entity: ORM bulk inserts split the rows into small batches wherever the
+            # pattern of NULLs changes; a Core executemany sends them all at once.
+            await session.execute(insert(Response.__table__), rows)
+    return ImportResult(len(rows), checked.bad_rows, checked.problems)
+
+
+async def _refuse_duplicate(session: AsyncSession, digest: str, timezone: str) -> None:
+    earlier = await session.scalar(select(ImportBatch).where(ImportBatch.content_hash == digest))
+    if earlier is not None:
+        when = imported_when(earlier.imported_at, timezone)
+        raise Conflict(f"this file was already imported on {when} ({earlier.rows} responses to "
+                       f"{earlier.instrument} from {earlier.filename}); nothing was imported")
+
+
+def imported_when(moment: dt.datetime, timezone: str) -> str:
+    """When a batch was imported, in the centres' time zone (SQLite gives the stored UTC time back naive)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(ZoneInfo(timezone)).strftime(f"%Y-%m-%d %H:%M ({timezone})")
+
+
+def _refusal(checked: Checked) -> str:
+    bad, total = checked.bad_rows, checked.total
+    if bad == total:
+        head = "nothing was imported: " + ("the only row has" if total == 1 else f"all {total:,} rows have")
+        head += " problems:"
+    else:
+        head = (f"nothing was imported: {bad:,} of {total:,} rows have problems (fix them, or use --skip-invalid "
+                f"to import the other {total - bad:,}):")
+    return "\n  ".join([head, *problem_lines(checked.problems)])
+
+
+def _build_rows(instrument: Instrument, checked: Checked, bar: tqdm) -> list[dict]:
+    """Plain dicts for one executemany insert, each made by `response_values` like a chat response."""
+    rows = []
+    keys = zip(checked.centre_ids, checked.service_ids, checked.dates, checked.answers, strict=True)
+    for centre_id, service_id, submitted_on, answers in keys:
+        values = response_values(instrument, answers, centre_id=centre_id, service_id=service_id,
+                                 channel=CHANNEL, submitted_on=submitted_on)
+        rows.append({column: values[column] for column in _COLUMNS})
+        if len(rows) % 1000 == 0:
+            bar.update(1000)
+    bar.update(len(rows) % 1000)
+    return rows
