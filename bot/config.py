@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535, description="Port the HTTP server listens on.")
     public_url: str | None = Field(None, description="The public base URL of this service (for web links).")
     telegram_bot_username: str | None = Field(None, description="The Telegram bot's username, for t.me links.")
+    telegram_token: SecretStr | None = Field(None, description="Bot token from BotFather; no token: Telegram off.")
+    telegram_api_url: str = Field("https://api.telegram.org", description="Bot API server root; the bot calls "
+                                  "{root}/bot{token}/{method} (a self-hosted server or a test fake can stand in).")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="Secret Telegram sends with each webhook call; required when SIPAS_PUBLIC_URL is set.")
+    telegram_concurrency: int = Field(16, ge=1, le=256, description="Chats whose updates are processed at once.")
+    telegram_flood_per_minute: int = Field(40, ge=5, description="Updates a minute from one chat before it is "
+                                           "ignored for a minute.")
+    telegram_poll_timeout: int = Field(30, ge=0, le=50, description="Long-polling timeout in seconds.")
     default_survey: str = Field("sipas-2023", description="Instrument used when none is named.")
     instruments_dir: Path | None = Field(
         None, description="A folder of extra instrument YAML files, loaded beside the shipped ones."

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import invitations
 from bot.app import App
-from bot.db.models import Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
+from bot.db.models import AppState, Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
 from bot.directory import find_centre, find_service
 from bot.responses import build_response
 from bot.secret import keyed_hash
@@ -45,6 +45,7 @@ class Outcome:
     texts: tuple[str, ...] = ()
     reply: Reply | None = None
     problem: invitations.Problem | None = None
+    started: bool = False  # a new survey began: channels show the welcome (and language choice) first
 
 
 class _Stale(Exception):
@@ -86,6 +87,18 @@ class SurveyService:
                                      now or utcnow(), sections)
 
         return await self._unit(platform, None, language, work)
+
+    async def remember(self, key: str, value: str) -> None:
+        """Keep a small fact learned at run time (the bot's username) for other processes and commands."""
+        async with self.app.db.transaction() as session:
+            await session.merge(AppState(key=key, value=value))
+
+    async def chat_language(self, platform: str, chat_id: str | int) -> str:
+        """The language of the chat's survey in progress, Vietnamese when there is none."""
+        async with self.app.db.reading() as session:
+            row = await self._active(session, platform, chat_id)
+        language = row.progress.get("language") if row is not None else None
+        return language if language in ("vi", "en") else "vi"
 
     async def abandon(self, platform: str, chat_id: str | int) -> None:
         """Drop the chat's survey in progress, if any (its answers are not counted; its invitation is freed)."""
@@ -191,7 +204,7 @@ class SurveyService:
         lang = progress.language
         service_text = say("service", lang, name=service.name) if service else ""
         welcome = say("welcome", lang, centre=centre.name, service=service_text)
-        return Outcome("survey", lang, (welcome,), reply)
+        return Outcome("survey", lang, (welcome,), reply, started=True)
 
     async def _resume(self, session, row: SurveySession) -> Outcome:
         instrument = self.app.instrument(row.instrument)

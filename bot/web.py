@@ -22,6 +22,7 @@ from surveys.instrument import Instrument
 INSTRUMENTS = web.AppKey("instruments", dict[str, Instrument])
 SETTINGS = web.AppKey("settings", Settings)
 SERVICE = web.AppKey("service", SurveyService)
+TELEGRAM = web.AppKey("telegram", object)
 SWEEP_SECONDS = 300
 log = logging.getLogger(__name__)
 
@@ -31,10 +32,28 @@ async def _service_context(app: web.Application):
         service = SurveyService(composed)
         app[SERVICE] = service
         sweeper = asyncio.create_task(_sweep(service))
-        yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        telegram = None
+        if app[SETTINGS].telegram_token is not None:
+            from adapters.telegram.channel import TelegramChannel
+
+            telegram = TelegramChannel(app[SETTINGS], service)
+            app[TELEGRAM] = telegram
+            await telegram.start()
+        try:
+            yield
+        finally:
+            if telegram is not None:
+                await telegram.stop()
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+
+async def telegram_webhook(request: web.Request) -> web.Response:
+    channel = request.app.get(TELEGRAM)
+    if channel is None:
+        raise web.HTTPServiceUnavailable(reason="the Telegram channel is not running")
+    return await channel.handle_webhook(request)
 
 
 async def _sweep(service: SurveyService) -> None:
@@ -93,6 +112,8 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
     app.router.add_get("/healthz", health)
     app.router.add_get("/api/instruments", list_instruments)
     app.router.add_get("/api/instruments/{instrument_id}", get_instrument)
+    if settings.telegram_token is not None and settings.public_url:
+        app.router.add_post("/webhooks/telegram", telegram_webhook)
     return app
 
 
@@ -101,5 +122,10 @@ def run_server(settings: Settings) -> None:
     print(f"sipas-bot: serving on http://{settings.host}:{settings.port} "
           f"({len(app[INSTRUMENTS])} instruments; try `sipas-bot try` for a survey in the terminal).", flush=True)
     print(f"sipas-bot: database {settings.resolved_database_url}", flush=True)
-    print("sipas-bot: not built yet: the Telegram, Zalo and web survey channels and the admin HTTP API.", flush=True)
+    if settings.telegram_token is None:
+        print("sipas-bot: Telegram is off (no SIPAS_TELEGRAM_TOKEN).", flush=True)
+    else:
+        mode = "webhook" if settings.public_url else "long polling"
+        print(f"sipas-bot: Telegram on ({mode}).", flush=True)
+    print("sipas-bot: not built yet: the Zalo and web survey channels and the admin HTTP API.", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None)

@@ -77,7 +77,8 @@ def step(instrument: Instrument, progress: Progress, event: ev.Event) -> tuple[P
             if chosen is None:
                 return _unclear(instrument, progress, question)
             return _advance(instrument, progress, question, chosen)
-        case ev.Skip(question=code) | ev.NotApplicable(question=code) if code not in (None, question.code):
+        case ev.Skip(question=code) | ev.NotApplicable(question=code) | ev.Back(question=code) if code not in (
+                None, question.code):
             return progress, _ask(instrument, progress, ("stale",), accepted=False)
         case ev.Skip():
             if question.required:
@@ -178,9 +179,12 @@ def _confirming(instrument: Instrument, progress: Progress, event: ev.Event) -> 
 
 
 def _option_value(question: Question, value: int | str) -> int | str | None:
-    """The option value a button carried, tolerating numbers that arrive as strings."""
+    """The option a button carried: its value (numbers may arrive as strings), else its typed key."""
     for option in question.options:
         if option.value == value or str(option.value) == str(value):
+            return option.value
+    for position, option in enumerate(question.options):
+        if question.key_for(position, option) == str(value):
             return option.value
     return None
 

@@ -24,7 +24,7 @@ class Start:
 
 @dataclass(frozen=True)
 class Choose:
-    """A button press carrying an option value; ``question`` names the question the button belonged to."""
+    """A button press carrying an option value (or its typed key); ``question`` names the button's question."""
 
     value: int | str
     question: str | None = None
@@ -39,7 +39,9 @@ class Text:
 
 @dataclass(frozen=True)
 class Back:
-    """Go back to the previous question to change its answer."""
+    """Go back to the previous question to change its answer; ``question`` names the button's question."""
+
+    question: str | None = None
 
 
 @dataclass(frozen=True)

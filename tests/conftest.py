@@ -6,6 +6,9 @@ import sys
 import uuid
 from pathlib import Path
 
+# python-telegram-bot: RetryAfter.retry_after as a timedelta (the int form warns, and warnings are errors here).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 import pytest
 
 from bot.app import open_app

@@ -1,0 +1,181 @@
+"""The Telegram channel: a python-telegram-bot Application in the service's event loop, with an explicit
+start/stop, long polling (no public URL) or a webhook on the aiohttp server (public URL set).
+
+Ordering: updates of one chat are processed one after another, different chats concurrently. A webhook update is
+acknowledged only after it was processed and its transaction committed; if processing failed, Telegram gets a 500
+and delivers it again (the event key makes a second delivery of a committed update change nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import os
+import time
+from collections import defaultdict, deque
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, without a deprecation
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationHandlerStop,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
+
+from adapters.telegram.citizen import CitizenHandlers, error_text
+from adapters.telegram.sending import Sender, chat_tag
+from bot.config import Settings
+from bot.errors import UserError
+from bot.service import SurveyService
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+FLOOD_NOTICE = ("Ông/Bà gửi quá nhiều tin nhắn trong thời gian ngắn. Xin vui lòng chờ một phút rồi tiếp tục.")
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """Concurrency across chats, strict order within one chat."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def do_process_update(self, update, coroutine) -> None:
+        chat = update.effective_chat.id if isinstance(update, Update) and update.effective_chat else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks[chat]
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and chat in self._locks and not getattr(lock, "_waiters", None):
+                del self._locks[chat]
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+class FloodGuard:
+    """More than `limit` updates a minute from one chat: one notice, then silence for `quiet` seconds."""
+
+    def __init__(self, limit: int, quiet: float = 60.0) -> None:
+        self.limit, self.quiet = limit, quiet
+        self.seen: dict[int, deque[float]] = defaultdict(deque)
+        self.muted_until: dict[int, float] = {}
+
+    def check(self, chat: int, now: float) -> str:
+        """"ok", "notice" (tell them once) or "drop"."""
+        if self.muted_until.get(chat, 0) > now:
+            return "drop"
+        window = self.seen[chat]
+        window.append(now)
+        while window and window[0] < now - 60:
+            window.popleft()
+        if len(window) > self.limit:
+            self.muted_until[chat] = now + self.quiet
+            window.clear()
+            return "notice"
+        return "ok"
+
+
+class TelegramChannel:
+    def __init__(self, settings: Settings, service: SurveyService) -> None:
+        if settings.telegram_token is None:
+            raise UserError("SIPAS_TELEGRAM_TOKEN is not set")
+        self.settings = settings
+        self.service = service
+        self.webhook_mode = bool(settings.public_url)
+        self.secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
+        if self.webhook_mode and not self.secret:
+            raise UserError("webhook mode (SIPAS_PUBLIC_URL is set) needs SIPAS_TELEGRAM_WEBHOOK_SECRET "
+                            "(1-256 characters A-Z, a-z, 0-9, _ and -)")
+        root = settings.telegram_api_url.rstrip("/")
+        builder = (Application.builder().token(settings.telegram_token.get_secret_value())
+                   .base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+                   .rate_limiter(AIORateLimiter(max_retries=3))
+                   .concurrent_updates(PerChatProcessor(settings.telegram_concurrency)))
+        if self.webhook_mode:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.sender = Sender(self.application.bot)
+        self.flood = FloodGuard(settings.telegram_flood_per_minute)
+        self._failed: set[int] = set()
+        self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
+        CitizenHandlers(service, self.sender).register(self.application)
+        self.application.add_error_handler(self._on_error)
+
+    async def start(self) -> None:
+        await self.application.initialize()  # calls getMe
+        await self.service.remember("telegram_bot_username", self.application.bot.username)
+        await self.application.start()
+        if self.webhook_mode:
+            await self.application.bot.set_webhook(
+                url=f"{self.settings.public_url.rstrip('/')}{WEBHOOK_PATH}", secret_token=self.secret,
+                allowed_updates=["message", "callback_query"])
+        else:
+            await self.application.bot.delete_webhook()
+            await self.application.updater.start_polling(
+                poll_interval=0, timeout=self.settings.telegram_poll_timeout,
+                allowed_updates=["message", "callback_query"])
+        log.info("telegram: @%s connected (%s)", self.application.bot.username,
+                 "webhook" if self.webhook_mode else "long polling")
+
+    async def stop(self) -> None:
+        if self.application.updater and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return web.json_response({"error": "unauthorized", "status": 401}, status=401)
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.json_response({"error": "not a Telegram update", "status": 400}, status=400)
+        processor = self.application.update_processor
+        await processor.process_update(update, self.application.process_update(update))
+        if update.update_id in self._failed:
+            self._failed.discard(update.update_id)
+            return web.json_response({"error": "processing failed", "status": 500}, status=500)
+        return web.json_response({"ok": True})
+
+    async def _flood_gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat.id if update.effective_chat else None
+        if chat is None:
+            return
+        verdict = self.flood.check(chat, time.monotonic())
+        if verdict == "notice":
+            log.warning("telegram: chat %s is flooding; ignoring it for a while", chat_tag(chat))
+            await self.sender.send(chat, FLOOD_NOTICE)
+        if verdict != "ok":
+            if update.callback_query:
+                await update.callback_query.answer()
+            raise ApplicationHandlerStop
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: update failed", exc_info=context.error)
+        if not isinstance(update, Update):
+            return
+        if self.webhook_mode:
+            self._failed.add(update.update_id)
+        if update.effective_chat is not None:
+            try:
+                language = await self.service.chat_language("telegram", update.effective_chat.id)
+                await self.sender.send(update.effective_chat.id, error_text(language))
+            except Exception:  # the error path must not raise again
+                log.exception("telegram: could not tell chat %s about the error", chat_tag(update.effective_chat.id))

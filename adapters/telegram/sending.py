@@ -1,0 +1,62 @@
+"""Outgoing messages with patience: Telegram's 429s are waited out by the rate limiter, transient network
+errors are retried with backoff, and a message that finally fails is logged with the chat hashed, never the token."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 4
+
+
+def chat_tag(chat_id: int | str) -> str:
+    """A short, stable hash of a chat id for logs."""
+    return hashlib.sha256(str(chat_id).encode()).hexdigest()[:10]
+
+
+class Sender:
+    def __init__(self, bot: Bot, backoff: float = 0.5) -> None:
+        self.bot = bot
+        self.backoff = backoff
+
+    async def send(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None):
+        return await self._call("sendMessage", chat_id, self.bot.send_message, chat_id=chat_id, text=text,
+                                reply_markup=keyboard)
+
+    async def edit(self, chat_id: int, message_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None):
+        try:
+            return await self._call("editMessageText", chat_id, self.bot.edit_message_text, chat_id=chat_id,
+                                    message_id=message_id, text=text, reply_markup=keyboard)
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return None  # already shows what we wanted
+            raise
+
+    async def _call(self, method: str, chat, function, **params):
+        delay = self.backoff
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await function(**params)
+            except RetryAfter as error:
+                # The rate limiter retries these itself; one that still reaches us waits its turn once more.
+                wait = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") \
+                    else float(error.retry_after)
+                if attempt == ATTEMPTS:
+                    raise
+                await asyncio.sleep(wait)
+            except (TimedOut, NetworkError) as error:
+                if isinstance(error, BadRequest) or attempt == ATTEMPTS:
+                    log.error("telegram %s to chat %s failed after %d attempts: %s", method, chat_tag(chat),
+                              attempt, error.__class__.__name__)
+                    raise
+                await asyncio.sleep(delay)
+                delay *= 2
+            except Forbidden:
+                log.warning("telegram %s to chat %s refused: the user blocked the bot", method, chat_tag(chat))
+                return None
+        return None

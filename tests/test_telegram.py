@@ -1,0 +1,192 @@
+"""The Telegram channel end to end: the real python-telegram-bot Application, over HTTP, against the fake Bot
+API server, with the real service layer on a real SQLite file."""
+
+import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+import pytest
+from fake_telegram import FakeTelegram
+from sqlalchemy import func, select
+
+from adapters.telegram.channel import TelegramChannel
+from bot import directory, invitations
+from bot.app import open_app
+from bot.config import Settings
+from bot.db.models import AppState, Response, SurveySession
+from bot.service import SurveyService
+
+CHAT = 5001
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram(bot_username="sipas_test_bot") as server:
+        yield server
+
+
+@pytest.fixture
+def tg_settings(settings, fake):
+    root = fake.base_url.removesuffix("/bot")
+    return Settings(**{**settings.model_dump(), "telegram_token": fake.token, "telegram_api_url": root,
+                       "telegram_poll_timeout": 1, "_env_file": None})
+
+
+@pytest.fixture
+async def world(tg_settings):
+    async with open_app(tg_settings) as app:
+        async with app.db.transaction() as session:
+            centre = await directory.add_centre(session, "hcc", "Trung tâm Phục vụ hành chính công tỉnh")
+            service = await directory.add_service(session, "dd-01", "Đăng ký đất đai")
+            issued = await invitations.issue(session, app.secret_key, centre=centre, service=service,
+                                             survey="sipas-quick", count=2)
+        yield app, issued
+
+
+@pytest.fixture
+async def polling(world, tg_settings):
+    app, issued = world
+    channel = TelegramChannel(tg_settings, SurveyService(app))
+    await channel.start()
+    yield app, issued, channel
+    await channel.stop()
+
+
+def keyboard_data(entry):
+    return [data for row in entry.keyboard for _, data in row]
+
+
+async def next_question(fake, chat, count):
+    messages = await fake.wait_for_bot_messages(chat, count)
+    return messages[-1]
+
+
+async def test_deep_link_survey_with_buttons_in_vietnamese(fake, polling):
+    app, issued, _ = polling
+    fake.user_sends(CHAT, f"/start {issued[0].token}")
+    welcome, question = (await fake.wait_for_bot_messages(CHAT, 2))[:2]
+    assert welcome.text.startswith("Trung tâm Phục vụ hành chính công tỉnh – dịch vụ: Đăng ký đất đai.")
+    assert "ẩn danh" in welcome.text and "khoảng 2 phút" in welcome.text
+    assert [text for row in welcome.keyboard for text, _ in row] == ["Tiếng Việt", "English"]
+    assert question.text.startswith("Câu 1/6. ")
+    assert [text for row in question.keyboard for text, _ in row][:5] == [
+        "Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"]
+    sent = 2
+    for pick in ("a|access_1|5", "a|procedure_1|4", "a|staff_1|3", "a|result_1|4", "n|feedback_1"):
+        current = fake.last_message(CHAT)
+        fake.user_presses(CHAT, current.message_id, pick)
+        sent += 1
+        await fake.wait_for_bot_messages(CHAT, sent)
+        edited = fake.message(CHAT, current.message_id)
+        assert edited.keyboard == [] and "✅" in edited.text  # the transcript shows the chosen answer
+    comment = fake.last_message(CHAT)
+    assert comment.text.startswith("Câu 6/6. Ý kiến khác")
+    fake.user_sends(CHAT, "Cán bộ nhiệt tình, số của tôi 0912 345 678")
+    closing = await next_question(fake, CHAT, sent + 1)
+    assert closing.text.startswith("Cảm ơn Ông/Bà đã hoàn thành khảo sát!")
+    assert fake.message(CHAT, comment.message_id).text.startswith("Câu 6/6.")
+    async with app.db.reading() as session:
+        stored = (await session.scalars(select(Response))).one()
+        assert await session.scalar(select(func.count()).select_from(SurveySession)) == 0
+        username = await session.get(AppState, "telegram_bot_username")
+    assert stored.channel == "telegram" and stored.ratings == bytes([5, 4, 3, 4, 0])
+    assert stored.comment == "Cán bộ nhiệt tình, số của tôi [số điện thoại]"
+    assert username.value == "sipas_test_bot"
+    # Every button press got exactly one answerCallbackQuery.
+    presses = [e for e in fake.transcript(CHAT) if e.kind == "press"]
+    assert len(fake.calls_to("answerCallbackQuery", ok=True)) == len(presses) == 5
+
+
+async def test_typed_code_and_typed_answers_in_english(fake, polling):
+    _, issued, _ = polling
+    fake.user_sends(CHAT, "hello")
+    greeting = (await fake.wait_for_bot_messages(CHAT, 1))[0]
+    assert "mã khảo sát" in greeting.text
+    code = issued[1].code.lower()
+    fake.user_sends(CHAT, f"{code[:4]} {code[4:]}")
+    welcome = (await fake.wait_for_bot_messages(CHAT, 3))[1]
+    fake.user_presses(CHAT, welcome.message_id, "l|en")
+    english = await next_question(fake, CHAT, 5)
+    assert english.text.startswith("Question 1/6. ")
+    count = 5
+    for typed in ("4", "satisfied", "Very satisfied", "2", "na", "skip"):
+        fake.user_sends(CHAT, typed)
+        count += 1
+        last = await next_question(fake, CHAT, count)
+    assert last.text.startswith("Thank you for completing the survey!")
+
+
+async def test_stale_and_double_presses_record_nothing_twice(fake, polling):
+    app, issued, _ = polling
+    fake.user_sends(CHAT, f"/start {issued[0].token}")
+    question = (await fake.wait_for_bot_messages(CHAT, 2))[1]
+    first = fake.user_presses(CHAT, question.message_id, "a|access_1|5")
+    await fake.wait_for_bot_messages(CHAT, 3)
+    again = fake.user_presses(CHAT, question.message_id, "a|access_1|4", check=False)  # an old button
+    answer = await fake.wait_for(lambda: fake.answer_of(again))
+    assert "Câu hỏi này đã qua" in answer["text"]
+    assert fake.answer_of(first) is not None
+    forged = fake.user_presses(CHAT, question.message_id, "zzz", check=False)
+    assert (await fake.wait_for(lambda: fake.answer_of(forged)))["text"] == "Nút này không còn dùng được."
+    assert len(fake.bot_messages(CHAT)) == 3  # no new message for either
+    async with app.db.reading() as session:
+        row = (await session.scalars(select(SurveySession))).one()
+    assert row.progress["answers"] == {"access_1": 5}
+
+
+async def test_media_help_and_cancel(fake, polling):
+    _, issued, _ = polling
+    fake.user_sends(CHAT, f"/start {issued[0].token}")
+    await fake.wait_for_bot_messages(CHAT, 2)
+    fake.user_sends_sticker(CHAT)
+    notice, repeat = (await fake.wait_for_bot_messages(CHAT, 4))[2:4]
+    assert notice.text.startswith("Xin lỗi, chúng tôi chỉ nhận câu trả lời bằng nút bấm hoặc bằng chữ.")
+    assert repeat.text.startswith("Câu 1/6.")
+    fake.user_sends(CHAT, "/help")
+    assert "quay lại" in (await fake.wait_for_bot_messages(CHAT, 6))[4].text
+    fake.user_sends(CHAT, "/cancel")
+    confirm = await next_question(fake, CHAT, 7)
+    assert confirm.text.startswith("Ông/Bà có chắc muốn dừng khảo sát?")
+    fake.user_presses(CHAT, confirm.message_id, "y")
+    stopped = await next_question(fake, CHAT, 8)
+    assert stopped.text.startswith("Đã dừng khảo sát.")
+    fake.user_sends(CHAT, f"/start {issued[0].token}")  # a cancelled survey can start again
+    restarted = await next_question(fake, CHAT, 10)
+    assert restarted.text.startswith("Câu 1/6.")
+
+
+async def test_used_and_unknown_codes(fake, polling):
+    _, issued, _ = polling
+    fake.user_sends(CHAT, "/start AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    assert "không tìm thấy mã khảo sát" in (await fake.wait_for_bot_messages(CHAT, 1))[0].text
+    fake.user_sends(CHAT, f"/start {issued[0].token}")
+    count = 3
+    await fake.wait_for_bot_messages(CHAT, count)
+    for typed in ("5", "5", "5", "5", "5", "bỏ qua"):
+        fake.user_sends(CHAT, typed)
+        count += 1
+        await fake.wait_for_bot_messages(CHAT, count)
+    other_chat = CHAT + 1  # someone else with the same receipt, or the same citizen again
+    fake.user_sends(other_chat, issued[0].display_code)
+    used = (await fake.wait_for_bot_messages(other_chat, 1))[0]
+    assert used.text == "Khảo sát của mã này đã được trả lời. Cảm ơn Ông/Bà đã đóng góp ý kiến!"
+
+
+async def test_restart_in_the_middle_resumes(fake, world, tg_settings):
+    app, issued = world
+    channel = TelegramChannel(tg_settings, SurveyService(app))
+    await channel.start()
+    fake.user_sends(CHAT, f"/start {issued[0].token}")
+    question = (await fake.wait_for_bot_messages(CHAT, 2))[1]
+    fake.user_presses(CHAT, question.message_id, "a|access_1|4")
+    await fake.wait_for_bot_messages(CHAT, 3)
+    await channel.stop()
+    async with open_app(tg_settings) as fresh:  # a new process: new engine, new Application
+        second = TelegramChannel(tg_settings, SurveyService(fresh))
+        await second.start()
+        try:
+            fake.user_sends(CHAT, "5")
+            after = await next_question(fake, CHAT, 4)
+            assert after.text.startswith("Câu 3/6.")
+        finally:
+            await second.stop()
