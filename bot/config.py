@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     telegram_concurrency: int = Field(16, ge=1, le=256, description="Chats whose updates are processed at once.")
     telegram_flood_per_minute: int = Field(40, ge=5, description="Updates a minute from one chat before it is "
                                            "ignored for a minute.")
+    outbox_interval_seconds: float = Field(10, gt=0, description="How often undelivered alerts are retried.")
     telegram_poll_timeout: int = Field(30, ge=0, le=50, description="Long-polling timeout in seconds.")
     default_survey: str = Field("sipas-2023", description="Instrument used when none is named.")
     instruments_dir: Path | None = Field(

@@ -20,7 +20,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import invitations
+from bot import invitations, outbox
+from bot.alerts import alert_text
 from bot.app import App
 from bot.db.models import AppState, Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
 from bot.directory import find_centre, find_service
@@ -87,6 +88,10 @@ class SurveyService:
                                      now or utcnow(), sections)
 
         return await self._unit(platform, None, language, work)
+
+    async def deliver_outbox(self, platform: str, send) -> int:
+        """Send the due outbox messages of one platform with ``send(chat_id, text)``; returns how many went."""
+        return await outbox.deliver_due(self.app.db, platform, send)
 
     async def remember(self, key: str, value: str) -> None:
         """Keep a small fact learned at run time (the bot's username) for other processes and commands."""
@@ -248,3 +253,9 @@ class SurveyService:
                                    submitted_on=self.app.local_date(now)))
         if row.invitation_id is not None:
             await invitations.complete(session, row.invitation_id, now)
+        centre = await session.get(Centre, row.centre_id)
+        if centre.alert_chat:
+            service = await session.get(Service, row.service_id) if row.service_id else None
+            text = alert_text(instrument, progress.answers, centre.name, service.name if service else None)
+            if text:  # in the same transaction as the response: never lost, never sent for a rollback
+                outbox.enqueue(session, "telegram", centre.alert_chat, text)

@@ -1,6 +1,7 @@
 """The Telegram channel end to end: the real python-telegram-bot Application, over HTTP, against the fake Bot
 API server, with the real service layer on a real SQLite file."""
 
+import asyncio
 import os
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -190,3 +191,30 @@ async def test_restart_in_the_middle_resumes(fake, world, tg_settings):
             assert after.text.startswith("Câu 3/6.")
         finally:
             await second.stop()
+
+
+async def test_alert_reaches_the_alert_chat_exactly_once(fake, world, tg_settings):
+    app, issued = world
+    async with app.db.transaction() as session:
+        centre = await directory.find_centre(session, "HCC")
+        centre.alert_chat = "-100777"
+    fast = Settings(**{**tg_settings.model_dump(), "outbox_interval_seconds": 0.2, "_env_file": None})
+    channel = TelegramChannel(fast, SurveyService(app))
+    await channel.start()
+    try:
+        fake.user_sends(CHAT, f"/start {issued[0].token}")
+        await fake.wait_for(lambda: len(fake.bot_messages(CHAT)) >= 2, timeout=20, what="the survey starts")
+        count = 2
+        for typed in ("1", "5", "2", "5", "không áp dụng", "Chờ lâu quá, gọi 0987654321"):
+            fake.user_sends(CHAT, typed)
+            count += 1
+            await fake.wait_for_bot_messages(CHAT, count, timeout=10)
+        alert = (await fake.wait_for_bot_messages(-100777, 1, timeout=20))[0]
+        assert alert.text.splitlines()[:2] == ["⚠️ Phản hồi cần chú ý – Trung tâm Phục vụ hành chính công tỉnh",
+                                              "Dịch vụ: Đăng ký đất đai"]
+        assert "1/5 (Rất không hài lòng)" in alert.text and "2/5 (Không hài lòng)" in alert.text
+        assert "Ý kiến: “Chờ lâu quá, gọi [số điện thoại]”" in alert.text
+        await asyncio.sleep(1)  # several more outbox rounds: nothing is sent twice
+        assert len(fake.bot_messages(-100777)) == 1
+    finally:
+        await channel.stop()

@@ -9,6 +9,7 @@ and delivers it again (the event key makes a second delivery of a committed upda
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import os
@@ -112,8 +113,10 @@ class TelegramChannel:
         self.sender = Sender(self.application.bot)
         self.flood = FloodGuard(settings.telegram_flood_per_minute)
         self._failed: set[int] = set()
+        self._wake = asyncio.Event()
+        self._outbox_task: asyncio.Task | None = None
         self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
-        CitizenHandlers(service, self.sender).register(self.application)
+        CitizenHandlers(service, self.sender, on_completed=self._wake.set).register(self.application)
         self.application.add_error_handler(self._on_error)
 
     async def start(self) -> None:
@@ -129,10 +132,15 @@ class TelegramChannel:
             await self.application.updater.start_polling(
                 poll_interval=0, timeout=self.settings.telegram_poll_timeout,
                 allowed_updates=["message", "callback_query"])
+        self._outbox_task = asyncio.create_task(self._deliver_outbox())
         log.info("telegram: @%s connected (%s)", self.application.bot.username,
                  "webhook" if self.webhook_mode else "long polling")
 
     async def stop(self) -> None:
+        if self._outbox_task is not None:
+            self._outbox_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._outbox_task
         if self.application.updater and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
@@ -153,6 +161,20 @@ class TelegramChannel:
             self._failed.discard(update.update_id)
             return web.json_response({"error": "processing failed", "status": 500}, status=500)
         return web.json_response({"ok": True})
+
+    async def _deliver_outbox(self) -> None:
+        """Alerts to staff chats: woken after each completed survey, and every few seconds for retries."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_interval_seconds)
+            self._wake.clear()
+            try:
+                await self.service.deliver_outbox("telegram", self._send_alert)
+            except Exception:  # the loop must survive a database hiccup; the next round tries again
+                log.exception("telegram: outbox delivery failed")
+
+    async def _send_alert(self, chat_id: str, text: str) -> None:
+        await self.sender.send(int(chat_id), text)
 
     async def _flood_gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat.id if update.effective_chat else None

@@ -21,9 +21,10 @@ STALE = {"vi": "Nút này không còn dùng được.", "en": "This button is no
 
 
 class CitizenHandlers:
-    def __init__(self, service: SurveyService, sender: Sender) -> None:
+    def __init__(self, service: SurveyService, sender: Sender, on_completed=lambda: None) -> None:
         self.service = service
         self.sender = sender
+        self.on_completed = on_completed
 
     def register(self, application: Application) -> None:
         application.add_handler(CommandHandler("start", self.on_start))
@@ -105,6 +106,8 @@ class CitizenHandlers:
         if outcome.status == "duplicate":
             return
         reply = outcome.reply
+        if reply is not None and reply.status == "completed" and reply.accepted:
+            self.on_completed()  # an alert may be waiting in the outbox
         texts = list(outcome.texts)
         if reply is None:
             for text in texts:

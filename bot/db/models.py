@@ -162,3 +162,20 @@ class AppState(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message that must reach a chat even if the process dies or the platform fails for a while (alerts)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(300))
