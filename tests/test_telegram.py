@@ -218,3 +218,34 @@ async def test_alert_reaches_the_alert_chat_exactly_once(fake, world, tg_setting
         assert len(fake.bot_messages(-100777)) == 1
     finally:
         await channel.stop()
+
+
+async def test_staff_invite_at_the_counter_works_for_a_citizen(fake, world, tg_settings):
+    app, _ = world
+    async with app.db.transaction() as session:
+        await directory.add_staff(session, "HCC", "telegram", "9001", "staff", "Chị Lan")
+    channel = TelegramChannel(tg_settings, SurveyService(app))
+    await channel.start()
+    try:
+        stranger = 9002
+        fake.user_sends(stranger, "/moi", user={"id": stranger, "is_bot": False, "first_name": "X"})
+        refusal = (await fake.wait_for_bot_messages(stranger, 1))[0]
+        assert refusal.text.startswith("Xin lỗi, lệnh này chỉ dành cho cán bộ")
+        counter = 9001
+        fake.user_sends(counter, "/moi DD-01", user={"id": counter, "is_bot": False, "first_name": "Lan"})
+        await fake.wait_for(lambda: fake.uploads, what="the QR photo")
+        photo = fake.uploads[0]
+        assert photo.method == "sendPhoto" and photo.data.startswith(b"\x89PNG")
+        lines = photo.caption.splitlines()
+        assert lines[0] == "Phiếu khảo sát cho Trung tâm Phục vụ hành chính công tỉnh"
+        assert lines[1] == "Dịch vụ: Đăng ký đất đai"
+        link = next(line.removeprefix("Liên kết: ") for line in lines if line.startswith("Liên kết: "))
+        assert link.startswith("https://t.me/sipas_test_bot?start=")
+        fake.user_sends(CHAT, "/start " + link.split("start=")[1])  # the citizen scans it
+        welcome = (await fake.wait_for_bot_messages(CHAT, 2))[0]
+        assert "Đăng ký đất đai" in welcome.text
+        fake.user_sends(counter, "/moi NOPE", user={"id": counter, "is_bot": False, "first_name": "Lan"})
+        wrong = await fake.wait_for(lambda: [m for m in fake.bot_messages(counter) if "NOPE" in (m.text or "")])
+        assert "Không có dịch vụ với mã “NOPE”" in wrong[0].text
+    finally:
+        await channel.stop()

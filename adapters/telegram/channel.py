@@ -31,9 +31,11 @@ from telegram.ext import (
 
 from adapters.telegram.citizen import CitizenHandlers, error_text
 from adapters.telegram.sending import Sender, chat_tag
+from adapters.telegram.staff import StaffHandlers
 from bot.config import Settings
 from bot.errors import UserError
 from bot.service import SurveyService
+from bot.staff import StaffService
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -116,6 +118,8 @@ class TelegramChannel:
         self._wake = asyncio.Event()
         self._outbox_task: asyncio.Task | None = None
         self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
+        # Staff commands first: /moi must not reach the citizen's handlers.
+        StaffHandlers(StaffService(service.app), self.sender).register(self.application)
         CitizenHandlers(service, self.sender, on_completed=self._wake.set).register(self.application)
         self.application.add_error_handler(self._on_error)
 
