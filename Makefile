@@ -23,5 +23,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+bench: $(STAMP)
+	$(BIN)/python bench/report.py
+	$(BIN)/python bench/telegram.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

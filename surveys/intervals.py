@@ -137,7 +137,12 @@ class RatioMeans:
 
 
 def mean_of_ratios(
-    group: np.ndarray, outcomes: Sequence[np.ndarray], parts: Sequence[int], n_groups: int
+    group: np.ndarray,
+    outcomes: Sequence[np.ndarray],
+    parts: Sequence[int],
+    n_groups: int,
+    *,
+    outcome_counts: np.ndarray | None = None,
 ) -> RatioMeans:
     """Estimate the unweighted mean of per-criterion satisfied shares and its respondent-level uncertainty.
 
@@ -149,6 +154,8 @@ def mean_of_ratios(
             ``SATISFIED`` for each respondent.
         parts: The part (element) index of each criterion, numbered from 0 without gaps.
         n_groups: The number of groups.
+        outcome_counts: Optional ``(n_groups, criteria, 3)`` count of each outcome per group and criterion,
+            when the caller has counted them already (saves one pass over the rows).
 
     Returns:
         The estimates, standard errors and respondent counts, overall and per part.
@@ -169,7 +176,10 @@ def mean_of_ratios(
     satisfied_n = np.zeros((n_groups, k))
     answered = np.zeros((n_parts, rows), dtype=bool)
     for i, outcome in enumerate(outcomes):
-        counts = np.bincount(base + outcome, minlength=n_groups * _OUTCOMES).reshape(n_groups, _OUTCOMES)
+        if outcome_counts is None:
+            counts = np.bincount(base + outcome, minlength=n_groups * _OUTCOMES).reshape(n_groups, _OUTCOMES)
+        else:
+            counts = outcome_counts[:, i, :]
         valid_n[:, i] = counts[:, NOT_SATISFIED] + counts[:, SATISFIED]
         satisfied_n[:, i] = counts[:, SATISFIED]
         answered[parts[i]] |= outcome != NO_ANSWER
@@ -194,16 +204,16 @@ def mean_of_ratios(
         table[:, NO_ANSWER] = 0.0
         table[:, NOT_SATISFIED] = -p[:, i] * inv_v[:, i]
         table[:, SATISFIED] = (1.0 - p[:, i]) * inv_v[:, i]
-        sums[parts[i]] += table.ravel()[base + outcome]
+        sums[parts[i]] += _lookup(table.ravel(), base + outcome)
 
     part_units = np.empty((n_groups, n_parts), dtype=np.int64)
     part_sq = np.empty((n_groups, n_parts))
     for e in range(n_parts):
         part_units[:, e] = np.bincount(group[answered[e]], minlength=n_groups)
-        z_part = sums[e] * inv_k_part[group, e]
+        z_part = sums[e] * _lookup(np.ascontiguousarray(inv_k_part[:, e]), group)
         part_sq[:, e] = np.bincount(group, weights=z_part * z_part, minlength=n_groups)
     units = np.bincount(group[answered.any(axis=0)], minlength=n_groups).astype(np.int64)
-    z_all = sums.sum(axis=0) * inv_k_all[group]
+    z_all = sums.sum(axis=0) * _lookup(inv_k_all, group)
     sq = np.bincount(group, weights=z_all * z_all, minlength=n_groups)
 
     return RatioMeans(
@@ -214,6 +224,15 @@ def mean_of_ratios(
         part_se=_standard_error(part_sq, part_units, part_estimate),
         part_units=part_units,
     )
+
+
+def _lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table[index]`` for indices known to be in range.
+
+    ``take`` in clip mode skips the bounds check, which makes this gather an order of magnitude faster than fancy
+    indexing on a million rows.
+    """
+    return np.take(table, index, mode="clip")
 
 
 def _standard_error(sum_sq: np.ndarray, units: np.ndarray, estimate: np.ndarray) -> np.ndarray:

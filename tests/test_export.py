@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import openpyxl
 import pandas as pd
-import pytest
 
 from bot import directory
 from bot.app import open_app
@@ -18,9 +17,6 @@ from bot.dataset import load_ratings
 from bot.import_checks import wide_columns
 from bot.responses import build_response
 from surveys.scoring import score
-
-# bot/dataset.py still calls Result.tuples(), deprecated in SQLAlchemy 2.1; drop this once it no longer does.
-pytestmark = pytest.mark.filterwarnings(r"ignore:The Result\.tuples\(\) method is deprecated:DeprecationWarning")
 
 SURVEY = "sipas-2023"
 BOM = b"\xef\xbb\xbf"

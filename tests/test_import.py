@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 
 from bot import directory
@@ -18,9 +17,6 @@ from bot.dataset import load_ratings
 from bot.db.models import ImportBatch, Response
 from bot.import_checks import Problem
 from bot.importer import problem_lines
-
-# bot/dataset.py still calls Result.tuples(), deprecated in SQLAlchemy 2.1; drop this once it no longer does.
-pytestmark = pytest.mark.filterwarnings(r"ignore:The Result\.tuples\(\) method is deprecated:DeprecationWarning")
 
 SAVE_AS = 'in Excel use Save As and pick "CSV UTF-8 (Comma delimited)" or "Excel Workbook (.xlsx)"'
 

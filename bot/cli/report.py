@@ -1,1 +1,85 @@
-"""Placeholder: filled in by the report work."""
+"""`sipas-bot report`: SIPAS per centre (service, channel) and period, from the stored responses."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from bot.app import App
+from bot.cli import cli, with_app
+from bot.config import Settings
+from bot.errors import UserError
+from bot.report import Report, build_report
+from bot.report_data import FORMATS, parse_request
+
+
+@cli.command("report")
+@click.option("--survey", "survey_id", help="Instrument id (default: SIPAS_DEFAULT_SURVEY, sipas-2023).")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of responses to include.")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of responses to include.")
+@click.option("--period", default="all", show_default=True, metavar="month|quarter|year|all",
+              help="One row per group and month, quarter or year, or one for the whole range.")
+@click.option("--by", default="centre", show_default=True, metavar="centre,service,channel",
+              help="Group by these, comma-separated.")
+@click.option("--min-n", type=int, default=30, show_default=True,
+              help="Groups with fewer responses show no measures (\"chưa đủ mẫu\").")
+@click.option("--format", "output_format", default="table", show_default=True, metavar="table|csv|xlsx|json")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of the terminal (required for xlsx).")
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the league table of the latest period as a PNG file.")
+@click.pass_obj
+def report(settings: Settings, survey_id: str | None, date_from: str | None, date_to: str | None, period: str,
+           by: str, min_n: int, output_format: str, output: Path | None, chart: Path | None) -> None:
+    """SIPAS, element indices and criteria with 95% intervals, ranked by the interval's lower bound."""
+    request = parse_request(survey=survey_id, period=period, by=by, min_n=min_n, date_from=date_from,
+                            date_to=date_to)
+    output_format = output_format.strip().lower()
+    if output_format not in FORMATS:
+        raise UserError(f"--format must be one of {', '.join(FORMATS)}, not '{output_format}'")
+    if output_format == "xlsx" and output is None:
+        raise UserError("--format xlsx writes a file: give it with -o FILE.xlsx")
+    if chart is not None and chart.suffix.lower() != ".png":
+        raise UserError(f"--chart draws a PNG picture: give a file name ending in .png, not '{chart.name}'")
+
+    async def work(app: App) -> Report:
+        return await build_report(app, request)
+
+    result = with_app(settings, work)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8", errors="replace")
+    if not result.rows:
+        start, end = request.date_from, request.date_to
+        span = f" from {start} to {end}" if start and end else f" from {start}" if start else \
+            f" up to {end}" if end else ""
+        click.echo(f"No responses to {result.request.survey}{span}: nothing to report.",
+                   err=output_format != "table" or output is not None)
+    _write(result, output_format, output)
+    if chart is not None:
+        from bot.report_chart import draw_chart  # matplotlib loads only when a picture is asked for
+
+        if draw_chart(result, chart):
+            click.echo(f"chart written to {chart}", err=True)
+
+
+def _write(result: Report, output_format: str, output: Path | None) -> None:
+    if output_format == "xlsx":
+        from bot.report_xlsx import write_xlsx
+
+        write_xlsx(result, output)
+        click.echo(f"report written to {output} ({len(result.rows)} rows)", err=True)
+        return
+    from bot.report_render import render_csv, render_json, render_table
+
+    if output_format == "table" and not result.rows:
+        return
+    text = {"table": render_table, "csv": render_csv, "json": render_json}[output_format](result)
+    if output is None:
+        click.echo(text.rstrip("\n"))
+        return
+    # A byte-order mark lets Excel read the Vietnamese names in a CSV file as UTF-8.
+    output.write_text(text if text.endswith("\n") else text + "\n",
+                      encoding="utf-8-sig" if output_format == "csv" else "utf-8")
+    click.echo(f"report written to {output} ({len(result.rows)} rows)", err=True)

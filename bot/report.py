@@ -1,0 +1,163 @@
+"""SIPAS reports from stored responses: one row per group (centre, service, channel as asked, and period).
+
+`build_report` is the one entry point for every surface (CLI today, the HTTP API later): it reads in one
+snapshot, then scores in a worker thread so the event loop stays free. The rows are JSON-ready dicts (the
+`--format json` contract); the renderers in `bot.report_render`, `bot.report_xlsx` and `bot.report_chart` only
+format them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from bot.app import App
+from bot.dataset import RatingArrays, load_arrays
+from bot.db.models import Centre, Service
+from bot.errors import UserError
+from bot.report_data import PARTICIPATION, ReportRequest, participation_keys, period_index, period_key
+from bot.report_participation import load_participation
+from surveys.instrument import Instrument
+from surveys.scoring import Scores, score
+
+CRITERION_MEASURES = ("n", "satisfied_pct", "neutral_pct", "dissatisfied_pct", "mean")
+
+
+@dataclass(frozen=True)
+class Report:
+    request: ReportRequest  # with the survey id resolved
+    instrument: Instrument
+    rows: list[dict]
+    centre_names: dict[str, str]
+    service_names: dict[str, str]
+
+    @property
+    def elements(self) -> list[str]:
+        return list(dict.fromkeys(self.instrument.criteria().values()))
+
+    def as_json(self) -> dict:
+        request = self.request
+        return {
+            "survey": request.survey, "period": request.period, "by": list(request.by), "min_n": request.min_n,
+            "from": request.date_from.isoformat() if request.date_from else None,
+            "to": request.date_to.isoformat() if request.date_to else None,
+            "rows": self.rows,
+        }
+
+
+async def build_report(app: App, request: ReportRequest) -> Report:
+    """Read, score and order; raises UserError for an unknown survey or answers stored in another layout."""
+    instrument = app.instrument(request.survey)
+    request = replace(request, survey=instrument.id)
+    async with app.db.reading() as session:
+        try:
+            arrays = await load_arrays(session, instrument, request.date_from, request.date_to,
+                                       service="service" in request.by, channel="channel" in request.by)
+        except ValueError as error:
+            raise UserError(f"the stored answers to '{instrument.id}' do not fit its {len(instrument.criteria())} "
+                            f"criteria ({error}); were they recorded with another version?") from error
+        # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
+        scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request))
+        try:
+            participation = await load_participation(session, instrument.id, request, app.settings.timezone) \
+                if len(arrays) else None
+            centre_names = dict((await session.execute(select(Centre.code, Centre.name))).all())
+            service_names = dict((await session.execute(select(Service.code, Service.name))).all())
+        finally:
+            scores = await scoring
+    rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request)
+    return Report(request, instrument, rows, centre_names, service_names)
+
+
+def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRequest) -> Scores | None:
+    """The SIPAS measures of every group (CPU-bound: call it off the event loop); None without responses."""
+    if not len(arrays):
+        return None
+    criteria = instrument.criteria()
+    keys = {"centre": arrays.centre_id, "service": arrays.service_id, "channel": arrays.channel}
+    frame = pd.DataFrame({**{d: keys[d] for d in request.by}, "period": period_index(arrays.day, request.period),
+                          **_rating_columns(arrays.codes, list(criteria))})
+    return score(frame, criteria, by=[*request.by, "period"], min_n=request.min_n)
+
+
+def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.DataFrame | None,
+                instrument: Instrument, request: ReportRequest) -> list[dict]:
+    """The ordered JSON rows."""
+    if scores is None:
+        return []
+    criteria = instrument.criteria()
+    groups = scores.groups
+    count, codes = len(groups), list(criteria)
+    elements = list(dict.fromkeys(criteria.values()))
+    element_index = _listed(scores.elements["index"], (count, len(elements)))
+    measures = [_listed(scores.criteria[name], (count, len(codes))) for name in (*CRITERION_MEASURES, "ci_low",
+                                                                                   "ci_high")]
+    counts = _participation_lookup(participation)
+    id_columns = {d: groups[d].to_numpy().tolist() for d in request.by}
+    periods = groups["period"].to_numpy().tolist()
+    names = {"centre": arrays.centres, "service": arrays.services}
+    rows = []
+    for g, (n, suppressed, sipas, low, high, no_dissatisfied) in enumerate(zip(
+            groups["n"].tolist(), groups["suppressed"].tolist(), *(_listed(groups[c], (count,)) for c in (
+                "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct")), strict=True)):
+        row: dict = {}
+        for d in request.by:
+            raw = id_columns[d][g]
+            row[d] = arrays.channels[raw] if d == "channel" else names[d].get(raw)
+        row["period"] = period_key(periods[g], request.period)
+        row.update(n=n, suppressed=suppressed, sipas=None, sipas_ci=None, no_dissatisfied_pct=None, elements=None,
+                   criteria=None)
+        if not suppressed:
+            row.update(sipas=sipas, sipas_ci=[low, high], no_dissatisfied_pct=no_dissatisfied,
+                       elements=dict(zip(elements, element_index[g], strict=True)),
+                       criteria={code: {"n": int(c_n), "satisfied_pct": sat, "neutral_pct": neutral,
+                                        "dissatisfied_pct": dis, "mean": mean, "ci": [c_low, c_high]}
+                                 for code, c_n, sat, neutral, dis, mean, c_low, c_high in zip(
+                                     codes, *(m[g] for m in measures), strict=True)})
+        row["participation"] = _participation(counts, request, id_columns, g, periods[g])
+        rows.append(row)
+    rows.sort(key=lambda r: _order(r, request.by))
+    return rows
+
+
+def _rating_columns(codes: np.ndarray, criteria: list[str]) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """Packed bytes as nullable integer columns: 0..5 as stored, "no answer" (255) as missing."""
+    columns = np.ascontiguousarray(codes.T)
+    return {c: pd.arrays.IntegerArray(columns[i], columns[i] == 255) for i, c in enumerate(criteria)}
+
+
+def _listed(column: pd.Series, shape: tuple[int, ...]) -> list:
+    """Floats as (nested) Python lists with None for NaN, converted in one numpy pass (JSON has no NaN)."""
+    values = column.to_numpy(dtype=np.float64).reshape(shape)
+    return np.where(np.isnan(values), None, values).tolist()
+
+
+def _participation_lookup(frame: pd.DataFrame | None) -> dict[tuple, tuple[int, ...]]:
+    if frame is None or frame.empty:
+        return {}
+    keys = [c for c in frame.columns if c not in PARTICIPATION]
+    return dict(zip(frame[keys].itertuples(index=False, name=None),
+                    frame[list(PARTICIPATION)].itertuples(index=False, name=None), strict=True))
+
+
+def _participation(counts: dict, request: ReportRequest, ids: dict[str, list], g: int, period: int) -> dict | None:
+    keys = participation_keys(request)
+    if keys is None:
+        return None
+    found = counts.get((*(ids[k][g] for k in keys), period))
+    if not found or not found[0]:
+        return None
+    out = dict(zip(PARTICIPATION, (int(v) for v in found), strict=True))
+    out["response_rate"] = out["completed"] / out["issued"]
+    return out
+
+
+def _order(row: dict, by: tuple[str, ...]) -> tuple:
+    """Highest lower bound first, then rows without one, suppressed last; ties by the keys (None last)."""
+    low = row["sipas_ci"][0] if row["sipas_ci"] else None
+    keys = tuple((row[d] is None, row[d] or "") for d in by)
+    return (row["suppressed"], low is None, -(low or 0.0), *keys, row["period"])

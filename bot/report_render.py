@@ -1,0 +1,126 @@
+"""A report as text: the terminal table (Vietnamese, decimal comma), CSV and JSON.
+
+CSV is the machine export: the JSON keys as headers, a decimal point, numbers rounded to 2 decimals, one row per
+group with the criteria spread into columns. The spreadsheet for people is `bot.report_xlsx`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from bot.report import CRITERION_MEASURES, Report
+from bot.report_data import PARTICIPATION, period_label
+
+SUPPRESSED = "chưa đủ mẫu"
+DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh"}
+# Short element names for narrow columns; other instruments' elements fall back to their own Vietnamese name.
+ELEMENT_SHORT = {"access": "Tiếp cận", "procedure": "Thủ tục", "staff": "Công chức", "result": "Kết quả",
+                 "feedback": "Góp ý"}
+NO_SERVICE = "(không ghi)"
+_NAME_WIDTH = 40
+
+
+def vi_number(value: float | None, digits: int = 2, none: str = "–") -> str:
+    """83.9412 → "83,94"; 1234 (digits=0) → "1.234": Vietnamese separators."""
+    if value is None:
+        return none
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def element_header(report: Report, element: str) -> str:
+    return ELEMENT_SHORT.get(element) or report.instrument.elements[element].get("vi")
+
+
+def key_label(report: Report, dimension: str, value: str | None, width: int | None = _NAME_WIDTH) -> str:
+    """How a group key reads for people: centre "CODE Tên", service code, channel name."""
+    if value is None:
+        return NO_SERVICE
+    if dimension != "centre":
+        return value
+    name = report.centre_names.get(value)
+    text = f"{value} {name}" if name else value
+    if width is None or len(text) <= width:
+        return text
+    # Centre names share their beginning ("Trung tâm Phục vụ hành chính công ..."): keep both ends.
+    head = width // 3
+    return text[:head] + "…" + text[len(text) - (width - head - 1):]
+
+
+def render_table(report: Report) -> str:
+    elements = report.elements
+    headers = [*(DIMENSION_HEADERS[d] for d in report.request.by), "Kỳ", "Số phiếu", "SIPAS (KTC 95%)",
+               *(element_header(report, e) for e in elements)]
+    lines = []
+    for row in report.rows:
+        cells = [key_label(report, d, row[d]) for d in report.request.by]
+        cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
+        if row["suppressed"]:
+            cells += [SUPPRESSED, *("–" for _ in elements)]
+        else:
+            low, high = row["sipas_ci"]
+            interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
+            cells += [vi_number(row["sipas"]) + interval, *(vi_number(row["elements"][e]) for e in elements)]
+        lines.append(cells)
+    left = len(report.request.by) + 1  # text columns; the numbers are right-aligned
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    suppressed = sum(row["suppressed"] for row in report.rows)
+    out = [line(headers), "  ".join("-" * w for w in widths)] + [line(cells) for cells in lines]
+    out.append("")
+    out.append(f"Khảo sát {report.request.survey}: {vi_number(len(report.rows), 0)} nhóm, "
+               f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu).")
+    out.append("Chỉ số = % câu trả lời hài lòng (4–5); trong ngoặc: khoảng tin cậy 95%. "
+               "Xếp theo cận dưới của khoảng tin cậy.")
+    return "\n".join(out)
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.as_json(), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def flat_rows(report: Report) -> tuple[list[str], list[list]]:
+    """The CSV table: headers and one list per group, numbers rounded to 2 decimals."""
+    by = report.request.by
+    codes = list(report.instrument.criteria())
+    headers = [*by, *(f"{d}_name" for d in by if d in ("centre", "service")), "period", "n", "suppressed", "sipas",
+               "sipas_low", "sipas_high", "no_dissatisfied_pct", *report.elements,
+               *PARTICIPATION, "response_rate_pct",
+               *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high"))]
+    names = {"centre": report.centre_names, "service": report.service_names}
+    table = []
+    for row in report.rows:
+        ci = row["sipas_ci"] or [None, None]
+        part = row["participation"] or {}
+        cells = [row[d] for d in by] + [names[d].get(row[d]) for d in by if d in names]
+        cells += [row["period"], row["n"], "true" if row["suppressed"] else "false", _r(row["sipas"]), _r(ci[0]),
+                  _r(ci[1]), _r(row["no_dissatisfied_pct"])]
+        cells += [_r((row["elements"] or {}).get(e)) for e in report.elements]
+        cells += [part.get(k) for k in PARTICIPATION]
+        cells.append(_r(100 * part["response_rate"]) if part else None)
+        for code in codes:
+            measures = (row["criteria"] or {}).get(code) or {}
+            ci = measures.get("ci") or [None, None]
+            cells += [measures.get("n"), *(_r(measures.get(m)) for m in CRITERION_MEASURES[1:]), _r(ci[0]),
+                      _r(ci[1])]
+        table.append(cells)
+    return headers, table
+
+
+def render_csv(report: Report) -> str:
+    headers, table = flat_rows(report)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows([["" if v is None else v for v in cells] for cells in table])
+    return buffer.getvalue()
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)

@@ -1,0 +1,195 @@
+"""`sipas-bot report`: numbers checked by hand on small data sets in a real SQLite database.
+
+The hand data uses sipas-quick (one criterion per element, so each element index is one criterion's share):
+
+    HL  KS  telegram  2024-07-05  5 5 5 5 NA
+    HL  KS  telegram  2024-07-20  4 4 3 2 NA
+    HL  KS  zalo      2024-07-25  5 4 4 4 4
+    DH  -   zalo      2024-08-10  2 3 4 5 1
+    DH  -   zalo      2024-08-11  5 5 5 5 (skipped)
+"""
+
+import datetime as dt
+import json
+import math
+from statistics import NormalDist
+
+import pytest
+from sqlalchemy import update
+
+from bot import directory, invitations
+from bot.db.models import Invitation
+from bot.report import build_report
+from bot.report_data import parse_request
+from bot.responses import build_response
+
+QUICK = "sipas-quick"
+HAND = [
+    ("HL", True, "telegram", dt.date(2024, 7, 5), (5, 5, 5, 5, "NA")),
+    ("HL", True, "telegram", dt.date(2024, 7, 20), (4, 4, 3, 2, "NA")),
+    ("HL", True, "zalo", dt.date(2024, 7, 25), (5, 4, 4, 4, 4)),
+    ("DH", False, "zalo", dt.date(2024, 8, 10), (2, 3, 4, 5, 1)),
+    ("DH", False, "zalo", dt.date(2024, 8, 11), (5, 5, 5, 5, None)),
+]
+Z = NormalDist().inv_cdf(0.975)
+UTC = dt.UTC
+
+
+async def seed(app, rows=HAND, survey=QUICK):
+    """Centres HL and DH, service KS, and one response per row (None answers are left out: skipped)."""
+    instrument = app.instrument(survey)
+    codes = list(instrument.criteria())
+    async with app.db.transaction() as session:
+        centres = {"HL": await directory.add_centre(session, "HL", "Trung tâm Phục vụ hành chính công Hải Lăng"),
+                   "DH": await directory.add_centre(session, "DH", "Trung tâm Phục vụ hành chính công Đông Hà")}
+        service = await directory.add_service(session, "KS", "Đăng ký khai sinh")
+        session.add_all([
+            build_response(instrument, {c: v for c, v in zip(codes, values, strict=False) if v is not None},
+                           centre_id=centres[centre].id, service_id=service.id if with_service else None,
+                           channel=channel, submitted_on=day)
+            for centre, with_service, channel, day, values in rows])
+    return centres, service
+
+
+async def invite(app, centre, service, created: dt.datetime, stages: str = "", survey=QUICK) -> None:
+    """One invitation created at ``created`` (UTC) that reached the stages named (o opened, s started, c done)."""
+    async with app.db.transaction() as session:
+        [issued] = await invitations.issue(session, app.secret_key, centre=centre, service=service, survey=survey,
+                                           now=created)
+        later = created + dt.timedelta(minutes=5)
+        await session.execute(update(Invitation).where(Invitation.id == issued.id).values(
+            opened_at=later if "o" in stages else None, started_at=later if "s" in stages else None,
+            completed_at=later if "c" in stages else None, status="completed" if "c" in stages else "issued"))
+
+
+async def report(app, **options):
+    return await build_report(app, parse_request(**{"survey": QUICK, "min_n": 1, **options}))
+
+
+def wilson(successes: int, n: int) -> list[float]:
+    p, denominator = successes / n, 1 + Z * Z / n
+    centre = (p + Z * Z / (2 * n)) / denominator
+    half = Z / denominator * math.sqrt(p * (1 - p) / n + Z * Z / (4 * n * n))
+    return [100 * (centre - half) if successes else 0.0, 100 * (centre + half) if successes < n else 100.0]
+
+
+@pytest.fixture
+async def hand(app):
+    return await seed(app)
+
+
+async def test_json_by_hand_through_the_cli(app, hand, cli):
+    code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert {k: data[k] for k in ("survey", "period", "by", "min_n", "from", "to")} == {
+        "survey": QUICK, "period": "all", "by": ["centre"], "min_n": 1, "from": None, "to": None}
+    hl, dh = data["rows"]  # HL's lower bound (60.5) is above DH's (20.8)
+    assert (hl["centre"], hl["period"], hl["n"], hl["suppressed"]) == ("HL", "all", 3, False)
+    assert "service" not in hl and "channel" not in hl
+    # Shares: access 3/3, procedure 3/3, staff 2/3, result 2/3, feedback 1/1 (two not applicable).
+    assert hl["sipas"] == pytest.approx(100 * (1 + 1 + 2 / 3 + 2 / 3 + 1) / 5, abs=1e-9)
+    # Linearised variance: z_r = (1/5) sum_i (x_ri - p_i v_ri) / V_i = 2/45, -4/45, 2/45; Var = 3/2 * 24/2025.
+    se = 100 * math.sqrt(1.5 * 24 / 2025)
+    assert hl["sipas_ci"] == pytest.approx([hl["sipas"] - Z * se, 100.0], abs=1e-9)  # clipped at 100
+    assert hl["no_dissatisfied_pct"] == pytest.approx(200 / 3, abs=1e-9)  # the second response has a 2
+    assert hl["elements"] == pytest.approx({"access": 100.0, "procedure": 100.0, "staff": 200 / 3,
+                                            "result": 200 / 3, "feedback": 100.0}, abs=1e-9)
+    staff = hl["criteria"]["staff_1"]
+    assert staff["n"] == 3 and staff["mean"] == pytest.approx(4.0)
+    assert [staff["satisfied_pct"], staff["neutral_pct"], staff["dissatisfied_pct"]] == pytest.approx(
+        [200 / 3, 100 / 3, 0.0], abs=1e-9)
+    assert staff["ci"] == pytest.approx(wilson(2, 3), abs=1e-9)
+    assert hl["criteria"]["feedback_1"]["n"] == 1  # "not applicable" counts in no denominator
+    assert hl["criteria"]["result_1"]["dissatisfied_pct"] == pytest.approx(100 / 3, abs=1e-9)
+    assert hl["participation"] is None  # no invitations
+
+    assert (dh["centre"], dh["n"]) == ("DH", 2)
+    assert dh["sipas"] == pytest.approx(60.0, abs=1e-9)  # (50 + 50 + 100 + 100 + 0) / 5
+    assert dh["sipas_ci"] == pytest.approx([60 - Z * 20, 60 + Z * 20], abs=1e-9)  # z_r = -0.1, 0.1
+    assert dh["no_dissatisfied_pct"] == pytest.approx(50.0)
+    feedback = dh["criteria"]["feedback_1"]  # one 1, one skipped
+    assert feedback["ci"] == pytest.approx(wilson(0, 1), abs=1e-9)
+    assert {k: v for k, v in feedback.items() if k != "ci"} == {
+        "n": 1, "satisfied_pct": 0.0, "neutral_pct": 0.0, "dissatisfied_pct": 100.0, "mean": 1.0}
+
+
+async def test_by_centre_service_channel_keys_and_an_unanswered_criterion(app, hand):
+    rows = (await report(app, by="centre,service,channel", min_n=2)).rows
+    assert [(r["centre"], r["service"], r["channel"], r["n"], r["suppressed"]) for r in rows] == [
+        ("HL", "KS", "telegram", 2, False), ("DH", None, "zalo", 2, False), ("HL", "KS", "zalo", 1, True)]
+    telegram = rows[0]
+    # Feedback was "not applicable" for both: no share, and it is left out of SIPAS (k = 4 criteria).
+    assert telegram["elements"]["feedback"] is None
+    assert telegram["criteria"]["feedback_1"] == {"n": 0, "satisfied_pct": None, "neutral_pct": None,
+                                                  "dissatisfied_pct": None, "mean": None, "ci": [None, None]}
+    assert telegram["sipas"] == pytest.approx(75.0)
+    assert telegram["sipas_ci"] == pytest.approx([75 - Z * 25, 100.0])  # z_r = +-1/8, Var = 2 * 2/64
+    assert list(rows[2])[:3] == ["centre", "service", "channel"]
+    assert all(rows[2][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria"))
+
+
+async def test_suppressed_rows_keep_keys_and_n_and_come_last(app, hand):
+    rows = (await report(app, min_n=3)).rows
+    assert [(r["centre"], r["n"], r["suppressed"]) for r in rows] == [("HL", 3, False), ("DH", 2, True)]
+    assert all(rows[1][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria"))
+    everything = (await report(app, min_n=10)).rows
+    assert [(r["centre"], r["n"]) for r in everything] == [("DH", 2), ("HL", 3)]  # all suppressed: by key
+
+
+async def test_ranked_by_lower_bound_not_by_point_value(app):
+    steady = [("HL", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 2))] * 30  # SIPAS 80, interval [80, 80]
+    lucky = [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 5))] * 3
+    lucky += [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 2, 2, 5))]  # SIPAS 90, se 10: low 70.4
+    await seed(app, steady + lucky)
+    hl, dh = (await report(app)).rows
+    assert (hl["centre"], dh["centre"]) == ("HL", "DH")
+    assert dh["sipas"] == pytest.approx(90.0) and hl["sipas"] == pytest.approx(80.0)
+    assert dh["sipas_ci"][0] == pytest.approx(90 - Z * 10) and hl["sipas_ci"] == pytest.approx([80.0, 80.0])
+
+
+@pytest.mark.parametrize(("period", "keys"), [
+    ("month", ["2023-12", "2024-07", "2024-08", "2025-01"]),
+    ("quarter", ["2023-Q4", "2024-Q3", "2025-Q1"]),
+    ("year", ["2023", "2024", "2025"]),
+    ("all", ["all"]),
+])
+async def test_period_keys(app, period, keys):
+    days = [dt.date(2023, 12, 31), dt.date(2024, 7, 1), dt.date(2024, 8, 31), dt.date(2025, 1, 1)]
+    await seed(app, [("HL", False, "web", day, (5, 4, 3, 2, 1)) for day in days])
+    rows = (await report(app, period=period)).rows
+    assert sorted(r["period"] for r in rows) == keys
+    assert sum(r["n"] for r in rows) == 4
+
+
+async def test_from_and_to_are_inclusive(app, hand):
+    rows = (await report(app, date_from="2024-07-20", date_to="2024-08-10", by="centre")).rows
+    assert {r["centre"]: r["n"] for r in rows} == {"HL": 2, "DH": 1}
+    assert (await report(app, date_from="2024-08-12")).rows == []
+    assert (await report(app, date_to="2024-07-05")).rows[0]["n"] == 1
+
+
+async def test_participation_counts_and_rate(app, hand):
+    centres, service = hand
+    hl = centres["HL"]
+    for stages in ("osc", "os", "o", ""):  # four for HL/KS in July: 3 opened, 2 started, 1 completed
+        await invite(app, hl, service, dt.datetime(2024, 7, 3, 3, 0, tzinfo=UTC), stages)
+    # 20:00 UTC on 30 June is 03:00 on 1 July in Vietnam; 18:00 UTC on 31 July is 01:00 on 1 August.
+    await invite(app, hl, None, dt.datetime(2024, 6, 30, 20, 0, tzinfo=UTC), "osc")
+    await invite(app, hl, service, dt.datetime(2024, 7, 31, 18, 0, tzinfo=UTC), "")
+    await invite(app, hl, service, dt.datetime(2024, 7, 3, 3, 0, tzinfo=UTC), "osc", survey="sipas-2023")
+
+    monthly = {(r["centre"], r["period"]): r["participation"] for r in (await report(app, period="month")).rows}
+    assert monthly[("HL", "2024-07")] == {"issued": 5, "opened": 4, "started": 3, "completed": 2,
+                                          "response_rate": 0.4}
+    assert monthly[("DH", "2024-08")] is None  # HL's August invitation has no HL row in August
+    overall = (await report(app)).rows[0]
+    assert overall["centre"] == "HL" and overall["participation"]["issued"] == 6
+    assert overall["participation"]["response_rate"] == pytest.approx(2 / 6)
+    july = (await report(app, date_from="2024-07-01", date_to="2024-07-31")).rows[0]
+    assert july["participation"] == {"issued": 5, "opened": 4, "started": 3, "completed": 2, "response_rate": 0.4}
+    by_service = {(r["centre"], r["service"]): r["participation"]
+                  for r in (await report(app, by="centre,service", period="month")).rows}
+    assert by_service[("HL", "KS")] == {"issued": 4, "opened": 3, "started": 2, "completed": 1,
+                                        "response_rate": 0.25}
+    assert all(r["participation"] is None for r in (await report(app, by="centre,channel")).rows)
