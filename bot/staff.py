@@ -3,8 +3,11 @@ figures. Only accounts registered with `sipas-bot staff add` get anything."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot import invitations
 from bot.app import App
@@ -12,6 +15,9 @@ from bot.db.models import Centre, Service
 from bot.directory import find_service, find_staff
 from bot.errors import UserError
 from bot.invitations import IssuedInvitation
+from bot.report import build_report
+from bot.report_data import ReportRequest
+from bot.report_xlsx import write_xlsx
 
 
 class NotStaff(UserError):
@@ -32,6 +38,16 @@ class CounterInvitation:
     centre_name: str
     service_name: str | None
     valid_until: dt.date  # the last local day on which it is valid
+
+
+@dataclass(frozen=True)
+class CentreStats:
+    centre_name: str
+    date_from: dt.date
+    date_to: dt.date
+    min_n: int
+    row: dict | None  # the report row of the centre (None: no response in the window)
+    element_names: dict[str, str]
 
 
 class StaffService:
@@ -59,3 +75,28 @@ class StaffService:
                 timezone=self.app.settings.timezone)
         last_day = self.app.local_date(issued.expires_at - dt.timedelta(microseconds=1))
         return CounterInvitation(issued, centre.name, service.name if service else None, last_day)
+
+    async def centre_stats(self, platform: str, user_id: str | int, days: int = 30) -> CentreStats:
+        """The staff member's centre over the last ``days`` days: n, SIPAS with its interval, the elements and
+        the response rate (or only n when below the minimum sample)."""
+        member = await self.identify(platform, user_id)
+        today = self.app.local_date(dt.datetime.now(dt.UTC))
+        first = today - dt.timedelta(days=days - 1)
+        request = ReportRequest(by=("centre",), period="all", date_from=first, date_to=today)
+        report = await build_report(self.app, request)
+        row = next((r for r in report.rows if r.get("centre") == member.centre_code), None)
+        names = {code: text.get("vi") for code, text in report.instrument.elements.items()}
+        return CentreStats(member.centre_name, first, today, request.min_n, row, names)
+
+    async def report_xlsx(self, platform: str, user_id: str | int, period: str) -> tuple[bytes, str]:
+        """For admins: the province report by centre and ``period`` (month or quarter) as an XLSX workbook."""
+        member = await self.identify(platform, user_id)
+        if member.role != "admin":
+            raise NotStaff("admins only")
+        report = await build_report(self.app, ReportRequest(by=("centre",), period=period))
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bao-cao.xlsx"
+            await asyncio.to_thread(write_xlsx, report, path)
+            data = path.read_bytes()
+        today = self.app.local_date(dt.datetime.now(dt.UTC))
+        return data, f"bao-cao-sipas-{period}-{today.isoformat()}.xlsx"

@@ -2,6 +2,8 @@
 API server, with the real service layer on a real SQLite file."""
 
 import asyncio
+import datetime as dt
+import json
 import os
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")
@@ -15,6 +17,7 @@ from bot import directory, invitations
 from bot.app import open_app
 from bot.config import Settings
 from bot.db.models import AppState, Response, SurveySession
+from bot.responses import build_response
 from bot.service import SurveyService
 
 CHAT = 5001
@@ -249,3 +252,65 @@ async def test_staff_invite_at_the_counter_works_for_a_citizen(fake, world, tg_s
         assert "Không có dịch vụ với mã “NOPE”" in wrong[0].text
     finally:
         await channel.stop()
+
+
+async def test_staff_stats_and_admin_report(fake, world, tg_settings):
+    app, _ = world
+    instrument = app.instrument("sipas-2023")
+    today = app.local_date(dt.datetime.now(dt.UTC))
+    async with app.db.transaction() as session:
+        await directory.add_staff(session, "HCC", "telegram", "9101", "staff", None)
+        await directory.add_staff(session, "HCC", "telegram", "9102", "admin", None)
+        centre = await directory.find_centre(session, "HCC")
+        for _ in range(2):
+            session.add(build_response(instrument, dict.fromkeys(instrument.criteria(), 5), centre_id=centre.id,
+                                       service_id=None, channel="telegram", submitted_on=today))
+    channel = TelegramChannel(tg_settings, SurveyService(app))
+    await channel.start()
+    try:
+        def send(user, text):
+            fake.user_sends(user, text, user={"id": user, "is_bot": False, "first_name": "Cán bộ"})
+
+        send(9101, "/thongke")
+        few = (await fake.wait_for_bot_messages(9101, 1))[0].text.splitlines()
+        assert few[0] == "Thống kê Trung tâm Phục vụ hành chính công tỉnh"
+        assert few[2:] == ["Số phiếu: 2", "Chỉ số SIPAS: chưa đủ mẫu (cần ít nhất 30 phiếu)"]
+        async with app.db.transaction() as session:
+            for value in [5] * 14 + [2] * 14:  # now 16 satisfied and 14 dissatisfied respondents
+                session.add(build_response(instrument, dict.fromkeys(instrument.criteria(), value),
+                                           centre_id=centre.id, service_id=None, channel="paper",
+                                           submitted_on=today))
+        send(9101, "/stats")
+        lines = (await fake.wait_for_bot_messages(9101, 2))[1].text.splitlines()
+        assert lines[2] == "Số phiếu: 30"
+        assert lines[3].startswith("Chỉ số SIPAS: 53,33% (khoảng tin cậy 95%: ")
+        assert "• Tiếp cận dịch vụ: 53,33%" in lines
+        send(9101, "/baocao")
+        refused = (await fake.wait_for_bot_messages(9101, 3))[2]
+        assert refused.text == "Xin lỗi, báo cáo chỉ dành cho quản trị viên đã được đăng ký."
+        send(9102, "/baocao tháng")
+        await fake.wait_for(lambda: [u for u in fake.uploads if u.method == "sendDocument"], what="the report")
+        document = next(u for u in fake.uploads if u.method == "sendDocument")
+        assert document.filename.startswith("bao-cao-sipas-month-") and document.data[:2] == b"PK"
+        assert document.caption == "Báo cáo SIPAS theo tháng (tất cả trung tâm)."
+        send(9102, "/baocao năm")
+        assert (await fake.wait_for_bot_messages(9102, 2))[1].text == "Cú pháp: /baocao quý hoặc /baocao tháng."
+    finally:
+        await channel.stop()
+
+
+async def test_a_telegram_response_appears_in_the_report(fake, polling, tg_settings, cli):
+    _, issued, _ = polling
+    fake.user_sends(CHAT, f"/start {issued[0].token}")
+    count = 2
+    await fake.wait_for_bot_messages(CHAT, count)
+    for typed in ("5", "4", "4", "5", "không áp dụng", "bỏ qua"):
+        fake.user_sends(CHAT, typed)
+        count += 1
+        await fake.wait_for_bot_messages(CHAT, count)
+    code, out, err = cli("report", "--survey", "sipas-quick", "--min-n", "1", "--by", "centre,channel",
+                         "--format", "json")
+    assert code == 0, err
+    [row] = json.loads(out)["rows"]
+    assert (row["centre"], row["channel"], row["n"], row["sipas"]) == ("HCC", "telegram", 1, 100.0)
+    assert row["criteria"]["feedback_1"]["n"] == 0
