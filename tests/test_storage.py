@@ -95,3 +95,31 @@ async def test_concurrent_writers_on_one_file_queue_instead_of_failing(settings)
             values = sorted(int(v) for v in (await session.execute(text("select value from app_state"))).scalars())
     # Each writer saw every earlier commit: the counts are exactly 1..30, no write was lost or refused.
     assert values == list(range(1, 31))
+
+
+async def test_a_write_waits_for_another_process_lock_without_blocking_the_loop(settings):
+    """Writes run on the event loop (bot/db/inline_sqlite.py); a lock held elsewhere must be waited out
+    asynchronously, so other chats and HTTP requests are still served meanwhile."""
+    if settings.database_url:
+        pytest.skip("SQLite only")
+    async with open_app(settings) as app:
+        other = sqlite3.connect(settings.data_dir / "sipas.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("insert into app_state(key, value) values ('other', 'first')")
+
+        async def write():
+            async with app.db.transaction() as session:
+                await session.execute(text("insert into app_state(key, value) values ('ours', 'second')"))
+
+        writer = asyncio.create_task(write())
+        ticks = 0
+        for _ in range(20):  # 0.2 s of a busy loop elsewhere: each sleep returns only if the loop is free
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not writer.done() and ticks == 20
+        other.execute("COMMIT")
+        other.close()
+        await asyncio.wait_for(writer, timeout=5)
+        async with app.db.reading() as session:
+            rows = dict((await session.execute(text("select key, value from app_state"))).all())
+    assert rows == {"other": "first", "ours": "second"}

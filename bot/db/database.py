@@ -7,6 +7,8 @@ at once with SQLITE_BUSY when another writer got in between, and the busy timeou
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -16,13 +18,20 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.db.inline_sqlite import inline_creator
 from bot.errors import UserError
 
 BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+def _sqlite_engine(url: str, begin: str, *, inline: bool = False) -> AsyncEngine:
+    if inline:
+        # No busy timeout: waiting for another process's lock is done asynchronously by the inline driver.
+        busy_ms = 0
+        engine = create_async_engine(url, async_creator=inline_creator(make_url(url).database))
+    else:
+        busy_ms = BUSY_TIMEOUT_MS
+        engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -30,7 +39,7 @@ def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -62,16 +71,20 @@ class Database:
                 raise UserError("the embedded database must be a file (sqlite+aiosqlite:///path/to/file.db)")
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.read_engine = _sqlite_engine(url, "BEGIN")
-            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+            # Writes are short units of work: inline on the loop. Reads may be long (reports): in a thread.
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", inline=True)
         else:
             self.read_engine = self.write_engine = create_async_engine(url, pool_pre_ping=True)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        # SQLite has one writer at a time: our own writers queue here, first come first served, instead of
+        # retrying BEGIN IMMEDIATE against each other (which let unlucky ones wait for seconds under load).
+        self._write_turn = asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
-        async with self._writer.begin() as session:
+        async with self._write_turn, self._writer.begin() as session:
             yield session
 
     @asynccontextmanager
