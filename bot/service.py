@@ -16,7 +16,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +38,18 @@ from surveys.progress import Progress
 Status = Literal["survey", "no_survey", "invitation_problem", "duplicate"]
 MAX_ATTEMPTS = 8
 
+# The statements of every survey step, built once with bound parameters: building and hashing a statement per
+# call cost more than running it. Core on the tables, not the ORM: its object loading and bulk-DML machinery too.
+SESSIONS = SurveySession.__table__
+_ACTIVE = select(SESSIONS).where(SESSIONS.c.platform == bindparam("platform"),
+                                 SESSIONS.c.chat_hash == bindparam("chat_hash"), SESSIONS.c.status == "active")
+_SAVE = (update(SESSIONS).where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.version == bindparam("seen"))
+         .values(progress=bindparam("progress"), version=bindparam("seen") + 1, updated_at=bindparam("now")))
+_DROP = delete(SESSIONS).where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.version == bindparam("seen"))
+_RECORD_EVENT = {name: insert(ProcessedEvent.__table__).values(
+    platform=bindparam("platform"), event_key=bindparam("event_key"), processed_at=bindparam("processed_at"))
+    .on_conflict_do_nothing() for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -47,6 +61,15 @@ class Outcome:
     reply: Reply | None = None
     problem: invitations.Problem | None = None
     started: bool = False  # a new survey began: channels show the welcome (and language choice) first
+
+
+async def _first_time(session: AsyncSession, platform: str, event_key: str) -> bool:
+    """Record a platform event's key; False when it was recorded before. One statement: the key's row is the check,
+    and under concurrency the second writer waits for the first and then finds it."""
+    statement = _RECORD_EVENT["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]
+    result = await session.execute(statement, {"platform": platform, "event_key": event_key,
+                                               "processed_at": utcnow()})
+    return result.rowcount == 1
 
 
 class _Stale(Exception):
@@ -138,34 +161,30 @@ class SurveyService:
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.app.db.transaction() as session:
-                    if event_key is not None:
-                        if await session.get(ProcessedEvent, (platform, event_key)) is not None:
-                            return Outcome("duplicate", lang)
-                        session.add(ProcessedEvent(platform=platform, event_key=event_key))
+                    if event_key is not None and not await _first_time(session, platform, event_key):
+                        return Outcome("duplicate", lang)
                     return await work(session, lang)
             except (_Stale, IntegrityError):
                 continue  # another worker got there first: start again on what it committed
         raise RuntimeError("the survey session kept changing under concurrent updates")
 
-    async def _active(self, session: AsyncSession, platform: str, chat_id) -> SurveySession | None:
-        return await session.scalar(select(SurveySession).where(
-            SurveySession.platform == platform, SurveySession.chat_hash == self.chat_hash(platform, chat_id),
-            SurveySession.status == "active"))
+    async def _active(self, session: AsyncSession, platform: str, chat_id) -> Row | None:
+        return (await session.execute(_ACTIVE, {"platform": platform,
+                                                "chat_hash": self.chat_hash(platform, chat_id)})).first()
 
     async def _drop_active(self, session: AsyncSession, platform: str, chat_id) -> None:
         current = await self._active(session, platform, chat_id)
         if current is not None:
             await self._close(session, current, release=True)
 
-    async def _close(self, session: AsyncSession, row: SurveySession, *, release: bool) -> None:
-        result = await session.execute(delete(SurveySession).where(
-            SurveySession.id == row.id, SurveySession.version == row.version))
+    async def _close(self, session: AsyncSession, row: Row, *, release: bool) -> None:
+        result = await session.execute(_DROP, {"session_id": row.id, "seen": row.version})
         if result.rowcount != 1:
             raise _Stale
         if release and row.invitation_id is not None:
             await invitations.release(session, row.invitation_id)
 
-    def _timed_out(self, row: SurveySession, now: dt.datetime) -> bool:
+    def _timed_out(self, row: Row, now: dt.datetime) -> bool:
         updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=dt.UTC)
         return now - updated > dt.timedelta(hours=self.app.settings.session_timeout_hours)
 
@@ -211,7 +230,7 @@ class SurveyService:
         welcome = say("welcome", lang, centre=centre.name, service=service_text)
         return Outcome("survey", lang, (welcome,), reply, started=True)
 
-    async def _resume(self, session, row: SurveySession) -> Outcome:
+    async def _resume(self, session, row: Row) -> Outcome:
         instrument = self.app.instrument(row.instrument)
         progress = Progress.from_dict(row.progress)
         _, reply = engine.step(instrument, progress, ev.Resume())
@@ -238,15 +257,13 @@ class SurveyService:
         elif after.status == "cancelled":
             await self._close(session, row, release=True)
         else:
-            result = await session.execute(
-                update(SurveySession).where(SurveySession.id == row.id, SurveySession.version == row.version)
-                .values(progress=after.to_dict(), version=row.version + 1, updated_at=now)
-                .execution_options(synchronize_session=False))
+            result = await session.execute(_SAVE, {"session_id": row.id, "seen": row.version,
+                                                   "progress": after.to_dict(), "now": now})
             if result.rowcount != 1:
                 raise _Stale
         return Outcome("survey", after.language, (), reply)
 
-    async def _complete(self, session, row: SurveySession, instrument, progress: Progress, now) -> None:
+    async def _complete(self, session, row: Row, instrument, progress: Progress, now) -> None:
         await self._close(session, row, release=False)
         session.add(build_response(instrument, progress.answers, centre_id=row.centre_id,
                                    service_id=row.service_id, channel=row.platform,
