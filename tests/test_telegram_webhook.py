@@ -8,7 +8,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 import socket
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientSession, web
 from fake_telegram import FakeTelegram
 from sqlalchemy import select
 
@@ -53,6 +53,14 @@ async def served(settings, fake):
     await web.TCPSite(runner, "127.0.0.1", port).start()
     yield hook_settings, issued
     await runner.cleanup()
+
+
+async def post_webhook(settings, headers=None, **request):
+    """POST to the bot's webhook as Telegram does (with the secret); (status, JSON body)."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, **(headers or {})}
+    async with ClientSession() as http, http.post(f"{settings.public_url}/webhooks/telegram", headers=headers,
+                                                  **request) as response:
+        return response.status, await response.json()
 
 
 async def complete(fake, chat, answers, start_count):
@@ -154,3 +162,30 @@ def test_webhook_mode_needs_a_secret(settings):
                             "_env_file": None})
     with pytest.raises(UserError, match="needs SIPAS_TELEGRAM_WEBHOOK_SECRET"):
         TelegramChannel(no_secret, service=None)
+
+
+async def test_a_button_press_delivered_again_changes_nothing_and_is_acknowledged(fake, served):
+    """Telegram resends an update whose 200 it did not see; by then the press's query is too old to answer."""
+    settings, issued = served
+    chat = 7005
+    fake.user_sends(chat, f"/start {issued['sipas-quick'][1].token}")
+    question = (await fake.wait_for_bot_messages(chat, 2))[1]
+    query_id = fake.user_presses(chat, question.message_id, "a|access_1|5")
+    await fake.wait_for_bot_messages(chat, 3)
+    await fake.wait_for(lambda: fake.deliveries[-1].status == 200, what="the press acknowledged")
+    press = {"update_id": fake.deliveries[-1].update_id, "callback_query": {
+        "id": query_id, "from": {"id": chat, "is_bot": False, "first_name": "Lan"}, "message": question.message,
+        "chat_instance": str(chat), "data": "a|access_1|5"}}
+    before = [(m.message_id, m.text) for m in fake.bot_messages(chat)]
+    status, body = await post_webhook(settings, json=press)
+    assert status == 200, body
+    assert [(m.message_id, m.text) for m in fake.bot_messages(chat)] == before  # no error message, no new question
+    refused = fake.calls_to("answerCallbackQuery", ok=False)
+    assert [c.params["callback_query_id"] for c in refused] == [query_id]  # the late answer: refused, and ignored
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", '"text"', "{not json", '{"update_id": "x"}'])
+async def test_a_webhook_body_that_is_not_an_update_gets_400(served, body):
+    settings, _ = served
+    status, answer = await post_webhook(settings, data=body, headers={"Content-Type": "application/json"})
+    assert status == 400 and answer["error"] == "not a Telegram update"

@@ -117,6 +117,7 @@ class TelegramChannel:
         self._failed: set[int] = set()
         self._wake = asyncio.Event()
         self._outbox_task: asyncio.Task | None = None
+        self._stopping = False
         self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
         # Staff commands first: /moi must not reach the citizen's handlers.
         StaffHandlers(StaffService(service.app), self.sender).register(self.application)
@@ -142,9 +143,16 @@ class TelegramChannel:
 
     async def stop(self) -> None:
         if self._outbox_task is not None:
-            self._outbox_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._outbox_task
+            # Let a delivery round finish rather than cancel it inside a database call: a driver interrupted
+            # mid-query can leave its connection unusable and the shutdown waiting on it.
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._outbox_task), timeout=10)
+            except TimeoutError:
+                self._outbox_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._outbox_task
         if self.application.updater and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
@@ -156,8 +164,11 @@ class TelegramChannel:
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.json_response({"error": "unauthorized", "status": 401}, status=401)
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
+            body = await request.json()
+            update = Update.de_json(body, self.application.bot) if isinstance(body, dict) else None
         except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None or not isinstance(update.update_id, int):
             return web.json_response({"error": "not a Telegram update", "status": 400}, status=400)
         processor = self.application.update_processor
         await processor.process_update(update, self.application.process_update(update))
@@ -172,6 +183,8 @@ class TelegramChannel:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_interval_seconds)
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 await self.service.deliver_outbox("telegram", self._send_alert)
             except Exception:  # the loop must survive a database hiccup; the next round tries again
@@ -190,7 +203,7 @@ class TelegramChannel:
             await self.sender.send(chat, FLOOD_NOTICE)
         if verdict != "ok":
             if update.callback_query:
-                await update.callback_query.answer()
+                await self.sender.answer(update.callback_query)
             raise ApplicationHandlerStop
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -71,20 +71,20 @@ class CitizenHandlers:
         event = render.event_for(query.data or "")
         language = (query.from_user.language_code or "vi")[:2]
         if event is None:
-            await query.answer(STALE.get(language, STALE["vi"]))
+            await self.sender.answer(query, STALE.get(language, STALE["vi"]))
             return
         outcome = await self._handle(update, event)
         reply = outcome.reply
         if outcome.status == "duplicate":
-            await query.answer()
+            await self.sender.answer(query)
             return
         if reply is None or not reply.accepted:
             # Nothing changed (an old button, a press twice, a required question): a toast, no new message.
             toast = (reply.notices[0] if reply and reply.notices else
                      (reply.closing if reply and reply.closing else STALE.get(outcome.language, STALE["vi"])))
-            await query.answer(toast[:200])
+            await self.sender.answer(query, toast)
             return
-        await query.answer()
+        await self.sender.answer(query)
         await self._settle(query, event, outcome)
         await self.show(chat, outcome)
 

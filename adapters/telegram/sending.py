@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import logging
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,15 @@ class Sender:
             if "not modified" in str(error).lower():
                 return None  # already shows what we wanted
             raise
+
+    async def answer(self, query: CallbackQuery, text: str | None = None) -> None:
+        """Answer a button press with an optional toast, best effort: a redelivered update's query is too old to
+        answer by the time it comes back, and that must not turn into an error for the citizen."""
+        try:
+            await query.answer(text[:200] if text else None)
+        except BadRequest as error:
+            log.info("telegram answerCallbackQuery in chat %s not accepted: %s",
+                     chat_tag(query.message.chat.id if query.message else "?"), error.message)
 
     async def _call(self, method: str, chat, function, **params):
         delay = self.backoff
