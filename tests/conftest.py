@@ -17,6 +17,8 @@ from bot.config import Settings
 # Opt-in: SIPAS_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@localhost/postgres runs the database tests on a
 # fresh PostgreSQL database per test instead of a SQLite file.
 POSTGRES_ADMIN_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL")
+# For tests that look inside the embedded SQLite file itself.
+sqlite_only = pytest.mark.skipif(bool(POSTGRES_ADMIN_URL), reason="inspects the embedded SQLite file")
 
 
 async def _fresh_postgres_database(name: str) -> str:
@@ -57,14 +59,24 @@ async def app(settings: Settings):
         yield composed
 
 
+def database_env(settings: Settings) -> dict[str, str]:
+    """The variables that point a `sipas-bot` process at the same database as ``settings`` (PostgreSQL runs)."""
+    if not settings.database_url:
+        return {}
+    return {"SIPAS_DATABASE_URL": settings.database_url, "SIPAS_SECRET_KEY": settings.secret_key.get_secret_value()}
+
+
 @pytest.fixture
-def cli(tmp_path: Path):
-    """Run `sipas-bot ARGS` as a real process on the test's own data dir; returns (exit code, stdout, stderr)."""
+def cli(tmp_path: Path, settings: Settings):
+    """Run `sipas-bot ARGS` as a real process on the test's own data dir (and database, the same as the
+    ``settings`` fixture's); returns (exit code, stdout, stderr)."""
+    database = database_env(settings)
 
     def run(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | None = None):
         result = subprocess.run(
             [sys.executable, "-m", "bot", *args], input=stdin.encode("utf-8"), capture_output=True, timeout=120,
-            env={**os.environ, "SIPAS_DATA_DIR": str(tmp_path / "data"), **(env or {})}, cwd=cwd or tmp_path,
+            env={**os.environ, "SIPAS_DATA_DIR": str(tmp_path / "data"), **database, **(env or {})},
+            cwd=cwd or tmp_path,
         )
         return result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
 

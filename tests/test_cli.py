@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import sqlite_only
 
 from surveys import events as ev
 from surveys.engine import start, step
@@ -197,6 +198,7 @@ def test_serve_starts_and_answers_health_and_instruments(tmp_path):
     assert (tmp_path / "data" / "sipas.db").exists()  # the database was created and migrated on start
 
 
+@sqlite_only
 def test_try_save_stores_the_response_through_the_service_layer(cli, tmp_path):
     import sqlite3
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from conftest import sqlite_only
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -61,6 +62,7 @@ def last_valid_day(expires_at: str) -> str:
     return (moment.date() - dt.timedelta(days=1)).strftime("%d/%m/%Y")
 
 
+@sqlite_only
 async def test_json_has_links_and_only_hashes_are_stored(app, cli, settings):
     await seed(app)
     before = dt.datetime.now(dt.UTC)
