@@ -152,7 +152,7 @@ def _participation(counts: dict, request: ReportRequest, ids: dict[str, list], g
     if not found or not found[0]:
         return None
     out = dict(zip(PARTICIPATION, (int(v) for v in found), strict=True))
-    out["response_rate"] = out["completed"] / out["issued"]
+    out["response_rate"] = 100 * out["completed"] / out["issued"]  # on 0-100, as every percentage
     return out
 
 

@@ -103,7 +103,7 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
                   _r(ci[1]), _r(row["no_dissatisfied_pct"])]
         cells += [_r((row["elements"] or {}).get(e)) for e in report.elements]
         cells += [part.get(k) for k in PARTICIPATION]
-        cells.append(_r(100 * part["response_rate"]) if part else None)
+        cells.append(_r(part["response_rate"]) if part else None)
         for code in codes:
             measures = (row["criteria"] or {}).get(code) or {}
             ci = measures.get("ci") or [None, None]

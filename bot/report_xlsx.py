@@ -60,7 +60,7 @@ def write_xlsx(report: Report, path: Path) -> None:
         part = row["participation"]
         if part:
             sheets[3].append([*_key_cells(report, row), part["issued"], part["opened"], part["started"],
-                              part["completed"], _r(100 * part["response_rate"])])
+                              part["completed"], _r(part["response_rate"])])
     if not any(row["participation"] for row in report.rows):
         sheets[3].append(["Không có lời mời nào trong kỳ (hoặc báo cáo theo kênh: lời mời không gắn với kênh)."])
     for sheet in sheets[:4]:

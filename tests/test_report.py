@@ -181,15 +181,15 @@ async def test_participation_counts_and_rate(app, hand):
 
     monthly = {(r["centre"], r["period"]): r["participation"] for r in (await report(app, period="month")).rows}
     assert monthly[("HL", "2024-07")] == {"issued": 5, "opened": 4, "started": 3, "completed": 2,
-                                          "response_rate": 0.4}
+                                          "response_rate": 40.0}
     assert monthly[("DH", "2024-08")] is None  # HL's August invitation has no HL row in August
     overall = (await report(app)).rows[0]
     assert overall["centre"] == "HL" and overall["participation"]["issued"] == 6
-    assert overall["participation"]["response_rate"] == pytest.approx(2 / 6)
+    assert overall["participation"]["response_rate"] == pytest.approx(100 * 2 / 6)
     july = (await report(app, date_from="2024-07-01", date_to="2024-07-31")).rows[0]
-    assert july["participation"] == {"issued": 5, "opened": 4, "started": 3, "completed": 2, "response_rate": 0.4}
+    assert july["participation"] == {"issued": 5, "opened": 4, "started": 3, "completed": 2, "response_rate": 40.0}
     by_service = {(r["centre"], r["service"]): r["participation"]
                   for r in (await report(app, by="centre,service", period="month")).rows}
     assert by_service[("HL", "KS")] == {"issued": 4, "opened": 3, "started": 2, "completed": 1,
-                                        "response_rate": 0.25}
+                                        "response_rate": 25.0}
     assert all(r["participation"] is None for r in (await report(app, by="centre,channel")).rows)

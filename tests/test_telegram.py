@@ -265,6 +265,9 @@ async def test_staff_stats_and_admin_report(fake, world, tg_settings):
         for _ in range(2):
             session.add(build_response(instrument, dict.fromkeys(instrument.criteria(), 5), centre_id=centre.id,
                                        service_id=None, channel="telegram", submitted_on=today))
+        issued = await invitations.issue(session, app.secret_key, centre=centre, service=None, survey="sipas-2023",
+                                         count=4)
+        await invitations.complete(session, issued[0].id, dt.datetime.now(dt.UTC))
     channel = TelegramChannel(tg_settings, SurveyService(app))
     await channel.start()
     try:
@@ -274,7 +277,8 @@ async def test_staff_stats_and_admin_report(fake, world, tg_settings):
         send(9101, "/thongke")
         few = (await fake.wait_for_bot_messages(9101, 1))[0].text.splitlines()
         assert few[0] == "Thống kê Trung tâm Phục vụ hành chính công tỉnh"
-        assert few[2:] == ["Số phiếu: 2", "Chỉ số SIPAS: chưa đủ mẫu (cần ít nhất 30 phiếu)"]
+        assert few[2:] == ["Số phiếu: 2", "Chỉ số SIPAS: chưa đủ mẫu (cần ít nhất 30 phiếu)",
+                           "Tỷ lệ phản hồi: 25,00% (1/4 lời mời)"]
         async with app.db.transaction() as session:
             for value in [5] * 14 + [2] * 14:  # now 16 satisfied and 14 dissatisfied respondents
                 session.add(build_response(instrument, dict.fromkeys(instrument.criteria(), value),
@@ -285,6 +289,7 @@ async def test_staff_stats_and_admin_report(fake, world, tg_settings):
         assert lines[2] == "Số phiếu: 30"
         assert lines[3].startswith("Chỉ số SIPAS: 53,33% (khoảng tin cậy 95%: ")
         assert "• Tiếp cận dịch vụ: 53,33%" in lines
+        assert lines[-1] == "Tỷ lệ phản hồi: 25,00% (1/4 lời mời)"
         send(9101, "/baocao")
         refused = (await fake.wait_for_bot_messages(9101, 3))[2]
         assert refused.text == "Xin lỗi, báo cáo chỉ dành cho quản trị viên đã được đăng ký."

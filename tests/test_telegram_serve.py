@@ -63,4 +63,4 @@ async def test_make_run_with_a_token_then_invite_answer_and_report(cli, tmp_path
     assert (by_channel["centre"], by_channel["channel"], by_channel["n"]) == ("HCC", "telegram", 1)
     assert by_channel["criteria"]["access_1"]["satisfied_pct"] == 100.0
     assert by_centre["participation"] == {"issued": 1, "opened": 1, "started": 1, "completed": 1,
-                                          "response_rate": 1.0}
+                                          "response_rate": 100.0}

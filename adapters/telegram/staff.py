@@ -98,7 +98,6 @@ def stats_text(stats: CentreStats) -> str:
                   (row.get("elements") or {}).items()]
     participation = row.get("participation")
     if participation and participation.get("issued"):
-        rate = participation["response_rate"] * 100 if participation["response_rate"] is not None else None
-        lines.append(f"Tỷ lệ phản hồi: {_pct(rate)} ({participation['completed']}/{participation['issued']} "
-                     "lời mời)")
+        lines.append(f"Tỷ lệ phản hồi: {_pct(participation['response_rate'])} "
+                     f"({participation['completed']}/{participation['issued']} lời mời)")
     return "\n".join(lines)
