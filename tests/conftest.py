@@ -17,8 +17,8 @@ from bot.config import Settings
 # Opt-in: SIPAS_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@localhost/postgres runs the database tests on a
 # fresh PostgreSQL database per test instead of a SQLite file.
 POSTGRES_ADMIN_URL = os.environ.get("SIPAS_TEST_POSTGRES_URL")
-# For tests that look inside the embedded SQLite file itself.
-sqlite_only = pytest.mark.skipif(bool(POSTGRES_ADMIN_URL), reason="inspects the embedded SQLite file")
+# For tests of the embedded SQLite database itself (its file, its locking, its fast read path).
+sqlite_only = pytest.mark.skipif(bool(POSTGRES_ADMIN_URL), reason="SQLite only")
 
 
 async def _fresh_postgres_database(name: str) -> str:

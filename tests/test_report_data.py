@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import POSTGRES_ADMIN_URL
+from conftest import sqlite_only
 from test_report import HAND, QUICK, invite, seed
 
 from bot.dataset import load_arrays, load_ratings
@@ -39,10 +39,7 @@ async def test_load_ratings_keeps_its_columns_and_values(app):
     assert frame["access_1"].dtype == np.float32
 
 
-SQLITE_ONLY = pytest.mark.skipif(bool(POSTGRES_ADMIN_URL), reason="the fast path is SQLite's own")
-
-
-@SQLITE_ONLY
+@sqlite_only
 @pytest.mark.parametrize("keys", [dict(), dict(service=False, channel=False), dict(channel=False)])
 async def test_fast_and_portable_reads_agree(app, keys):
     rows = [*HAND, ("DH", True, "a-channel-name-longer-than-twenty", dt.date(2024, 9, 1), (1, 2, 3, 4, 5))]
@@ -63,7 +60,7 @@ async def test_fast_and_portable_reads_agree(app, keys):
     assert sorted(map(bytes, short.codes))[0] == bytes([2, 3, 4, 5, 1])
 
 
-@SQLITE_ONLY
+@sqlite_only
 async def test_participation_fast_and_portable_agree(app):
     centres, service = await seed(app)
     for hour in range(0, 24, 5):

@@ -79,9 +79,6 @@ class InlineCursor:
     async def close(self) -> None:
         self._cursor.close()
 
-    async def nextset(self) -> None:
-        return None
-
 
 class _ImmediateQueue:
     """Stands in for aiosqlite's request queue, which SQLAlchemy uses to set `isolation_level`: runs at once."""
@@ -111,9 +108,6 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self)
 
-    async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
-        return await self.cursor().execute(sql, parameters)
-
     async def commit(self) -> None:
         self._conn.commit()
 
@@ -121,9 +115,7 @@ class InlineConnection:
         self._conn.rollback()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._conn.close()
-            self._connection = None
+        self.stop()
 
     def stop(self) -> None:
         """Close at once (SQLAlchemy's terminate)."""
