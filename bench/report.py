@@ -3,7 +3,7 @@
     .venv/bin/python bench/report.py                 # 1,000,000 responses, 100 centres, 12 months
     .venv/bin/python bench/report.py --n 2000 --repeat 1
 
-Builds a fresh SQLite database with the project's migrations (`open_app` on a temporary data dir), inserts the
+Builds a fresh SQLite database with the project's migrations (`open_services` on a temporary data dir), inserts the
 responses with executemany of pre-packed rows, then times each measurement in its own child process (so each
 peak RSS is its own; the best of --repeat runs counts, the database file is warm in the page cache):
 
@@ -11,14 +11,14 @@ peak RSS is its own; the best of --repeat runs counts, the database file is warm
                     survey (the 16-byte packed ratings of each response), fetched in chunks of 100,000 rows
   floor-planner     the same query without NOT INDEXED: SQLite's own plan walks the (instrument, day) index
   floor-keys        floor-ratings plus centre_id and submitted_on, the keys a by-centre, by-month report needs
-  report-read       bot.dataset.load_arrays as the report calls it (ratings, day, centre id; chunked blobs)
-  load-ratings      bot.dataset.load_ratings, the DataFrame API (all keys as codes, ratings as floats)
-  report            bot.report.build_report(period=month, by=centre, min_n=30) + the terminal table: the CLI's
+  report-read       bot.reports.dataset.load_arrays as the report calls it (ratings, day, centre id; chunked blobs)
+  load-ratings      bot.reports.dataset.load_ratings, the DataFrame API (all keys as codes, ratings as floats)
+  report            bot.reports.build.build_report(period=month, by=centre, min_n=30) + the terminal table: the CLI's
                     code path minus printing (reads responses and invitations, scores with intervals)
   cli               `python -m bot report --period month --by centre` end to end (process start, imports, output)
 
 The floors read through the same driver connection as the report (aiosqlite under SQLAlchemy). Also times the
-import of --import-rows rows through bot.importer.import_file when bot/importer.py exists.
+import of --import-rows rows through bot.paper.importer.import_file when bot/importer.py exists.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.app import App, open_app
 from bot.config import Settings
-from bot.db.models import Centre, Service
+from bot.services import Services, open_services
+from bot.storage.models import Centre, Service
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,12 +72,12 @@ def ratings(rng: np.random.Generator, quality: np.ndarray, width: int, feedback:
     return values
 
 
-async def build(app: App, n: int, centres: int, months: int, seed: int = 2024) -> None:
+async def build(services: Services, n: int, centres: int, months: int, seed: int = 2024) -> None:
     rng = np.random.default_rng(seed)
-    instrument = app.instrument(SURVEY)
+    instrument = services.instrument(SURVEY)
     codes = list(instrument.criteria())
     feedback = [i for i, code in enumerate(codes) if code.startswith("feedback_")]
-    async with app.db.transaction() as session:
+    async with services.db.transaction() as session:
         session.add_all([Centre(code=f"TT{i:03d}", name=f"Trung tâm Phục vụ hành chính công xã số {i}")
                          for i in range(1, centres + 1)])
         session.add_all([Service(code=f"DV{i:02d}", name=f"Thủ tục số {i}") for i in range(1, SERVICES + 1)])
@@ -102,12 +102,12 @@ async def build(app: App, n: int, centres: int, months: int, seed: int = 2024) -
                         day_text[rng.integers(0, days, size)].tolist(),
                         (blob[width * i:width * (i + 1)] for i in range(size)),
                         answers[rng.integers(0, 3, size)].tolist(), strict=True))
-        async with app.db.transaction() as session:
+        async with services.db.transaction() as session:
             await (await session.connection()).exec_driver_sql(INSERT_RESPONSE, rows)
-    await invitations(app, rng, n // 5, weights, days, start)
+    await invitations(services, rng, n // 5, weights, days, start)
 
 
-async def invitations(app: App, rng: np.random.Generator, count: int, weights: np.ndarray, days: int,
+async def invitations(services: Services, rng: np.random.Generator, count: int, weights: np.ndarray, days: int,
                       start: dt.date) -> None:
     """One invitation for every five responses: 70% opened, 55% started, 45% completed."""
     fmt = "%Y-%m-%d %H:%M:%S.000000"
@@ -126,23 +126,23 @@ async def invitations(app: App, rng: np.random.Generator, count: int, weights: n
             rows.append((hashes[128 * i:128 * i + 64], hashes[128 * i + 64:128 * (i + 1)], int(centre[i]), SURVEY,
                          status, at.strftime(fmt), (at + dt.timedelta(days=30)).strftime(fmt),
                          *(later if stage[i] < limit else None for limit in (0.7, 0.55, 0.45))))
-        async with app.db.transaction() as session:
+        async with services.db.transaction() as session:
             await (await session.connection()).exec_driver_sql(INSERT_INVITATION, rows)
 
 
 async def measure(phase: str, data: Path) -> dict:
     """One timed phase in this process: seconds, rows and peak RSS."""
-    from bot.dataset import load_arrays, load_ratings
-    from bot.report import build_report
-    from bot.report_data import ReportRequest
-    from bot.report_render import render_table
+    from bot.reports.build import build_report
+    from bot.reports.dataset import load_arrays, load_ratings
+    from bot.reports.render import render_table
+    from bot.reports.request import ReportRequest
 
-    async with open_app(Settings(data_dir=data, _env_file=None)) as app:
-        instrument = app.instrument(SURVEY)
+    async with open_services(Settings(data_dir=data, _env_file=None)) as services:
+        instrument = services.instrument(SURVEY)
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.perf_counter()
         if phase in FLOORS:
-            async with app.db.reading() as session:
+            async with services.db.reading() as session:
                 driver = (await (await session.connection()).get_raw_connection()).driver_connection
                 cursor = await driver.execute(FLOORS[phase], (SURVEY,))
                 chunks = []
@@ -150,13 +150,13 @@ async def measure(phase: str, data: Path) -> dict:
                     chunks.append(b"".join([row[-1] for row in chunk]) if phase != "floor-keys" else chunk)
                 rows = sum(len(c) // len(instrument.criteria()) if isinstance(c, bytes) else len(c) for c in chunks)
         elif phase == "report-read":
-            async with app.db.reading() as session:
+            async with services.db.reading() as session:
                 rows = len(await load_arrays(session, instrument, service=False, channel=False))
         elif phase == "load-ratings":
-            async with app.db.reading() as session:
+            async with services.db.reading() as session:
                 rows = len(await load_ratings(session, instrument))
         else:
-            report = await build_report(app, ReportRequest(survey=SURVEY, period="month", by=("centre",)))
+            report = await build_report(services, ReportRequest(survey=SURVEY, period="month", by=("centre",)))
             rows = len(render_table(report).splitlines())
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -183,7 +183,7 @@ def paper_csv(instrument, rows: int, path: Path, seed: int = 7) -> None:
     """A paper-form file in the importer's wide format: the same answer mix as the database, 10% comments."""
     import pandas as pd
 
-    from bot.import_checks import wide_columns
+    from bot.paper.checks import wide_columns
 
     rng = np.random.default_rng(seed)
     codes = list(instrument.criteria())
@@ -207,15 +207,15 @@ def paper_csv(instrument, rows: int, path: Path, seed: int = 7) -> None:
 
 
 async def measure_import(data: Path, rows: int) -> dict:
-    from bot import importer
+    from bot.paper import importer
 
-    async with open_app(Settings(data_dir=data, _env_file=None)) as app:
-        await build(app, 0, 100, 12)
-        instrument = app.instrument(SURVEY)
+    async with open_services(Settings(data_dir=data, _env_file=None)) as services:
+        await build(services, 0, 100, 12)
+        instrument = services.instrument(SURVEY)
         path = data / "paper.csv"
         paper_csv(instrument, rows, path)
         started = time.perf_counter()
-        result = await importer.import_file(app, path, instrument, skip_invalid=False)
+        result = await importer.import_file(services, path, instrument, skip_invalid=False)
         seconds = time.perf_counter() - started
     return {"phase": IMPORT_PHASE, "seconds": seconds, "rows": result.imported,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
@@ -228,7 +228,7 @@ def time_import(scratch: Path, rows: int) -> str:
     done = subprocess.run([sys.executable, __file__, "--phase", IMPORT_PHASE, "--data", str(data),
                            "--import-rows", str(rows)], capture_output=True, check=True, cwd=ROOT)
     result = json.loads(done.stdout)
-    return (f"import: {result['rows']:,} rows (CSV, wide format) through bot.importer.import_file in "
+    return (f"import: {result['rows']:,} rows (CSV, wide format) through bot.paper.importer.import_file in "
             f"{result['seconds']:.2f} s ({result['rows'] / result['seconds']:,.0f} rows/s), "
             f"peak RSS {result['peak_rss_mb']:.0f} MB")
 
@@ -273,8 +273,8 @@ def main() -> None:
 
 
 async def _build(data: Path, args: argparse.Namespace) -> None:
-    async with open_app(Settings(data_dir=data, _env_file=None)) as app:
-        await build(app, args.n, args.centres, args.months)
+    async with open_services(Settings(data_dir=data, _env_file=None)) as services:
+        await build(services, args.n, args.centres, args.months)
 
 
 def summary(args: argparse.Namespace, results: dict[str, list[dict]], import_line: str) -> str:

@@ -7,7 +7,7 @@ Everything runs in this one process and event loop: the fake Bot API server of t
 extended by bench/telegram_fake.py to keep up to the webhook's max_connections POSTs in flight, as Telegram does),
 the citizens (bench/telegram_driver.py) and the bot under test, served by aiohttp on 127.0.0.1:
 
-  ours    `bot.web.create_app` in webhook mode on a fresh SQLite data dir with one centre and K invitations
+  ours    `bot.http.app.create_app` in webhook mode on a fresh SQLite data dir with one centre and K invitations
   floor   bench/telegram_floor.py: a bare PTB Application with the same rate limiter, PerChatProcessor concurrency
           and webhook plumbing, making the same Bot API calls per step with no engine and no database
 
@@ -62,11 +62,11 @@ import adapters.telegram.channel as channel_module  # noqa: E402
 from bench.telegram_driver import drive, step_timings  # noqa: E402
 from bench.telegram_fake import BenchFake  # noqa: E402
 from bench.telegram_floor import FloorHandlers, serve_floor, survey_script  # noqa: E402
-from bot import directory, invitations  # noqa: E402
-from bot.app import open_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.db.models import Invitation, Response  # noqa: E402
-from bot.web import create_app  # noqa: E402
+from bot.http.app import create_app  # noqa: E402
+from bot.services import open_services  # noqa: E402
+from bot.storage.models import Invitation, Response  # noqa: E402
+from bot.survey import directory, invitations  # noqa: E402
 from surveys.loader import load_builtin  # noqa: E402
 
 SECRET = "bench_Secret-123"
@@ -94,9 +94,9 @@ async def serve_ours(fake: BenchFake, port: int, data: Path, *, citizens: int, s
     settings = Settings(data_dir=data, telegram_token=fake.token, telegram_api_url=fake.base_url.removesuffix("/bot"),
                         public_url=f"http://127.0.0.1:{port}", telegram_webhook_secret=SECRET,
                         telegram_concurrency=concurrency, _env_file=None)
-    async with open_app(settings) as app, app.db.transaction() as session:
+    async with open_services(settings) as services, services.db.transaction() as session:
         centre = await directory.add_centre(session, "hcc", CENTRE)
-        issued = await invitations.issue(session, app.secret_key, centre=centre, service=None, survey=survey,
+        issued = await invitations.issue(session, services.secret_key, centre=centre, service=None, survey=survey,
                                          count=citizens)
     state: dict = {"tokens": [i.token for i in issued]}
     runner = web.AppRunner(create_app(settings))
@@ -107,7 +107,7 @@ async def serve_ours(fake: BenchFake, port: int, data: Path, *, citizens: int, s
         yield state
     finally:
         await runner.cleanup()
-    async with open_app(settings) as app, app.db.reading() as session:
+    async with open_services(settings) as services, services.db.reading() as session:
         state["stored"] = await session.scalar(select(func.count()).select_from(Response))
         state["completed"] = await session.scalar(select(func.count()).select_from(Invitation)
                                                   .where(Invitation.status == "completed"))

@@ -2,7 +2,7 @@
 
 Same Application setup as `adapters.telegram.channel.TelegramChannel` (the rate limiter it is given, the
 `PerChatProcessor` with the same concurrency, no updater), the same webhook plumbing (an aiohttp route with the
-`bot.web` error middleware: secret check, `Update.de_json`, the update processor, 200 after processing), and per
+`bot.http.app` error middleware: secret check, `Update.de_json`, the update processor, 200 after processing), and per
 step the same Bot API calls with the same payloads: answerCallbackQuery, editMessageText (the question's first line
 and the pressed label) and sendMessage of the next question with its inline keyboard. No engine, no database: the
 messages come from a script computed once, before timing, by running the engine on the benchmark's answer policy.
@@ -29,8 +29,8 @@ from telegram.ext import (
 
 from adapters.telegram import render
 from adapters.telegram.channel import SECRET_HEADER, WEBHOOK_PATH, PerChatProcessor
-from bot.service_messages import say
-from bot.web import json_errors
+from bot.http.app import json_errors
+from bot.survey.texts import say
 from surveys import engine
 from surveys import events as ev
 from surveys.events import QuestionView
@@ -61,7 +61,7 @@ class Script:
 
 def survey_script(instrument: Instrument, centre_name: str, comment: str | None, language: str = "vi") -> Script:
     progress, reply = engine.start(instrument, language)
-    welcome = "\n\n".join([say("welcome", progress.language, centre=centre_name, service=""), *reply.notices])
+    welcome = "\n\n".join([say("citizen.welcome", progress.language, centre=centre_name, service=""), *reply.notices])
     first = (render.question_text(reply.question), render.question_keyboard(reply))
     after: dict[str, Message] = {}
     while reply.question is not None:

@@ -1,4 +1,4 @@
-"""Shared fixtures: settings on a temporary data dir, and the composed app on a real SQLite file."""
+"""Shared fixtures: settings on a temporary data dir, and the composed services on a real SQLite file."""
 
 import os
 import subprocess
@@ -11,8 +11,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 import pytest
 
-from bot.app import open_app
 from bot.config import Settings
+from bot.services import open_services
 
 # Opt-in: SIPAS_TEST_POSTGRES_URL=postgresql+asyncpg://postgres@localhost/postgres runs the database tests on a
 # fresh PostgreSQL database per test instead of a SQLite file.
@@ -54,8 +54,8 @@ async def settings(tmp_path: Path):
 
 
 @pytest.fixture
-async def app(settings: Settings):
-    async with open_app(settings) as composed:
+async def services(settings: Settings):
+    async with open_services(settings) as composed:
         yield composed
 
 

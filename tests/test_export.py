@@ -10,12 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 import openpyxl
 import pandas as pd
 
-from bot import directory
-from bot.app import open_app
 from bot.config import Settings
-from bot.dataset import load_ratings
-from bot.import_checks import wide_columns
-from bot.responses import build_response
+from bot.paper.checks import wide_columns
+from bot.reports.dataset import load_ratings
+from bot.services import open_services
+from bot.storage.responses import build_response
+from bot.survey import directory
 from surveys.scoring import score
 
 SURVEY = "sipas-2023"
@@ -29,8 +29,8 @@ def database_env(settings) -> dict:
     return {"SIPAS_DATABASE_URL": settings.database_url, "SIPAS_SECRET_KEY": settings.secret_key.get_secret_value()}
 
 
-async def seed_directory(app) -> dict[str, int]:
-    async with app.db.transaction() as session:
+async def seed_directory(services) -> dict[str, int]:
+    async with services.db.transaction() as session:
         hue = await directory.add_centre(session, "HUE01", "Trung tâm Phục vụ hành chính công tỉnh Huế")
         danang = await directory.add_centre(session, "DN02", "Trung tâm Phục vụ hành chính công Đà Nẵng")
         service = await directory.add_service(session, "HT01", "Đăng ký khai sinh")
@@ -55,12 +55,12 @@ def chat_answers(instrument, rng: random.Random) -> dict:
     return answers
 
 
-async def seed_responses(app) -> int:
-    ids = await seed_directory(app)
-    instrument = app.instrument(SURVEY)
+async def seed_responses(services) -> int:
+    ids = await seed_directory(services)
+    instrument = services.instrument(SURVEY)
     rng = random.Random(7)
     comments = [None, FORMULA, "- Nhân viên chu đáo,\nphòng chờ mát", "Gọi tôi 0912 345 678 nhé", "+1 tốt"]
-    async with app.db.transaction() as session:
+    async with services.db.transaction() as session:
         for i in range(45):
             session.add(build_response(
                 instrument, {**chat_answers(instrument, rng), "comment": comments[i % len(comments)]},
@@ -76,16 +76,16 @@ def csv_rows(path) -> list[list[str]]:
 
 
 async def measures(settings: Settings):
-    async with open_app(settings) as app, app.db.reading() as session:
-        instrument = app.instrument(SURVEY)
+    async with open_services(settings) as services, services.db.reading() as session:
+        instrument = services.instrument(SURVEY)
         frame = await load_ratings(session, instrument)
     return score(frame, instrument.criteria(), by=["centre", "service"], min_n=0)
 
 
 async def fresh_copy(tmp_path, name: str) -> tuple[Settings, dict]:
     settings = Settings(data_dir=tmp_path / name, _env_file=None)
-    async with open_app(settings) as app:
-        await seed_directory(app)
+    async with open_services(settings) as services:
+        await seed_directory(services)
     return settings, {"SIPAS_DATA_DIR": str(settings.data_dir), "SIPAS_DATABASE_URL": ""}
 
 
@@ -94,15 +94,15 @@ def assert_same_measures(first, second) -> None:
         pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
 
 
-async def test_export_reimports_into_an_empty_database_with_the_same_measures(app, cli, settings, tmp_path):
-    total = await seed_responses(app)
+async def test_export_reimports_into_an_empty_database_with_the_same_measures(services, cli, settings, tmp_path):
+    total = await seed_responses(services)
     (tmp_path / "out").mkdir()
     env = database_env(settings)
     code, out, err = cli("export", "responses", "--survey", SURVEY, "-o", "out/all.csv", env=env)
     assert (code, err) == (0, "")
     assert out == f"exported {total} {SURVEY} responses to out/all.csv (codebook in out/all.codebook.csv)\n"
     rows = csv_rows(tmp_path / "out/all.csv")
-    instrument = app.instrument(SURVEY)
+    instrument = services.instrument(SURVEY)
     assert rows[0] == wide_columns(instrument) and len(rows) == total + 1
     comments = {row[-1] for row in rows[1:]}
     assert {"'" + FORMULA, "'- Nhân viên chu đáo,\nphòng chờ mát", "Gọi tôi [số điện thoại] nhé", "'+1 tốt",
@@ -136,12 +136,12 @@ async def test_export_reimports_into_an_empty_database_with_the_same_measures(ap
     assert_same_measures(original, await measures(fresh_xlsx))
 
 
-async def test_codebook_lists_every_column_question_and_option(app, cli, settings, tmp_path):
-    await seed_directory(app)
+async def test_codebook_lists_every_column_question_and_option(services, cli, settings, tmp_path):
+    await seed_directory(services)
     code, out, err = cli("export", "responses", "--survey", SURVEY, "-o", "empty.csv", env=database_env(settings))
     assert (code, err) == (0, "")
     assert out == f"exported 0 {SURVEY} responses to empty.csv (codebook in empty.codebook.csv)\n"
-    assert csv_rows(tmp_path / "empty.csv") == [wide_columns(app.instrument(SURVEY))]
+    assert csv_rows(tmp_path / "empty.csv") == [wide_columns(services.instrument(SURVEY))]
     book = csv_rows(tmp_path / "empty.codebook.csv")
     assert book[0] == ["code", "type", "element", "question_vi", "question_en", "value", "label_vi", "label_en"]
     body = book[1:]
@@ -150,7 +150,7 @@ async def test_codebook_lists_every_column_question_and_option(app, cli, setting
     assert len(body) == 3 + 29 + 16 * 5 + 4 + 3 * 3 + 10 * 4 + 1
     assert body[0] == ["centre", "key", "", "Mã trung tâm phục vụ hành chính công (xem `sipas-bot centre list`)",
                        "Service centre code (see `sipas-bot centre list`)", "", "", ""]
-    assert [row[0] for row in body if row[5] == ""] == wide_columns(app.instrument(SURVEY))
+    assert [row[0] for row in body if row[5] == ""] == wide_columns(services.instrument(SURVEY))
     access = [row for row in body if row[0] == "access_1"]
     assert access[0][:3] == ["access_1", "rating", "access"]
     assert access[0][3].startswith("Trung tâm Phục vụ hành chính công có biển hiệu")
@@ -165,8 +165,8 @@ async def test_codebook_lists_every_column_question_and_option(app, cli, setting
     assert [row[:3] for row in body if row[0] == "comment"] == [["comment", "text", ""]]
 
 
-async def test_date_filter_and_bad_input(app, cli, settings, tmp_path):
-    await seed_responses(app)
+async def test_date_filter_and_bad_input(services, cli, settings, tmp_path):
+    await seed_responses(services)
     env = database_env(settings)
     code, out, err = cli("export", "responses", "--from", "2024-05-01", "--to", "2024-05-31", "-o", "may.csv",
                          env=env)

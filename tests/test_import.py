@@ -12,11 +12,11 @@ import numpy as np
 import openpyxl
 from sqlalchemy import func, select
 
-from bot import directory
-from bot.dataset import load_ratings
-from bot.db.models import ImportBatch, Response
-from bot.import_checks import Problem
-from bot.importer import problem_lines
+from bot.paper.checks import Problem
+from bot.paper.importer import problem_lines
+from bot.reports.dataset import load_ratings
+from bot.storage.models import ImportBatch, Response
+from bot.survey import directory
 
 SAVE_AS = 'in Excel use Save As and pick "CSV UTF-8 (Comma delimited)" or "Excel Workbook (.xlsx)"'
 
@@ -28,22 +28,22 @@ def database_env(settings) -> dict:
     return {"SIPAS_DATABASE_URL": settings.database_url, "SIPAS_SECRET_KEY": settings.secret_key.get_secret_value()}
 
 
-async def seed(app) -> None:
-    async with app.db.transaction() as session:
+async def seed(services) -> None:
+    async with services.db.transaction() as session:
         await directory.add_centre(session, "HUE01", "Trung tâm Phục vụ hành chính công tỉnh Huế")
         await directory.add_centre(session, "DN02", "Trung tâm Phục vụ hành chính công Đà Nẵng")
         await directory.add_service(session, "HT01", "Đăng ký khai sinh")
 
 
-async def stored(app) -> tuple[list[Response], list[ImportBatch]]:
-    async with app.db.reading() as session:
+async def stored(services) -> tuple[list[Response], list[ImportBatch]]:
+    async with services.db.reading() as session:
         responses = (await session.scalars(select(Response).order_by(Response.submitted_on))).all()
         batches = (await session.scalars(select(ImportBatch))).all()
     return list(responses), list(batches)
 
 
-async def count(app, model) -> int:
-    async with app.db.reading() as session:
+async def count(services, model) -> int:
+    async with services.db.reading() as session:
         return await session.scalar(select(func.count()).select_from(model))
 
 
@@ -60,15 +60,15 @@ GOOD = [
 ]
 
 
-async def test_good_csv_is_stored_as_paper_responses_and_refused_the_second_time(app, cli, settings, tmp_path):
-    await seed(app)
+async def test_good_csv_is_stored_as_paper_responses_and_refused_the_second_time(services, cli, settings, tmp_path):
+    await seed(services)
     path = tmp_path / "phieu-thang-5.csv"
     path.write_bytes(csv_bytes(GOOD))
     code, out, err = cli("import", str(path), "--survey", "sipas-2023", env=database_env(settings))
     assert (code, err) == (0, "")
     assert out == f"imported 3 responses to sipas-2023 from {path} (0 rows skipped)\n"
 
-    responses, batches = await stored(app)
+    responses, batches = await stored(services)
     assert len(responses) == 3 and len(batches) == 1
     batch = batches[0]
     assert (batch.content_hash, batch.filename, batch.instrument, batch.rows) == (
@@ -83,8 +83,8 @@ async def test_good_csv_is_stored_as_paper_responses_and_refused_the_second_time
     assert second.answers == {"submission_mode": 2, "harassment": None, "comment": None}
     assert "informal_payment" not in first.answers
 
-    async with app.db.reading() as session:
-        frame = await load_ratings(session, app.instrument("sipas-2023"))
+    async with services.db.reading() as session:
+        frame = await load_ratings(session, services.instrument("sipas-2023"))
     frame = frame.sort_values("submitted_on").reset_index(drop=True)
     assert frame["centre"].tolist() == ["HUE01", "DN02", "HUE01"]
     assert frame["service"].fillna("-").tolist() == ["HT01", "-", "HT01"]
@@ -101,11 +101,11 @@ async def test_good_csv_is_stored_as_paper_responses_and_refused_the_second_time
     assert (code, out) == (1, "")
     assert err == (f"Error: this file was already imported on {when} (3 responses to sipas-2023 from "
                    "phieu-thang-5.csv); nothing was imported\n")
-    assert await count(app, Response) == 3 and await count(app, ImportBatch) == 1
+    assert await count(services, Response) == 3 and await count(services, ImportBatch) == 1
 
 
-async def test_xlsx_and_csv_without_bom_or_with_semicolons(app, cli, settings, tmp_path):
-    await seed(app)
+async def test_xlsx_and_csv_without_bom_or_with_semicolons(services, cli, settings, tmp_path):
+    await seed(services)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["Centre", "service", "submitted_on", "access_1", "procedure_1", "feedback_1", "comment"])
@@ -125,15 +125,15 @@ async def test_xlsx_and_csv_without_bom_or_with_semicolons(app, cli, settings, t
         rows = 2 if name == "forms.xlsx" else 1
         assert out == f"imported {rows} responses to sipas-quick from {name} (0 rows skipped)\n"
 
-    async with app.db.reading() as session:
-        frame = await load_ratings(session, app.instrument("sipas-quick"))
+    async with services.db.reading() as session:
+        frame = await load_ratings(session, services.instrument("sipas-quick"))
     frame = frame.sort_values("submitted_on").reset_index(drop=True)
     assert frame["submitted_on"].dt.strftime("%Y-%m-%d").tolist() == [
         "2024-06-01", "2024-06-02", "2024-06-03", "2024-06-04"]
     np.testing.assert_array_equal(
         frame[["access_1", "procedure_1", "staff_1", "feedback_1"]].to_numpy(),
         [[5, 4, np.nan, 0], [3, np.nan, np.nan, 1], [np.nan, np.nan, 2, 0], [np.nan, np.nan, 4, np.nan]])
-    responses, batches = await stored(app)
+    responses, batches = await stored(services)
     assert [r.comment for r in responses] == ["Rất hài lòng", None, None, "Phòng chờ chật, nóng"]
     assert {r.channel for r in responses} == {"paper"}
     assert sorted(b.filename for b in batches) == ["excel-vi.csv", "forms.xlsx", "plain.csv"]
@@ -174,21 +174,21 @@ BAD_LINES = [
 ]
 
 
-async def test_bad_rows_are_listed_and_nothing_is_imported_unless_skip_invalid(app, cli, settings, tmp_path):
-    await seed(app)
+async def test_bad_rows_are_listed_and_nothing_is_imported_unless_skip_invalid(services, cli, settings, tmp_path):
+    await seed(services)
     (tmp_path / "bad.csv").write_bytes(csv_bytes(BAD))
     code, out, err = cli("import", "bad.csv", "--survey", "sipas-2023", env=database_env(settings))
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         "Error: nothing was imported: 12 of 14 rows have problems (fix them, or use --skip-invalid to import the "
         "other 2):", *(f"  {line}" for line in BAD_LINES)]
-    assert await count(app, Response) == 0 and await count(app, ImportBatch) == 0
+    assert await count(services, Response) == 0 and await count(services, ImportBatch) == 0
 
     code, out, err = cli("import", "bad.csv", "--survey", "sipas-2023", "--skip-invalid", env=database_env(settings))
     assert code == 0
     assert out == "imported 2 responses to sipas-2023 from bad.csv (12 rows skipped)\n"
     assert err.splitlines() == ["skipped 12 rows with problems:", *(f"  {line}" for line in BAD_LINES)]
-    responses, batches = await stored(app)
+    responses, batches = await stored(services)
     assert [(r.submitted_on.isoformat(), r.comment) for r in responses] == [
         ("2024-05-01", "Một ý kiến\ntrên hai dòng"), ("2024-05-04", None)]
     assert batches[0].rows == 2
@@ -230,8 +230,8 @@ FILE_ERRORS = {
 }
 
 
-async def test_file_level_errors_import_nothing(app, cli, settings, tmp_path):
-    await seed(app)
+async def test_file_level_errors_import_nothing(services, cli, settings, tmp_path):
+    await seed(services)
     for number, (name, data, _) in enumerate(FILE_ERRORS.values()):
         folder = tmp_path / f"case{number}"
         folder.mkdir()
@@ -250,7 +250,7 @@ async def test_file_level_errors_import_nothing(app, cli, settings, tmp_path):
         results = list(pool.map(run, range(len(FILE_ERRORS)), [name for name, _, _ in FILE_ERRORS.values()]))
     for case, (code, out, err) in zip(FILE_ERRORS, results, strict=True):
         assert (code, out, err.splitlines()) == (1, "", FILE_ERRORS[case][2]), case
-    assert await count(app, Response) == 0 and await count(app, ImportBatch) == 0
+    assert await count(services, Response) == 0 and await count(services, ImportBatch) == 0
 
 
 def test_a_long_list_of_problems_is_cut_after_the_first_hundred():

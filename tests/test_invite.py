@@ -15,10 +15,10 @@ from conftest import sqlite_only
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot import directory
-from bot.db.models import AppState, Invitation
-from bot.invitations import CODE_ALPHABET, find
-from bot.qr import Card, instruction, qr_png, sheet_html
+from bot.storage.models import AppState, Invitation
+from bot.survey import directory
+from bot.survey.invitations import CODE_ALPHABET, find
+from bot.survey.qr import Card, instruction, qr_png, sheet_html
 
 CENTRE = "Trung tâm Phục vụ hành chính công phường Sài Gòn"
 SERVICE = "Đăng ký khai sinh"
@@ -31,15 +31,15 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 DISPLAY_CODE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$")
 
 
-async def seed(app, service: bool = True) -> None:
-    async with app.db.transaction() as session:
+async def seed(services, service: bool = True) -> None:
+    async with services.db.transaction() as session:
         await directory.add_centre(session, "HCM-Q1", CENTRE)
         if service:
             await directory.add_service(session, "KHAISINH", SERVICE)
 
 
-async def stored_invitations(app) -> list[Invitation]:
-    async with app.db.reading() as session:
+async def stored_invitations(services) -> list[Invitation]:
+    async with services.db.reading() as session:
         return list((await session.scalars(select(Invitation).order_by(Invitation.id))).all())
 
 
@@ -63,8 +63,8 @@ def last_valid_day(expires_at: str) -> str:
 
 
 @sqlite_only
-async def test_json_has_links_and_only_hashes_are_stored(app, cli, settings):
-    await seed(app)
+async def test_json_has_links_and_only_hashes_are_stored(services, cli, settings):
+    await seed(services)
     before = dt.datetime.now(dt.UTC)
     out, _ = ok(cli("invite", "--centre", "hcm-q1", "--service", "khaisinh", "--survey", "sipas-quick",
                     "--count", "5", "--expires-days", "10", "--format", "json", env=BOTH_LINKS))
@@ -83,14 +83,14 @@ async def test_json_has_links_and_only_hashes_are_stored(app, cli, settings):
         assert expires == expected_expiry(before, 10)
     assert len({r["token"] for r in records}) == len({r["code"] for r in records}) == 5
 
-    rows = await stored_invitations(app)
+    rows = await stored_invitations(services)
     assert [(row.instrument, row.status, row.service_id is not None) for row in rows] == [("sipas-quick", "issued",
                                                                                            True)] * 5
     # The token and the code find their invitation again, the code typed the lazy way ("abcd efgh").
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         for r in records:
-            by_token = await find(session, app.secret_key, r["token"])
-            by_code = await find(session, app.secret_key, r["code"].lower().replace("-", " "))
+            by_token = await find(session, services.secret_key, r["token"])
+            by_code = await find(session, services.secret_key, r["code"].lower().replace("-", " "))
             assert by_token is not None and by_code is not None and by_token.id == by_code.id
 
     # Only keyed hashes reach the disk: no token or code, in any form, in the database or its write-ahead log.
@@ -101,8 +101,8 @@ async def test_json_has_links_and_only_hashes_are_stored(app, cli, settings):
             assert secret.encode() not in data, secret
 
 
-async def test_links_follow_the_settings_and_the_stored_bot_username(app, cli, tmp_path):
-    await seed(app, service=False)
+async def test_links_follow_the_settings_and_the_stored_bot_username(services, cli, tmp_path):
+    await seed(services, service=False)
     # No link can be built: the text names both settings and shows the token instead.
     out, _ = ok(cli("invite", "--centre", "HCM-Q1", "--count", "2", env=NO_LINKS))
     assert "https://" not in out and out.count("  token:    ") == 2
@@ -126,7 +126,7 @@ async def test_links_follow_the_settings_and_the_stored_bot_username(app, cli, t
     assert "Telegram" not in sheet
 
     # The username the running bot stored is used when the setting is absent; the setting wins when present.
-    async with app.db.transaction() as session:
+    async with services.db.transaction() as session:
         session.add(AppState(key="telegram_bot_username", value="stored_bot"))
     out, _ = ok(cli("invite", "--centre", "HCM-Q1", "--format", "json", env=NO_LINKS))
     [record] = json.loads(out)
@@ -135,11 +135,11 @@ async def test_links_follow_the_settings_and_the_stored_bot_username(app, cli, t
                     env={**NO_LINKS, "SIPAS_TELEGRAM_BOT_USERNAME": "settings_bot"}))
     [record] = json.loads(out)
     assert record["links"] == {"telegram": f"https://t.me/settings_bot?start={record['token']}"}
-    assert len(await stored_invitations(app)) == 5
+    assert len(await stored_invitations(services)) == 5
 
 
-async def test_csv_qr_files_and_printable_sheet(app, cli, tmp_path):
-    await seed(app)
+async def test_csv_qr_files_and_printable_sheet(services, cli, tmp_path):
+    await seed(services)
     qr_dir = tmp_path / "print" / "batch-1"  # created, parents too
     out, err = ok(cli("invite", "--centre", "HCM-Q1", "--service", "KHAISINH", "--count", "13", "--format", "csv",
                       "--qr-dir", str(qr_dir), env=BOTH_LINKS))
@@ -173,11 +173,11 @@ async def test_csv_qr_files_and_printable_sheet(app, cli, tmp_path):
     # A second batch into the same folder would overwrite the only printable copy of the first: refused.
     code, _, err = cli("invite", "--centre", "HCM-Q1", "--qr-dir", str(qr_dir), env=BOTH_LINKS)
     assert code == 1 and "exists already" in err
-    assert len(await stored_invitations(app)) == 13
+    assert len(await stored_invitations(services)) == 13
 
 
-async def test_bad_input_is_refused_and_issues_nothing(app, cli, tmp_path):
-    await seed(app)
+async def test_bad_input_is_refused_and_issues_nothing(services, cli, tmp_path):
+    await seed(services)
     a_file = tmp_path / "not-a-folder"
     a_file.write_text("x")
     no_link_dir = tmp_path / "never-created"
@@ -200,7 +200,7 @@ async def test_bad_input_is_refused_and_issues_nothing(app, cli, tmp_path):
         assert err.startswith("Error: ") and expected in err and "Traceback" not in err, (args, err)
     assert "SIPAS_PUBLIC_URL" in results[-1][2]
     assert not no_link_dir.exists() and a_file.read_text() == "x"
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(Invitation)) == 0
 
 

@@ -17,11 +17,11 @@ from statistics import NormalDist
 import pytest
 from sqlalchemy import update
 
-from bot import directory, invitations
-from bot.db.models import Invitation
-from bot.report import build_report
-from bot.report_data import parse_request
-from bot.responses import build_response
+from bot.reports.build import build_report
+from bot.reports.request import parse_request
+from bot.storage.models import Invitation
+from bot.storage.responses import build_response
+from bot.survey import directory, invitations
 
 QUICK = "sipas-quick"
 HAND = [
@@ -35,11 +35,11 @@ Z = NormalDist().inv_cdf(0.975)
 UTC = dt.UTC
 
 
-async def seed(app, rows=HAND, survey=QUICK):
+async def seed(services, rows=HAND, survey=QUICK):
     """Centres HL and DH, service KS, and one response per row (None answers are left out: skipped)."""
-    instrument = app.instrument(survey)
+    instrument = services.instrument(survey)
     codes = list(instrument.criteria())
-    async with app.db.transaction() as session:
+    async with services.db.transaction() as session:
         centres = {"HL": await directory.add_centre(session, "HL", "Trung tâm Phục vụ hành chính công Hải Lăng"),
                    "DH": await directory.add_centre(session, "DH", "Trung tâm Phục vụ hành chính công Đông Hà")}
         service = await directory.add_service(session, "KS", "Đăng ký khai sinh")
@@ -51,10 +51,10 @@ async def seed(app, rows=HAND, survey=QUICK):
     return centres, service
 
 
-async def invite(app, centre, service, created: dt.datetime, stages: str = "", survey=QUICK) -> None:
+async def invite(services, centre, service, created: dt.datetime, stages: str = "", survey=QUICK) -> None:
     """One invitation created at ``created`` (UTC) that reached the stages named (o opened, s started, c done)."""
-    async with app.db.transaction() as session:
-        [issued] = await invitations.issue(session, app.secret_key, centre=centre, service=service, survey=survey,
+    async with services.db.transaction() as session:
+        [issued] = await invitations.issue(session, services.secret_key, centre=centre, service=service, survey=survey,
                                            now=created)
         later = created + dt.timedelta(minutes=5)
         await session.execute(update(Invitation).where(Invitation.id == issued.id).values(
@@ -62,8 +62,8 @@ async def invite(app, centre, service, created: dt.datetime, stages: str = "", s
             completed_at=later if "c" in stages else None, status="completed" if "c" in stages else "issued"))
 
 
-async def report(app, **options):
-    return await build_report(app, parse_request(**{"survey": QUICK, "min_n": 1, **options}))
+async def report(services, **options):
+    return await build_report(services, parse_request(**{"survey": QUICK, "min_n": 1, **options}))
 
 
 def wilson(successes: int, n: int) -> list[float]:
@@ -74,11 +74,11 @@ def wilson(successes: int, n: int) -> list[float]:
 
 
 @pytest.fixture
-async def hand(app):
-    return await seed(app)
+async def hand(services):
+    return await seed(services)
 
 
-async def test_json_by_hand_through_the_cli(app, hand, cli):
+async def test_json_by_hand_through_the_cli(services, hand, cli):
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--format", "json")
     assert code == 0, err
     data = json.loads(out)
@@ -114,8 +114,8 @@ async def test_json_by_hand_through_the_cli(app, hand, cli):
         "n": 1, "satisfied_pct": 0.0, "neutral_pct": 0.0, "dissatisfied_pct": 100.0, "mean": 1.0}
 
 
-async def test_by_centre_service_channel_keys_and_an_unanswered_criterion(app, hand):
-    rows = (await report(app, by="centre,service,channel", min_n=2)).rows
+async def test_by_centre_service_channel_keys_and_an_unanswered_criterion(services, hand):
+    rows = (await report(services, by="centre,service,channel", min_n=2)).rows
     assert [(r["centre"], r["service"], r["channel"], r["n"], r["suppressed"]) for r in rows] == [
         ("HL", "KS", "telegram", 2, False), ("DH", None, "zalo", 2, False), ("HL", "KS", "zalo", 1, True)]
     telegram = rows[0]
@@ -129,20 +129,20 @@ async def test_by_centre_service_channel_keys_and_an_unanswered_criterion(app, h
     assert all(rows[2][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria"))
 
 
-async def test_suppressed_rows_keep_keys_and_n_and_come_last(app, hand):
-    rows = (await report(app, min_n=3)).rows
+async def test_suppressed_rows_keep_keys_and_n_and_come_last(services, hand):
+    rows = (await report(services, min_n=3)).rows
     assert [(r["centre"], r["n"], r["suppressed"]) for r in rows] == [("HL", 3, False), ("DH", 2, True)]
     assert all(rows[1][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria"))
-    everything = (await report(app, min_n=10)).rows
+    everything = (await report(services, min_n=10)).rows
     assert [(r["centre"], r["n"]) for r in everything] == [("DH", 2), ("HL", 3)]  # all suppressed: by key
 
 
-async def test_ranked_by_lower_bound_not_by_point_value(app):
+async def test_ranked_by_lower_bound_not_by_point_value(services):
     steady = [("HL", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 2))] * 30  # SIPAS 80, interval [80, 80]
     lucky = [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 5))] * 3
     lucky += [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 2, 2, 5))]  # SIPAS 90, se 10: low 70.4
-    await seed(app, steady + lucky)
-    hl, dh = (await report(app)).rows
+    await seed(services, steady + lucky)
+    hl, dh = (await report(services)).rows
     assert (hl["centre"], dh["centre"]) == ("HL", "DH")
     assert dh["sipas"] == pytest.approx(90.0) and hl["sipas"] == pytest.approx(80.0)
     assert dh["sipas_ci"][0] == pytest.approx(90 - Z * 10) and hl["sipas_ci"] == pytest.approx([80.0, 80.0])
@@ -154,42 +154,42 @@ async def test_ranked_by_lower_bound_not_by_point_value(app):
     ("year", ["2023", "2024", "2025"]),
     ("all", ["all"]),
 ])
-async def test_period_keys(app, period, keys):
+async def test_period_keys(services, period, keys):
     days = [dt.date(2023, 12, 31), dt.date(2024, 7, 1), dt.date(2024, 8, 31), dt.date(2025, 1, 1)]
-    await seed(app, [("HL", False, "web", day, (5, 4, 3, 2, 1)) for day in days])
-    rows = (await report(app, period=period)).rows
+    await seed(services, [("HL", False, "web", day, (5, 4, 3, 2, 1)) for day in days])
+    rows = (await report(services, period=period)).rows
     assert sorted(r["period"] for r in rows) == keys
     assert sum(r["n"] for r in rows) == 4
 
 
-async def test_from_and_to_are_inclusive(app, hand):
-    rows = (await report(app, date_from="2024-07-20", date_to="2024-08-10", by="centre")).rows
+async def test_from_and_to_are_inclusive(services, hand):
+    rows = (await report(services, date_from="2024-07-20", date_to="2024-08-10", by="centre")).rows
     assert {r["centre"]: r["n"] for r in rows} == {"HL": 2, "DH": 1}
-    assert (await report(app, date_from="2024-08-12")).rows == []
-    assert (await report(app, date_to="2024-07-05")).rows[0]["n"] == 1
+    assert (await report(services, date_from="2024-08-12")).rows == []
+    assert (await report(services, date_to="2024-07-05")).rows[0]["n"] == 1
 
 
-async def test_participation_counts_and_rate(app, hand):
+async def test_participation_counts_and_rate(services, hand):
     centres, service = hand
     hl = centres["HL"]
     for stages in ("osc", "os", "o", ""):  # four for HL/KS in July: 3 opened, 2 started, 1 completed
-        await invite(app, hl, service, dt.datetime(2024, 7, 3, 3, 0, tzinfo=UTC), stages)
+        await invite(services, hl, service, dt.datetime(2024, 7, 3, 3, 0, tzinfo=UTC), stages)
     # 20:00 UTC on 30 June is 03:00 on 1 July in Vietnam; 18:00 UTC on 31 July is 01:00 on 1 August.
-    await invite(app, hl, None, dt.datetime(2024, 6, 30, 20, 0, tzinfo=UTC), "osc")
-    await invite(app, hl, service, dt.datetime(2024, 7, 31, 18, 0, tzinfo=UTC), "")
-    await invite(app, hl, service, dt.datetime(2024, 7, 3, 3, 0, tzinfo=UTC), "osc", survey="sipas-2023")
+    await invite(services, hl, None, dt.datetime(2024, 6, 30, 20, 0, tzinfo=UTC), "osc")
+    await invite(services, hl, service, dt.datetime(2024, 7, 31, 18, 0, tzinfo=UTC), "")
+    await invite(services, hl, service, dt.datetime(2024, 7, 3, 3, 0, tzinfo=UTC), "osc", survey="sipas-2023")
 
-    monthly = {(r["centre"], r["period"]): r["participation"] for r in (await report(app, period="month")).rows}
+    monthly = {(r["centre"], r["period"]): r["participation"] for r in (await report(services, period="month")).rows}
     assert monthly[("HL", "2024-07")] == {"issued": 5, "opened": 4, "started": 3, "completed": 2,
                                           "response_rate": 40.0}
     assert monthly[("DH", "2024-08")] is None  # HL's August invitation has no HL row in August
-    overall = (await report(app)).rows[0]
+    overall = (await report(services)).rows[0]
     assert overall["centre"] == "HL" and overall["participation"]["issued"] == 6
     assert overall["participation"]["response_rate"] == pytest.approx(100 * 2 / 6)
-    july = (await report(app, date_from="2024-07-01", date_to="2024-07-31")).rows[0]
+    july = (await report(services, date_from="2024-07-01", date_to="2024-07-31")).rows[0]
     assert july["participation"] == {"issued": 5, "opened": 4, "started": 3, "completed": 2, "response_rate": 40.0}
     by_service = {(r["centre"], r["service"]): r["participation"]
-                  for r in (await report(app, by="centre,service", period="month")).rows}
+                  for r in (await report(services, by="centre,service", period="month")).rows}
     assert by_service[("HL", "KS")] == {"issued": 4, "opened": 3, "started": 2, "completed": 1,
                                         "response_rate": 25.0}
-    assert all(r["participation"] is None for r in (await report(app, by="centre,channel")).rows)
+    assert all(r["participation"] is None for r in (await report(services, by="centre,channel")).rows)

@@ -12,18 +12,18 @@ from PIL import Image
 from test_report import QUICK, report, seed
 
 from bot.cli import cli as sipas_cli
-from bot.report_chart import draw_chart
-from bot.report_xlsx import SHEETS
+from bot.reports.chart import draw_chart
+from bot.reports.xlsx import SHEETS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-async def hand(app):
-    return await seed(app)
+async def hand(services):
+    return await seed(services)
 
 
-async def test_table_in_vietnamese(app, hand, cli):
+async def test_table_in_vietnamese(services, hand, cli):
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "3")
     assert code == 0, err
     lines = out.splitlines()
@@ -39,14 +39,14 @@ async def test_table_in_vietnamese(app, hand, cli):
     assert "1 nhóm chưa đủ mẫu (dưới 3 phiếu)" in out
 
 
-async def test_monthly_table_labels(app, hand, cli):
+async def test_monthly_table_labels(services, hand, cli):
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--period", "month", "--by", "centre,service")
     assert code == 0, err
     assert "tháng 7/2024" in out and "tháng 8/2024" in out and "Dịch vụ" in out.splitlines()[0]
     assert "(không ghi)" in out  # DH's responses name no service
 
 
-async def test_csv_rounds_to_two_decimals(app, hand, cli, tmp_path):
+async def test_csv_rounds_to_two_decimals(services, hand, cli, tmp_path):
     target = tmp_path / "report.csv"
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "3", "--format", "csv", "-o", str(target))
     assert code == 0, err
@@ -65,7 +65,7 @@ async def test_csv_rounds_to_two_decimals(app, hand, cli, tmp_path):
     assert out.splitlines()[0].startswith("centre,centre_name,period,n,suppressed,sipas,sipas_low,sipas_high")
 
 
-async def test_xlsx_sheets_headers_rounding_and_chart(app, hand, cli, tmp_path):
+async def test_xlsx_sheets_headers_rounding_and_chart(services, hand, cli, tmp_path):
     target, picture = tmp_path / "report.xlsx", tmp_path / "chart.png"
     code, _out, err = cli("report", "--survey", QUICK, "--min-n", "3", "--format", "xlsx", "-o", str(target),
                          "--chart", str(picture))
@@ -94,14 +94,14 @@ async def test_xlsx_sheets_headers_rounding_and_chart(app, hand, cli, tmp_path):
         image.verify()
 
 
-async def test_chart_draws_vietnamese_labels_without_missing_glyphs(app, hand, tmp_path):
+async def test_chart_draws_vietnamese_labels_without_missing_glyphs(services, hand, tmp_path):
     # pytest turns warnings into errors here, so a missing glyph ("Glyph ... missing from font") fails the test.
-    result = await report(app, min_n=3, by="centre,service")
+    result = await report(services, min_n=3, by="centre,service")
     assert draw_chart(result, tmp_path / "c.png")
     assert (tmp_path / "c.png").read_bytes().startswith(PNG)
 
 
-async def test_participation_sheet_and_json_over_the_cli(app, hand, cli, tmp_path):
+async def test_participation_sheet_and_json_over_the_cli(services, hand, cli, tmp_path):
     code, _out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--format", "json", "-o",
                          str(tmp_path / "r.json"), "--from", "2024-07-01", "--to", "2024-07-31")
     assert code == 0, err

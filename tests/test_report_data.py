@@ -12,11 +12,11 @@ import pytest
 from conftest import sqlite_only
 from test_report import HAND, QUICK, invite, seed
 
-from bot.dataset import load_arrays, load_ratings
 from bot.errors import UserError
-from bot.report_data import ReportRequest, parse_request, period_index, period_key, period_label
-from bot.report_participation import load_participation
-from bot.report_render import vi_number
+from bot.reports.dataset import load_arrays, load_ratings
+from bot.reports.participation import load_participation
+from bot.reports.render import vi_number
+from bot.reports.request import ReportRequest, parse_request, period_index, period_key, period_label
 from surveys.loader import load_builtin
 from surveys.scoring import score
 
@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.UTC
 
 
-async def test_load_ratings_keeps_its_columns_and_values(app):
-    await seed(app)
-    instrument = app.instrument(QUICK)
-    async with app.db.reading() as session:
+async def test_load_ratings_keeps_its_columns_and_values(services):
+    await seed(services)
+    instrument = services.instrument(QUICK)
+    async with services.db.reading() as session:
         frame = await load_ratings(session, instrument)
     assert list(frame.columns) == ["centre", "service", "channel", "submitted_on", *instrument.criteria()]
     frame = frame.sort_values(["submitted_on"]).reset_index(drop=True)
@@ -41,11 +41,11 @@ async def test_load_ratings_keeps_its_columns_and_values(app):
 
 @sqlite_only
 @pytest.mark.parametrize("keys", [dict(), dict(service=False, channel=False), dict(channel=False)])
-async def test_fast_and_portable_reads_agree(app, keys):
+async def test_fast_and_portable_reads_agree(services, keys):
     rows = [*HAND, ("DH", True, "a-channel-name-longer-than-twenty", dt.date(2024, 9, 1), (1, 2, 3, 4, 5))]
-    await seed(app, rows)
-    instrument = app.instrument(QUICK)
-    async with app.db.reading() as session:
+    await seed(services, rows)
+    instrument = services.instrument(QUICK)
+    async with services.db.reading() as session:
         fast = await load_arrays(session, instrument, dt.date(2024, 7, 6), None, driver_sql=True, **keys)
         portable = await load_arrays(session, instrument, dt.date(2024, 7, 6), None, driver_sql=False, **keys)
         short = await load_arrays(session, instrument, None, dt.date(2024, 8, 31), driver_sql=True, **keys)
@@ -61,13 +61,13 @@ async def test_fast_and_portable_reads_agree(app, keys):
 
 
 @sqlite_only
-async def test_participation_fast_and_portable_agree(app):
-    centres, service = await seed(app)
+async def test_participation_fast_and_portable_agree(services):
+    centres, service = await seed(services)
     for hour in range(0, 24, 5):
-        await invite(app, centres["HL"], service if hour % 2 else None, dt.datetime(2024, 7, 31, hour, tzinfo=UTC),
+        await invite(services, centres["HL"], service if hour % 2 else None, dt.datetime(2024, 7, 31, hour, tzinfo=UTC),
                      "osc"[: hour % 4])
     request = ReportRequest(survey=QUICK, period="month", by=("centre", "service"), date_to=dt.date(2024, 7, 31))
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         fast = await load_participation(session, QUICK, request, "Asia/Ho_Chi_Minh", driver_sql=True)
         portable = await load_participation(session, QUICK, request, "Asia/Ho_Chi_Minh", driver_sql=False)
     pd.testing.assert_frame_equal(fast, portable)

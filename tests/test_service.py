@@ -6,34 +6,34 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, inspect, select
 
-from bot import directory, invitations
-from bot.app import open_app
-from bot.dataset import load_ratings
-from bot.db.models import Invitation, Response, SurveySession
-from bot.service import SurveyService
+from bot.reports.dataset import load_ratings
+from bot.services import open_services
+from bot.storage.models import Invitation, Response, SurveySession
+from bot.survey import directory, invitations
+from bot.survey.conversation import SurveyService
 from surveys import events as ev
 
 NOW = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-async def world(app):
-    async with app.db.transaction() as session:
+async def world(services):
+    async with services.db.transaction() as session:
         centre = await directory.add_centre(session, "hcc", "Trung tâm Phục vụ hành chính công tỉnh")
         await directory.add_centre(session, "xa-01", "UBND phường Đông Hà", open_surveys=True)
         service = await directory.add_service(session, "dd-01", "Đăng ký đất đai")
-        issued = await invitations.issue(session, app.secret_key, centre=centre, service=service,
+        issued = await invitations.issue(session, services.secret_key, centre=centre, service=service,
                                          survey="sipas-quick", count=3, now=NOW)
-    return SurveyService(app), issued
+    return SurveyService(services), issued
 
 
-async def invitation_status(app, invitation_id):
-    async with app.db.reading() as session:
+async def invitation_status(services, invitation_id):
+    async with services.db.reading() as session:
         return (await session.get(Invitation, invitation_id)).status
 
 
-async def count(app, model):
-    async with app.db.reading() as session:
+async def count(services, model):
+    async with services.db.reading() as session:
         return await session.scalar(select(func.count()).select_from(model))
 
 
@@ -44,17 +44,17 @@ async def answer_all(service, chat, answers, now=NOW):
     return outcome
 
 
-async def test_redeem_by_token_welcomes_and_asks_the_first_question(app, world):
+async def test_redeem_by_token_welcomes_and_asks_the_first_question(services, world):
     service, issued = world
     outcome = await service.redeem("telegram", 111, issued[0].token, now=NOW)
     assert outcome.status == "survey" and outcome.language == "vi"
     assert outcome.texts[0].startswith("Trung tâm Phục vụ hành chính công tỉnh – dịch vụ: Đăng ký đất đai.")
     assert "ẩn danh" in outcome.texts[0]
     assert outcome.reply.question.code == "access_1" and outcome.reply.question.progress == "Câu 1/6"
-    assert await invitation_status(app, issued[0].id) == "started"
+    assert await invitation_status(services, issued[0].id) == "started"
 
 
-async def test_typed_code_any_case_and_separators_starts_the_survey(app, world):
+async def test_typed_code_any_case_and_separators_starts_the_survey(services, world):
     service, issued = world
     code = issued[1].code
     typed = f" {code[:4].lower()} - {code[4:].lower()} "
@@ -62,44 +62,44 @@ async def test_typed_code_any_case_and_separators_starts_the_survey(app, world):
     assert outcome.status == "survey" and outcome.reply.question.code == "access_1"
 
 
-async def test_no_survey_gets_a_greeting_asking_for_the_code(app, world):
+async def test_no_survey_gets_a_greeting_asking_for_the_code(services, world):
     service, _ = world
     outcome = await service.handle("telegram", 333, ev.Text("xin chào"), now=NOW)
     assert outcome.status == "no_survey" and "mã khảo sát" in outcome.texts[0]
-    assert await count(app, SurveySession) == 0
+    assert await count(services, SurveySession) == 0
 
 
 @pytest.mark.parametrize("credential, problem, words", [
     ("ZZZZ-ZZZZ", "unknown", "không tìm thấy mã khảo sát"),
     ("A" * 32, "unknown", "không tìm thấy mã khảo sát"),
 ])
-async def test_unknown_codes_are_refused_politely(app, world, credential, problem, words):
+async def test_unknown_codes_are_refused_politely(services, world, credential, problem, words):
     service, _ = world
     outcome = await service.redeem("telegram", 444, credential, now=NOW)
     assert (outcome.status, outcome.problem) == ("invitation_problem", problem)
     assert words in outcome.texts[0]
-    assert await count(app, SurveySession) == 0
+    assert await count(services, SurveySession) == 0
 
 
-async def test_expired_invitation_is_refused_and_nothing_recorded(app, world):
+async def test_expired_invitation_is_refused_and_nothing_recorded(services, world):
     service, issued = world
     later = NOW + dt.timedelta(days=31)
     outcome = await service.redeem("telegram", 555, issued[0].code, now=later)
     assert outcome.problem == "expired" and outcome.texts == ("Mã khảo sát này đã hết hạn. Cảm ơn Ông/Bà đã quan tâm.",)
-    assert await invitation_status(app, issued[0].id) == "issued"
-    assert await count(app, SurveySession) == 0
+    assert await invitation_status(services, issued[0].id) == "issued"
+    assert await count(services, SurveySession) == 0
 
 
-async def test_completion_stores_an_anonymous_response_and_closes_everything(app, world):
+async def test_completion_stores_an_anonymous_response_and_closes_everything(services, world):
     service, issued = world
     await service.redeem("telegram", 666, issued[0].token, now=NOW)
     outcome = await answer_all(service, 666, ["5", "4", "2", "3", "không áp dụng", "Nhân viên gọi 0912 345 678"])
     assert outcome.reply.status == "completed" and outcome.reply.closing.startswith("Cảm ơn Ông/Bà")
-    assert await invitation_status(app, issued[0].id) == "completed"
-    assert await count(app, SurveySession) == 0  # the only link between chat and survey is gone
-    async with app.db.reading() as session:
+    assert await invitation_status(services, issued[0].id) == "completed"
+    assert await count(services, SurveySession) == 0  # the only link between chat and survey is gone
+    async with services.db.reading() as session:
         stored = (await session.scalars(select(Response))).one()
-        frame = await load_ratings(session, app.instrument("sipas-quick"))
+        frame = await load_ratings(session, services.instrument("sipas-quick"))
     assert (stored.channel, stored.submitted_on) == ("telegram", dt.date(2026, 11, 20))
     assert stored.comment == "Nhân viên gọi [số điện thoại]"
     assert frame.iloc[0][["access_1", "procedure_1", "staff_1", "result_1", "feedback_1"]].tolist() == [
@@ -110,19 +110,19 @@ async def test_completion_stores_an_anonymous_response_and_closes_everything(app
     # The citizen comes back with the same code: thanked, not surveyed again.
     again = await service.redeem("telegram", 666, issued[0].code, now=NOW)
     assert again.problem == "used" and "Cảm ơn Ông/Bà đã đóng góp ý kiến" in again.texts[0]
-    assert await count(app, Response) == 1
+    assert await count(services, Response) == 1
 
 
-async def test_responses_are_dated_by_the_local_day(app, world):
+async def test_responses_are_dated_by_the_local_day(services, world):
     service, issued = world
     late_evening_utc = dt.datetime(2026, 11, 20, 20, 0, tzinfo=dt.UTC)  # 03:00 on the 21st in Vietnam
     await service.redeem("telegram", 1, issued[0].token, now=late_evening_utc)
     await answer_all(service, 1, ["5", "5", "5", "5", "5", "bỏ qua"], now=late_evening_utc)
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         assert (await session.scalars(select(Response.submitted_on))).one() == dt.date(2026, 11, 21)
 
 
-async def test_same_chat_redeeming_again_resumes_at_the_current_question(app, world):
+async def test_same_chat_redeeming_again_resumes_at_the_current_question(services, world):
     service, issued = world
     await service.redeem("telegram", 777, issued[0].token, now=NOW)
     await answer_all(service, 777, ["4", "4"])
@@ -134,7 +134,7 @@ async def test_same_chat_redeeming_again_resumes_at_the_current_question(app, wo
 async def test_simultaneous_redemptions_exactly_one_wins(settings, world):
     _, issued = world
     # Several workers, each with its own engine and connections on the same database file.
-    async with open_app(settings) as a, open_app(settings) as b:
+    async with open_services(settings) as a, open_services(settings) as b:
         services = [SurveyService(a), SurveyService(b)]
         outcomes = await asyncio.gather(*[
             services[i % 2].redeem("telegram", 1000 + i, issued[2].token, now=NOW) for i in range(12)])
@@ -145,7 +145,7 @@ async def test_simultaneous_redemptions_exactly_one_wins(settings, world):
 
 async def test_concurrent_answers_of_one_chat_are_never_lost(settings, world):
     _, issued = world
-    async with open_app(settings) as a, open_app(settings) as b:
+    async with open_services(settings) as a, open_services(settings) as b:
         first, second = SurveyService(a), SurveyService(b)
         await first.redeem("telegram", 42, issued[0].token, now=NOW)
         await asyncio.gather(first.handle("telegram", 42, ev.Text("5"), now=NOW),
@@ -156,7 +156,7 @@ async def test_concurrent_answers_of_one_chat_are_never_lost(settings, world):
         assert sorted(row.progress["answers"].values()) == [4, 5]
 
 
-async def test_a_redelivered_event_changes_nothing(app, world):
+async def test_a_redelivered_event_changes_nothing(services, world):
     service, issued = world
     await service.redeem("telegram", 88, issued[0].token, now=NOW, event_key="u1")
     first = await service.handle("telegram", 88, ev.Text("5"), event_key="u2", now=NOW)
@@ -164,40 +164,40 @@ async def test_a_redelivered_event_changes_nothing(app, world):
     assert first.reply.question.code == "procedure_1" and again.status == "duplicate"
     replay = await service.redeem("telegram", 88, issued[0].token, now=NOW, event_key="u1")
     assert replay.status == "duplicate"
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         row = (await session.scalars(select(SurveySession))).one()
     assert row.progress["history"] == ["access_1", "procedure_1"]
 
 
-async def test_cancel_frees_the_invitation_for_a_new_start(app, world):
+async def test_cancel_frees_the_invitation_for_a_new_start(services, world):
     service, issued = world
     await service.redeem("telegram", 99, issued[0].token, now=NOW)
     await service.handle("telegram", 99, ev.Text("4"), now=NOW)
     outcome = await service.handle("telegram", 99, ev.Cancel(confirmed=True), now=NOW)
     assert outcome.reply.status == "cancelled"
-    assert await count(app, SurveySession) == 0 and await invitation_status(app, issued[0].id) == "opened"
+    assert await count(services, SurveySession) == 0 and await invitation_status(services, issued[0].id) == "opened"
     restart = await service.redeem("telegram", 99, issued[0].token, now=NOW)
     assert restart.status == "survey" and restart.reply.question.code == "access_1"
 
 
-async def test_abandoned_session_times_out_and_is_not_counted(app, world):
+async def test_abandoned_session_times_out_and_is_not_counted(services, world):
     service, issued = world
     await service.redeem("telegram", 5, issued[0].token, now=NOW)
     await service.handle("telegram", 5, ev.Text("4"), now=NOW)
     later = NOW + dt.timedelta(hours=49)
     outcome = await service.handle("telegram", 5, ev.Text("5"), now=later)
     assert outcome.status == "no_survey" and "quá thời gian trả lời" in outcome.texts[0]
-    assert await count(app, SurveySession) == 0 and await count(app, Response) == 0
-    assert await invitation_status(app, issued[0].id) == "opened"
+    assert await count(services, SurveySession) == 0 and await count(services, Response) == 0
+    assert await invitation_status(services, issued[0].id) == "opened"
     # The sweep does the same for chats that never come back.
     await service.redeem("telegram", 6, issued[1].token, now=NOW)
     assert await service.expire_abandoned(now=later) == 1
-    assert await count(app, SurveySession) == 0 and await invitation_status(app, issued[1].id) == "opened"
+    assert await count(services, SurveySession) == 0 and await invitation_status(services, issued[1].id) == "opened"
     assert await service.expire_abandoned(now=NOW + dt.timedelta(days=40)) == 0
-    assert await invitation_status(app, issued[1].id) == "expired"
+    assert await invitation_status(services, issued[1].id) == "expired"
 
 
-async def test_open_surveys_only_where_the_centre_accepts_them(app, world):
+async def test_open_surveys_only_where_the_centre_accepts_them(services, world):
     service, _ = world
     refused = await service.start_open("telegram", 7, "HCC", now=NOW)
     assert refused.status == "invitation_problem" and "mã in trên giấy hẹn" in refused.texts[0]

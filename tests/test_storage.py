@@ -11,11 +11,11 @@ from alembic import command
 from conftest import sqlite_only
 from sqlalchemy import text
 
-from bot.app import open_app
 from bot.config import Settings
-from bot.db.database import Database, alembic_config
 from bot.errors import UserError
-from bot.secret import keyed_hash, load_secret_key
+from bot.services import open_services
+from bot.storage.database import Database, alembic_config
+from bot.storage.secret import keyed_hash, load_secret_key
 
 
 @sqlite_only
@@ -47,20 +47,20 @@ def test_auto_migrate_off_says_what_to_do_then_db_upgrade_fixes_it(cli, tmp_path
 
 
 async def test_an_older_database_is_brought_up_to_date(settings):
-    async with open_app(settings) as app:
+    async with open_services(settings) as services:
         config = alembic_config()
 
         def downgrade(connection):
             config.attributes["connection"] = connection
             command.downgrade(config, "base")
 
-        async with app.db.write_engine.begin() as connection:
+        async with services.db.write_engine.begin() as connection:
             await connection.run_sync(downgrade)
-        assert (await app.db.revisions())[0] is None
-    async with open_app(settings) as app:  # opening it again migrates it
-        current, head = await app.db.revisions()
+        assert (await services.db.revisions())[0] is None
+    async with open_services(settings) as services:  # opening it again migrates it
+        current, head = await services.db.revisions()
         assert current == head == "0002"
-        async with app.db.reading() as session:
+        async with services.db.reading() as session:
             assert (await session.execute(text("select count(*) from app_state"))).scalar() == 0
 
 
@@ -84,10 +84,10 @@ def test_memory_databases_are_refused():
 
 @sqlite_only  # PostgreSQL's read-committed writers do not queue
 async def test_concurrent_writers_on_one_file_queue_instead_of_failing(settings):
-    async with open_app(settings) as a, open_app(settings) as b:
+    async with open_services(settings) as a, open_services(settings) as b:
 
-        async def add(app, i):
-            async with app.db.transaction() as session:
+        async def add(services, i):
+            async with services.db.transaction() as session:
                 await session.execute(text("insert into app_state(key, value) values (:k, 'v')"), {"k": f"k{i}"})
                 current = (await session.execute(text("select count(*) from app_state"))).scalar()
                 await asyncio.sleep(0.001)
@@ -105,13 +105,13 @@ async def test_concurrent_writers_on_one_file_queue_instead_of_failing(settings)
 async def test_a_write_waits_for_another_process_lock_without_blocking_the_loop(settings):
     """Writes run on the event loop (bot/db/inline_sqlite.py); a lock held elsewhere must be waited out
     asynchronously, so other chats and HTTP requests are still served meanwhile."""
-    async with open_app(settings) as app:
+    async with open_services(settings) as services:
         other = sqlite3.connect(settings.data_dir / "sipas.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")
         other.execute("insert into app_state(key, value) values ('other', 'first')")
 
         async def write():
-            async with app.db.transaction() as session:
+            async with services.db.transaction() as session:
                 await session.execute(text("insert into app_state(key, value) values ('ours', 'second')"))
 
         writer = asyncio.create_task(write())
@@ -123,6 +123,6 @@ async def test_a_write_waits_for_another_process_lock_without_blocking_the_loop(
         other.execute("COMMIT")
         other.close()
         await asyncio.wait_for(writer, timeout=5)
-        async with app.db.reading() as session:
+        async with services.db.reading() as session:
             rows = dict((await session.execute(text("select key, value from app_state"))).all())
     assert rows == {"other": "first", "ours": "second"}

@@ -13,12 +13,12 @@ from fake_telegram import FakeTelegram
 from sqlalchemy import func, select
 
 from adapters.telegram.channel import TelegramChannel
-from bot import directory, invitations
-from bot.app import open_app
 from bot.config import Settings
-from bot.db.models import AppState, Response, SurveySession
-from bot.responses import build_response
-from bot.service import SurveyService
+from bot.services import open_services
+from bot.storage.models import AppState, Response, SurveySession
+from bot.storage.responses import build_response
+from bot.survey import directory, invitations
+from bot.survey.conversation import SurveyService
 
 CHAT = 5001
 
@@ -38,21 +38,21 @@ def tg_settings(settings, fake):
 
 @pytest.fixture
 async def world(tg_settings):
-    async with open_app(tg_settings) as app:
-        async with app.db.transaction() as session:
+    async with open_services(tg_settings) as services:
+        async with services.db.transaction() as session:
             centre = await directory.add_centre(session, "hcc", "Trung tâm Phục vụ hành chính công tỉnh")
             service = await directory.add_service(session, "dd-01", "Đăng ký đất đai")
-            issued = await invitations.issue(session, app.secret_key, centre=centre, service=service,
+            issued = await invitations.issue(session, services.secret_key, centre=centre, service=service,
                                              survey="sipas-quick", count=2)
-        yield app, issued
+        yield services, issued
 
 
 @pytest.fixture
 async def polling(world, tg_settings):
-    app, issued = world
-    channel = TelegramChannel(tg_settings, SurveyService(app))
+    services, issued = world
+    channel = TelegramChannel(tg_settings, SurveyService(services))
     await channel.start()
-    yield app, issued, channel
+    yield services, issued, channel
     await channel.stop()
 
 
@@ -66,7 +66,7 @@ async def next_question(fake, chat, count):
 
 
 async def test_deep_link_survey_with_buttons_in_vietnamese(fake, polling):
-    app, issued, _ = polling
+    services, issued, _ = polling
     fake.user_sends(CHAT, f"/start {issued[0].token}")
     welcome, question = (await fake.wait_for_bot_messages(CHAT, 2))[:2]
     assert welcome.text.startswith("Trung tâm Phục vụ hành chính công tỉnh – dịch vụ: Đăng ký đất đai.")
@@ -89,7 +89,7 @@ async def test_deep_link_survey_with_buttons_in_vietnamese(fake, polling):
     closing = await next_question(fake, CHAT, sent + 1)
     assert closing.text.startswith("Cảm ơn Ông/Bà đã hoàn thành khảo sát!")
     assert fake.message(CHAT, comment.message_id).text.startswith("Câu 6/6.")
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         stored = (await session.scalars(select(Response))).one()
         assert await session.scalar(select(func.count()).select_from(SurveySession)) == 0
         username = await session.get(AppState, "telegram_bot_username")
@@ -121,7 +121,7 @@ async def test_typed_code_and_typed_answers_in_english(fake, polling):
 
 
 async def test_stale_and_double_presses_record_nothing_twice(fake, polling):
-    app, issued, _ = polling
+    services, issued, _ = polling
     fake.user_sends(CHAT, f"/start {issued[0].token}")
     question = (await fake.wait_for_bot_messages(CHAT, 2))[1]
     first = fake.user_presses(CHAT, question.message_id, "a|access_1|5")
@@ -133,7 +133,7 @@ async def test_stale_and_double_presses_record_nothing_twice(fake, polling):
     forged = fake.user_presses(CHAT, question.message_id, "zzz", check=False)
     assert (await fake.wait_for(lambda: fake.answer_of(forged)))["text"] == "Nút này không còn dùng được."
     assert len(fake.bot_messages(CHAT)) == 3  # no new message for either
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         row = (await session.scalars(select(SurveySession))).one()
     assert row.progress["answers"] == {"access_1": 5}
 
@@ -177,15 +177,15 @@ async def test_used_and_unknown_codes(fake, polling):
 
 
 async def test_restart_in_the_middle_resumes(fake, world, tg_settings):
-    app, issued = world
-    channel = TelegramChannel(tg_settings, SurveyService(app))
+    services, issued = world
+    channel = TelegramChannel(tg_settings, SurveyService(services))
     await channel.start()
     fake.user_sends(CHAT, f"/start {issued[0].token}")
     question = (await fake.wait_for_bot_messages(CHAT, 2))[1]
     fake.user_presses(CHAT, question.message_id, "a|access_1|4")
     await fake.wait_for_bot_messages(CHAT, 3)
     await channel.stop()
-    async with open_app(tg_settings) as fresh:  # a new process: new engine, new Application
+    async with open_services(tg_settings) as fresh:  # a new process: new engine, new Application
         second = TelegramChannel(tg_settings, SurveyService(fresh))
         await second.start()
         try:
@@ -197,12 +197,12 @@ async def test_restart_in_the_middle_resumes(fake, world, tg_settings):
 
 
 async def test_alert_reaches_the_alert_chat_exactly_once(fake, world, tg_settings):
-    app, issued = world
-    async with app.db.transaction() as session:
+    services, issued = world
+    async with services.db.transaction() as session:
         centre = await directory.find_centre(session, "HCC")
         centre.alert_chat = "-100777"
     fast = Settings(**{**tg_settings.model_dump(), "outbox_interval_seconds": 0.2, "_env_file": None})
-    channel = TelegramChannel(fast, SurveyService(app))
+    channel = TelegramChannel(fast, SurveyService(services))
     await channel.start()
     try:
         fake.user_sends(CHAT, f"/start {issued[0].token}")
@@ -224,10 +224,10 @@ async def test_alert_reaches_the_alert_chat_exactly_once(fake, world, tg_setting
 
 
 async def test_staff_invite_at_the_counter_works_for_a_citizen(fake, world, tg_settings):
-    app, _ = world
-    async with app.db.transaction() as session:
+    services, _ = world
+    async with services.db.transaction() as session:
         await directory.add_staff(session, "HCC", "telegram", "9001", "staff", "Chị Lan")
-    channel = TelegramChannel(tg_settings, SurveyService(app))
+    channel = TelegramChannel(tg_settings, SurveyService(services))
     await channel.start()
     try:
         stranger = 9002
@@ -255,20 +255,20 @@ async def test_staff_invite_at_the_counter_works_for_a_citizen(fake, world, tg_s
 
 
 async def test_staff_stats_and_admin_report(fake, world, tg_settings):
-    app, _ = world
-    instrument = app.instrument("sipas-2023")
-    today = app.local_date(dt.datetime.now(dt.UTC))
-    async with app.db.transaction() as session:
+    services, _ = world
+    instrument = services.instrument("sipas-2023")
+    today = services.local_date(dt.datetime.now(dt.UTC))
+    async with services.db.transaction() as session:
         await directory.add_staff(session, "HCC", "telegram", "9101", "staff", None)
         await directory.add_staff(session, "HCC", "telegram", "9102", "admin", None)
         centre = await directory.find_centre(session, "HCC")
         for _ in range(2):
             session.add(build_response(instrument, dict.fromkeys(instrument.criteria(), 5), centre_id=centre.id,
                                        service_id=None, channel="telegram", submitted_on=today))
-        issued = await invitations.issue(session, app.secret_key, centre=centre, service=None, survey="sipas-2023",
+        issued = await invitations.issue(session, services.secret_key, centre=centre, service=None, survey="sipas-2023",
                                          count=4)
         await invitations.complete(session, issued[0].id, dt.datetime.now(dt.UTC))
-    channel = TelegramChannel(tg_settings, SurveyService(app))
+    channel = TelegramChannel(tg_settings, SurveyService(services))
     await channel.start()
     try:
         def send(user, text):
@@ -279,7 +279,7 @@ async def test_staff_stats_and_admin_report(fake, world, tg_settings):
         assert few[0] == "Thống kê Trung tâm Phục vụ hành chính công tỉnh"
         assert few[2:] == ["Số phiếu: 2", "Chỉ số SIPAS: chưa đủ mẫu (cần ít nhất 30 phiếu)",
                            "Tỷ lệ phản hồi: 25,00% (1/4 lời mời)"]
-        async with app.db.transaction() as session:
+        async with services.db.transaction() as session:
             for value in [5] * 14 + [2] * 14:  # now 16 satisfied and 14 dissatisfied respondents
                 session.add(build_response(instrument, dict.fromkeys(instrument.criteria(), value),
                                            centre_id=centre.id, service_id=None, channel="paper",

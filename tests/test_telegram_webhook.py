@@ -13,13 +13,13 @@ from fake_telegram import FakeTelegram
 from sqlalchemy import select
 
 from adapters.telegram.channel import TelegramChannel
-from bot import directory, invitations
-from bot.app import open_app
 from bot.config import Settings
-from bot.dataset import load_ratings
-from bot.db.models import Response
 from bot.errors import UserError
-from bot.web import create_app
+from bot.http.app import create_app
+from bot.reports.dataset import load_ratings
+from bot.services import open_services
+from bot.storage.models import Response
+from bot.survey import directory, invitations
 from surveys.loader import load_builtin
 
 SECRET = "s3cret_Token-123"
@@ -43,9 +43,9 @@ async def served(settings, fake):
     hook_settings = Settings(**{
         **settings.model_dump(), "telegram_token": fake.token, "telegram_api_url": fake.base_url.removesuffix("/bot"),
         "public_url": f"http://127.0.0.1:{port}", "telegram_webhook_secret": SECRET, "_env_file": None})
-    async with open_app(hook_settings) as app, app.db.transaction() as session:
+    async with open_services(hook_settings) as services, services.db.transaction() as session:
         centre = await directory.add_centre(session, "hcc", "Trung tâm Phục vụ hành chính công tỉnh")
-        issued = {survey: await invitations.issue(session, app.secret_key, centre=centre, service=None,
+        issued = {survey: await invitations.issue(session, services.secret_key, centre=centre, service=None,
                                                   survey=survey, count=2)
                   for survey in ("sipas-2023", "sipas-quick")}
     runner = web.AppRunner(create_app(hook_settings))
@@ -104,7 +104,7 @@ async def test_sipas_2023_from_a_deep_link_through_the_webhook(fake, served, lan
     assert hooks and all(d.status == 200 for d in hooks), [(d.update_id, d.status, d.error) for d in hooks
                                                            if d.status != 200]
     assert all(d.reply_at is not None and d.reply_at <= d.responded_at for d in hooks)
-    async with open_app(settings) as app, app.db.reading() as session:
+    async with open_services(settings) as services, services.db.reading() as session:
         stored = (await session.scalars(select(Response))).one()
         frame = await load_ratings(session, instrument)
     assert stored.channel == "telegram" and stored.answers["submission_mode"] == 1

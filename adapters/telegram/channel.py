@@ -34,8 +34,8 @@ from adapters.telegram.sending import Sender, chat_tag
 from adapters.telegram.staff import StaffHandlers
 from bot.config import Settings
 from bot.errors import UserError
-from bot.service import SurveyService
-from bot.staff import StaffService
+from bot.survey.conversation import SurveyService
+from bot.survey.staff import StaffService
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -120,7 +120,7 @@ class TelegramChannel:
         self._stopping = False
         self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
         # Staff commands first: /moi must not reach the citizen's handlers.
-        StaffHandlers(StaffService(service.app), self.sender).register(self.application)
+        StaffHandlers(StaffService(service.services), self.sender).register(self.application)
         CitizenHandlers(service, self.sender, on_completed=self._wake.set).register(self.application)
         self.application.add_error_handler(self._on_error)
 

@@ -12,7 +12,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from adapters.telegram import render
 from adapters.telegram.sending import Sender
-from bot.service import Outcome, SurveyService
+from bot.survey.conversation import Outcome, SurveyService
 from surveys import events as ev
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from telegram.ext import Application, CommandHandler, ContextTypes
 
 from adapters.telegram.sending import Sender
 from bot.errors import NotFound
-from bot.formatting import format_pct
-from bot.qr import instruction, qr_png
-from bot.staff import CentreStats, NotStaff, StaffService
+from bot.reports.formatting import format_pct
+from bot.survey.qr import instruction, qr_png
+from bot.survey.staff import CentreStats, NotStaff, StaffService
 from surveys.textmatch import fold
 
 log = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from typing import TypeVar
 
 import click
 
-from bot.app import App, open_app
 from bot.config import Settings
 from bot.errors import UserError
+from bot.services import Services, open_services
 from surveys.loader import InstrumentError
 
 T = TypeVar("T")
@@ -37,12 +37,12 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = Settings()
 
 
-def with_app(settings: Settings, work: Callable[[App], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Run ``work`` with the composed app (database up to date) in a fresh event loop."""
+def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *, migrate: bool = True) -> T:
+    """Run ``work`` with the composed services (database up to date) in a fresh event loop."""
 
     async def runner() -> T:
-        async with open_app(settings, migrate=migrate) as app:
-            return await work(app)
+        async with open_services(settings, migrate=migrate) as services:
+            return await work(services)
 
     return asyncio.run(runner())
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from bot import directory
-from bot.app import App
-from bot.cli import cli, with_app
+from bot.cli import cli, with_services
 from bot.config import Settings
-from bot.db.database import Database
-from bot.db.models import Centre, Service, Staff
+from bot.services import Services
+from bot.storage.database import Database
+from bot.storage.models import Centre, Service, Staff
+from bot.survey import directory
 
 
 @cli.group()
@@ -54,11 +54,11 @@ def centre() -> None:
 def centre_add(settings: Settings, code: str, name: str, parent: str | None, open_surveys: bool) -> None:
     """Add a centre: CODE "NAME"."""
 
-    async def work(app: App) -> Centre:
-        async with app.db.transaction() as session:
+    async def work(services: Services) -> Centre:
+        async with services.db.transaction() as session:
             return await directory.add_centre(session, code, name, parent, open_surveys)
 
-    added = with_app(settings, work)
+    added = with_services(settings, work)
     click.echo(f"added centre {added.code}: {added.name}")
 
 
@@ -72,8 +72,8 @@ def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bo
                alert_chat: str | None) -> None:
     """Change a centre's name, open-survey setting or alert chat."""
 
-    async def work(app: App) -> Centre:
-        async with app.db.transaction() as session:
+    async def work(services: Services) -> Centre:
+        async with services.db.transaction() as session:
             found = await directory.find_centre(session, code)
             if name is not None:
                 found.name = directory.normalize_name(name, "centre name")
@@ -83,7 +83,7 @@ def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bo
                 found.alert_chat = alert_chat.strip() or None
             return found
 
-    changed = with_app(settings, work)
+    changed = with_services(settings, work)
     click.echo(f"centre {changed.code}: {changed.name}; open surveys: {'yes' if changed.open_surveys else 'no'}; "
                f"alert chat: {changed.alert_chat or 'none'}")
 
@@ -93,11 +93,11 @@ def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bo
 def centre_list(settings: Settings) -> None:
     """List centres."""
 
-    async def work(app: App) -> list[Centre]:
-        async with app.db.reading() as session:
+    async def work(services: Services) -> list[Centre]:
+        async with services.db.reading() as session:
             return list((await session.scalars(select(Centre).order_by(Centre.code))).all())
 
-    centres = with_app(settings, work)
+    centres = with_services(settings, work)
     if not centres:
         click.echo("no centres yet; add one with `sipas-bot centre add CODE \"NAME\"`")
     by_id = {c.id: c.code for c in centres}
@@ -120,11 +120,11 @@ def service() -> None:
 def service_add(settings: Settings, code: str, name: str, field: str | None) -> None:
     """Add a service: CODE "NAME"."""
 
-    async def work(app: App) -> Service:
-        async with app.db.transaction() as session:
+    async def work(services: Services) -> Service:
+        async with services.db.transaction() as session:
             return await directory.add_service(session, code, name, field)
 
-    added = with_app(settings, work)
+    added = with_services(settings, work)
     click.echo(f"added service {added.code}: {added.name}")
 
 
@@ -133,11 +133,11 @@ def service_add(settings: Settings, code: str, name: str, field: str | None) -> 
 def service_list(settings: Settings) -> None:
     """List services."""
 
-    async def work(app: App) -> list[Service]:
-        async with app.db.reading() as session:
+    async def work(services: Services) -> list[Service]:
+        async with services.db.reading() as session:
             return list((await session.scalars(select(Service).order_by(Service.code))).all())
 
-    services = with_app(settings, work)
+    services = with_services(settings, work)
     if not services:
         click.echo("no services yet; add one with `sipas-bot service add CODE \"NAME\"` or import a CSV")
     for s in services:
@@ -151,11 +151,11 @@ def service_import(settings: Settings, file: Path) -> None:
     """Add or update services from a CSV file with columns code,name,field."""
     rows = directory.parse_services_csv(file.read_bytes())
 
-    async def work(app: App) -> directory.ServiceImport:
-        async with app.db.transaction() as session:
+    async def work(services: Services) -> directory.ServiceImport:
+        async with services.db.transaction() as session:
             return await directory.import_services(session, rows)
 
-    result = with_app(settings, work)
+    result = with_services(settings, work)
     click.echo(f"services: {result.added} added, {result.updated} updated")
 
 
@@ -182,11 +182,11 @@ def staff_add(settings: Settings, centre_code: str, telegram_id: str | None, zal
     """Register a staff member's chat account for a centre."""
     platform, user_id = _account(telegram_id, zalo_id)
 
-    async def work(app: App) -> Staff:
-        async with app.db.transaction() as session:
+    async def work(services: Services) -> Staff:
+        async with services.db.transaction() as session:
             return await directory.add_staff(session, centre_code, platform, user_id, role, name)
 
-    added = with_app(settings, work)
+    added = with_services(settings, work)
     click.echo(f"registered {platform} user {added.platform_user_id} as {added.role} of "
                f"{centre_code.strip().upper()}")
 
@@ -196,13 +196,13 @@ def staff_add(settings: Settings, centre_code: str, telegram_id: str | None, zal
 def staff_list(settings: Settings) -> None:
     """List registered staff."""
 
-    async def work(app: App) -> list[tuple[Staff, str]]:
-        async with app.db.reading() as session:
+    async def work(services: Services) -> list[tuple[Staff, str]]:
+        async with services.db.reading() as session:
             rows = await session.execute(
                 select(Staff, Centre.code).join(Centre, Staff.centre_id == Centre.id).order_by(Centre.code))
             return [(row[0], row[1]) for row in rows]
 
-    for member, code in with_app(settings, work):
+    for member, code in with_services(settings, work):
         click.echo(f"{code:<16} {member.platform:<9} {member.platform_user_id:<16} {member.role:<6} "
                    f"{member.name or ''}")
 
@@ -215,9 +215,9 @@ def staff_remove(settings: Settings, telegram_id: str | None, zalo_id: str | Non
     """Remove a staff member's access."""
     platform, user_id = _account(telegram_id, zalo_id)
 
-    async def work(app: App) -> None:
-        async with app.db.transaction() as session:
+    async def work(services: Services) -> None:
+        async with services.db.transaction() as session:
             await directory.remove_staff(session, platform, user_id)
 
-    with_app(settings, work)
+    with_services(settings, work)
     click.echo(f"removed {platform} user {user_id}")

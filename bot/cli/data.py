@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from bot import exporter, importer
-from bot.app import App
-from bot.cli import cli, with_app
+from bot.cli import cli, with_services
 from bot.config import Settings
 from bot.errors import UserError
+from bot.paper import exporter, importer
+from bot.services import Services
 
 
 @cli.command("import")
@@ -24,12 +24,12 @@ def import_responses(settings: Settings, file: Path, survey_id: str, skip_invali
     if not file.is_file():
         raise UserError(f"{file} does not exist")
 
-    async def work(app: App) -> importer.ImportResult:
-        instrument = app.instrument(survey_id)
-        return await importer.import_file(app, file, instrument, skip_invalid=skip_invalid,
+    async def work(services: Services) -> importer.ImportResult:
+        instrument = services.instrument(survey_id)
+        return await importer.import_file(services, file, instrument, skip_invalid=skip_invalid,
                                           progress=sys.stderr.isatty())
 
-    result = with_app(settings, work)
+    result = with_services(settings, work)
     if result.problems:
         click.echo(f"skipped {result.skipped:,} rows with problems:", err=True)
         for line in importer.problem_lines(result.problems):
@@ -58,13 +58,13 @@ def export_responses(settings: Settings, survey_id: str | None, date_from: str |
         raise UserError(f"--from {first} is after --to {last}")
     fmt, codebook_path = exporter.plan_output(output, fmt)
 
-    async def work(app: App) -> tuple[str, int]:
-        instrument = app.instrument(survey_id)
-        async with app.db.reading() as session:
+    async def work(services: Services) -> tuple[str, int]:
+        instrument = services.instrument(survey_id)
+        async with services.db.reading() as session:
             table = await exporter.load_wide(session, instrument, first, last)
         exporter.write_export(table, exporter.codebook(instrument), output, fmt, codebook_path)
         return instrument.id, len(table)
 
-    survey, count = with_app(settings, work)
+    survey, count = with_services(settings, work)
     where = f"codebook in {codebook_path}" if codebook_path else 'codebook in the sheet "codebook"'
     click.echo(f"exported {count} {survey} responses to {output} ({where})")

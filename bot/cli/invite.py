@@ -19,14 +19,14 @@ from pathlib import Path
 
 import click
 
-from bot import directory, invitations
-from bot.app import App
-from bot.cli import cli, with_app
+from bot.cli import cli, with_services
 from bot.config import Settings
-from bot.db.models import AppState
 from bot.errors import UserError
-from bot.invitations import IssuedInvitation
-from bot.qr import Card, instruction, qr_png, sheet_html
+from bot.services import Services
+from bot.storage.models import AppState
+from bot.survey import directory, invitations
+from bot.survey.invitations import IssuedInvitation
+from bot.survey.qr import Card, instruction, qr_png, sheet_html
 
 MAX_COUNT = 10_000
 MAX_DAYS = 366
@@ -184,9 +184,9 @@ def invite(settings: Settings, centre_code: str, service_code: str | None, surve
     web_base = _web_base(settings)
     configured_bot = _bot_name(settings.telegram_bot_username, "SIPAS_TELEGRAM_BOT_USERNAME")
 
-    async def work(app: App) -> Batch:
-        survey = app.instrument(survey_id).id
-        async with app.db.transaction() as session:
+    async def work(services: Services) -> Batch:
+        survey = services.instrument(survey_id).id
+        async with services.db.transaction() as session:
             centre = await directory.find_centre(session, centre_code)
             service = await directory.find_service(session, service_code) if service_code else None
             stored = await session.get(AppState, STATE_KEY)
@@ -198,14 +198,14 @@ def invite(settings: Settings, centre_code: str, service_code: str | None, surve
                     raise UserError("--qr-dir needs a link to put in the QR codes: set SIPAS_TELEGRAM_BOT_USERNAME "
                                     "(Telegram link) or SIPAS_PUBLIC_URL (web link); nothing was issued")
                 _make_qr_dir(qr_dir)
-            issued = await invitations.issue(session, app.secret_key, centre=centre, service=service,
+            issued = await invitations.issue(session, services.secret_key, centre=centre, service=service,
                                              survey=survey, count=count, expires_days=days,
                                              timezone=settings.timezone)
         # Validity ends at local midnight, so the printed last day ("Hạn: 25/12") is valid all day long.
-        valid_until = app.local_date(issued[0].expires_at - dt.timedelta(microseconds=1))
+        valid_until = services.local_date(issued[0].expires_at - dt.timedelta(microseconds=1))
         return Batch(issued, links, centre.name, service.name if service else None, valid_until)
 
-    batch = with_app(settings, work)
+    batch = with_services(settings, work)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")  # centre names are Vietnamese
     records = _records(batch)

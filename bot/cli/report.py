@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from bot.app import App
-from bot.cli import cli, with_app
+from bot.cli import cli, with_services
 from bot.config import Settings
 from bot.errors import UserError
-from bot.report import Report, build_report
-from bot.report_data import FORMATS, parse_request
+from bot.reports.build import Report, build_report
+from bot.reports.request import FORMATS, parse_request
+from bot.services import Services
 
 
 @cli.command("report")
@@ -44,10 +44,10 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
     if chart is not None and chart.suffix.lower() != ".png":
         raise UserError(f"--chart draws a PNG picture: give a file name ending in .png, not '{chart.name}'")
 
-    async def work(app: App) -> Report:
-        return await build_report(app, request)
+    async def work(services: Services) -> Report:
+        return await build_report(services, request)
 
-    result = with_app(settings, work)
+    result = with_services(settings, work)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")
     if not result.rows:
@@ -58,7 +58,7 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
                    err=output_format != "table" or output is not None)
     _write(result, output_format, output)
     if chart is not None:
-        from bot.report_chart import draw_chart  # matplotlib loads only when a picture is asked for
+        from bot.reports.chart import draw_chart  # matplotlib loads only when a picture is asked for
 
         if draw_chart(result, chart):
             click.echo(f"chart written to {chart}", err=True)
@@ -66,12 +66,12 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
 
 def _write(result: Report, output_format: str, output: Path | None) -> None:
     if output_format == "xlsx":
-        from bot.report_xlsx import write_xlsx
+        from bot.reports.xlsx import write_xlsx
 
         write_xlsx(result, output)
         click.echo(f"report written to {output} ({len(result.rows)} rows)", err=True)
         return
-    from bot.report_render import render_csv, render_json, render_table
+    from bot.reports.render import render_csv, render_json, render_table
 
     if output_format == "table" and not result.rows:
         return

@@ -8,12 +8,18 @@ from collections.abc import Callable
 
 import click
 
-from bot.app import App
-from bot.cli import cli, with_app
+from adapters.terminal.conversation import (
+    EngineConversation,
+    ServiceConversation,
+    TerminalResult,
+    run_terminal,
+    summarise,
+)
+from bot.cli import cli, with_services
 from bot.config import Settings
-from bot.instruments import load_instruments
-from bot.service import SurveyService
-from bot.terminal import EngineConversation, ServiceConversation, TerminalResult, run_terminal, summarise
+from bot.services import Services
+from bot.survey.conversation import SurveyService
+from bot.survey.instruments import load_instruments
 from surveys.loader import load_file
 
 
@@ -68,13 +74,13 @@ def try_survey(settings: Settings, survey_id: str | None, language: str, section
     async def read_async() -> str | None:
         return await asyncio.to_thread(read)
 
-    async def saved(app: App) -> TerminalResult:
-        conversation = ServiceConversation(SurveyService(app), centre_code, service_code, survey_id, language,
+    async def saved(services: Services) -> TerminalResult:
+        conversation = ServiceConversation(SurveyService(services), centre_code, service_code, survey_id, language,
                                            frozenset(sections))
         return await run_terminal(instrument, conversation, read_async, click.echo)
 
     if save:
-        result = with_app(settings, saved)
+        result = with_services(settings, saved)
     else:
         conversation = EngineConversation(instrument, language, frozenset(sections))
         result = asyncio.run(run_terminal(instrument, conversation, read_async, click.echo))
@@ -117,7 +123,7 @@ def survey_validate(file: str) -> None:
 @click.pass_obj
 def serve(settings: Settings) -> None:
     """Start the HTTP service (health check and instrument list; chat channels come in later releases)."""
-    from bot.web import run_server
+    from bot.http.app import run_server
 
     load_instruments(settings.instruments_dir)  # fail fast on a broken instrument
     run_server(settings)

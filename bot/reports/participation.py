@@ -17,9 +17,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dataset import CHUNK, days, number, packed_chunks
-from bot.db.models import Invitation
-from bot.report_data import PARTICIPATION, ReportRequest, participation_keys, period_index
+from bot.reports.dataset import CHUNK, days, number, packed_chunks
+from bot.reports.request import PARTICIPATION, ReportRequest, participation_keys, period_index
+from bot.storage.models import Invitation
 
 _ID_OFFSET = 10_000_000  # ids below 90 million print as exactly 8 digits once offset
 _FIELDS = {"centre_id": f"({_ID_OFFSET} + centre_id)", "service_id": f"({_ID_OFFSET} + ifnull(service_id, 0))"}
@@ -31,7 +31,7 @@ async def load_participation(session: AsyncSession, survey: str, request: Report
     """Counts per (centre_id and/or service_id as the report groups, 0 = no service) and period index.
 
     Columns: the ids, period, issued, opened, started, completed. None when the report groups by channel.
-    ``driver_sql`` as in `bot.dataset.load_arrays`.
+    ``driver_sql`` as in `bot.reports.dataset.load_arrays`.
     """
     keys = participation_keys(request)
     if keys is None:

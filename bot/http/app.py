@@ -13,10 +13,10 @@ import logging
 
 from aiohttp import web
 
-from bot.app import open_app
 from bot.config import Settings
-from bot.instruments import load_instruments
-from bot.service import SurveyService
+from bot.services import open_services
+from bot.survey.conversation import SurveyService
+from bot.survey.instruments import load_instruments
 from surveys.instrument import Instrument
 
 INSTRUMENTS = web.AppKey("instruments", dict[str, Instrument])
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 async def _service_context(app: web.Application):
-    async with open_app(app[SETTINGS]) as composed:
+    async with open_services(app[SETTINGS]) as composed:
         service = SurveyService(composed)
         app[SERVICE] = service
         sweeper = asyncio.create_task(_sweep(service))

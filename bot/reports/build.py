@@ -2,7 +2,7 @@
 
 `build_report` is the one entry point for every surface (CLI today, the HTTP API later): it reads in one
 snapshot, then scores in a worker thread so the event loop stays free. The rows are JSON-ready dicts (the
-`--format json` contract); the renderers in `bot.report_render`, `bot.report_xlsx` and `bot.report_chart` only
+`--format json` contract); the renderers in `bot.reports.render`, `bot.reports.xlsx` and `bot.reports.chart` only
 format them.
 """
 
@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
-from bot.app import App
-from bot.dataset import RatingArrays, load_arrays
-from bot.db.models import Centre, Service
 from bot.errors import UserError
-from bot.report_data import PARTICIPATION, ReportRequest, participation_keys, period_index, period_key
-from bot.report_participation import load_participation
+from bot.reports.dataset import RatingArrays, load_arrays
+from bot.reports.participation import load_participation
+from bot.reports.request import PARTICIPATION, ReportRequest, participation_keys, period_index, period_key
+from bot.services import Services
+from bot.storage.models import Centre, Service
 from surveys.instrument import Instrument
 from surveys.scoring import Scores, score
 
@@ -49,11 +49,11 @@ class Report:
         }
 
 
-async def build_report(app: App, request: ReportRequest) -> Report:
+async def build_report(services: Services, request: ReportRequest) -> Report:
     """Read, score and order; raises UserError for an unknown survey or answers stored in another layout."""
-    instrument = app.instrument(request.survey)
+    instrument = services.instrument(request.survey)
     request = replace(request, survey=instrument.id)
-    async with app.db.reading() as session:
+    async with services.db.reading() as session:
         try:
             arrays = await load_arrays(session, instrument, request.date_from, request.date_to,
                                        service="service" in request.by, channel="channel" in request.by)
@@ -63,7 +63,7 @@ async def build_report(app: App, request: ReportRequest) -> Report:
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request))
         try:
-            participation = await load_participation(session, instrument.id, request, app.settings.timezone) \
+            participation = await load_participation(session, instrument.id, request, services.settings.timezone) \
                 if len(arrays) else None
             centre_names = dict((await session.execute(select(Centre.code, Centre.name))).all())
             service_names = dict((await session.execute(select(Service.code, Service.name))).all())

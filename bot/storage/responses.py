@@ -6,8 +6,8 @@ import datetime as dt
 import secrets
 from collections.abc import Mapping
 
-from bot.db.models import Response
-from bot.packing import pack_ratings
+from bot.storage.models import Response
+from bot.storage.packing import pack_ratings
 from surveys.instrument import AnswerValue, Instrument
 from surveys.redact import redact
 

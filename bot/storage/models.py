@@ -125,7 +125,7 @@ class Response(Base):
     instrument_version: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(20))
     submitted_on: Mapped[dt.date] = mapped_column(Date)
-    # The scored ratings packed one byte per criterion in instrument order (see bot.packing): reports read
+    # The scored ratings packed one byte per criterion in instrument order (see bot.storage.packing): reports read
     # a million of these in one query instead of sixteen million answer rows.
     ratings: Mapped[bytes] = mapped_column(LargeBinary)
     # Every other answer (choices, skipped, not applicable), as {code: value}; the comment is kept apart.

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.errors import UserError
-from bot.formatting import format_pct
-from bot.service import Outcome, SurveyService
+from bot.reports.formatting import format_pct
+from bot.survey.conversation import Outcome, SurveyService
 from surveys import events as ev
 from surveys.engine import start, step
 from surveys.events import Reply

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.database import Database
-from bot.db.models import OutboxMessage, utcnow
+from bot.storage.database import Database
+from bot.storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(hours=1)

@@ -18,8 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.db.inline_sqlite import inline_creator
 from bot.errors import UserError
+from bot.storage.inline_sqlite import inline_creator
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -55,7 +55,7 @@ def alembic_config():
     from alembic.config import Config  # imported when needed: it costs a third of a second at start-up
 
     config = Config()
-    config.set_main_option("script_location", str(resources.files("bot.db") / "migrations"))
+    config.set_main_option("script_location", str(resources.files("bot.storage") / "migrations"))
     return config
 
 

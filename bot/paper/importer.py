@@ -1,7 +1,7 @@
 """Importing paper survey forms typed into a spreadsheet (the wide format; README "Importing paper forms").
 
-Order of work: refuse a file already imported, read it (`bot.import_read`), check every row
-(`bot.import_checks`), and only when there is something to import build the rows with `build_response` (so the
+Order of work: refuse a file already imported, read it (`bot.paper.read`), check every row
+(`bot.paper.checks`), and only when there is something to import build the rows with `build_response` (so the
 ratings are packed and comments redacted exactly as for the chat) and write them with one executemany insert,
 together with their `ImportBatch`, in one transaction. The write lock is held only for the inserts.
 """
@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
-from bot.app import App
-from bot.db.models import Centre, ImportBatch, Response, Service
 from bot.errors import Conflict, UserError
-from bot.import_checks import Checked, Problem, check_table
-from bot.import_read import read_table
-from bot.responses import response_values
+from bot.paper.checks import Checked, Problem, check_table
+from bot.paper.read import read_table
+from bot.services import Services
+from bot.storage.models import Centre, ImportBatch, Response, Service
+from bot.storage.responses import response_values
 from surveys.instrument import Instrument
 
 CHANNEL = "paper"
@@ -48,17 +48,17 @@ def problem_lines(problems: list[Problem]) -> list[str]:
     return lines
 
 
-async def import_file(app: App, path: Path, instrument: Instrument, *, skip_invalid: bool,
+async def import_file(services: Services, path: Path, instrument: Instrument, *, skip_invalid: bool,
                       progress: bool = False) -> ImportResult:
     """Import the responses of one file; nothing is written unless every row is good or ``skip_invalid``."""
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    async with app.db.reading() as session:
-        await _refuse_duplicate(session, digest, app.settings.timezone)
+    async with services.db.reading() as session:
+        await _refuse_duplicate(session, digest, services.settings.timezone)
         centres = dict((await session.execute(select(Centre.code, Centre.id))).all())
-        services = dict((await session.execute(select(Service.code, Service.id))).all())
-    checked = check_table(read_table(data, path.name), instrument, centres, services,
-                          app.local_date(dt.datetime.now(dt.UTC)), path.name)
+        service_ids = dict((await session.execute(select(Service.code, Service.id))).all())
+    checked = check_table(read_table(data, path.name), instrument, centres, service_ids,
+                          services.local_date(dt.datetime.now(dt.UTC)), path.name)
     good = checked.total - checked.bad_rows
     if checked.problems and (not skip_invalid or good == 0):
         raise UserError(_refusal(checked))
@@ -66,7 +66,7 @@ async def import_file(app: App, path: Path, instrument: Instrument, *, skip_inva
     with tqdm(total=good, unit=" rows", desc="preparing", disable=not show) as bar:
         rows = _build_rows(instrument, checked, bar)
         bar.set_description("writing")
-        async with app.db.transaction() as session:
+        async with services.db.transaction() as session:
             batch = ImportBatch(content_hash=digest, filename=path.name[-300:], instrument=instrument.id,
                                 rows=len(rows))
             session.add(batch)

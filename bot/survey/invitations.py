@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Centre, Invitation, Service, utcnow
 from bot.errors import UserError
-from bot.secret import keyed_hash
+from bot.storage.models import Centre, Invitation, Service, utcnow
+from bot.storage.secret import keyed_hash
 
 # No look-alikes: no O/0, I/1/L; 31 symbols, so 8 of them carry about 40 bits.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"

@@ -16,10 +16,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Centre, Response, Service
 from bot.errors import UserError
-from bot.import_checks import COMMENT, DATE, FORMULA_START, KEY_COLUMNS, wide_columns
-from bot.packing import unpack_ratings
+from bot.paper.checks import COMMENT, DATE, FORMULA_START, KEY_COLUMNS, wide_columns
+from bot.storage.models import Centre, Response, Service
+from bot.storage.packing import unpack_ratings
 from surveys.instrument import NOT_APPLICABLE, Instrument
 
 FORMATS = ("csv", "xlsx")

@@ -1,4 +1,4 @@
-"""What counter staff and admins can do from a chat app: issue an invitation at the counter, see their centre's
+"""What counter staff and admins can do from a chat services: issue an invitation at the counter, see their centre's
 figures. Only accounts registered with `sipas-bot staff add` get anything."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import invitations
-from bot.app import App
-from bot.db.models import Centre, Service
-from bot.directory import find_service, find_staff
 from bot.errors import UserError
-from bot.invitations import IssuedInvitation
-from bot.report import build_report
-from bot.report_data import ReportRequest
-from bot.report_xlsx import write_xlsx
+from bot.reports.build import build_report
+from bot.reports.request import ReportRequest
+from bot.reports.xlsx import write_xlsx
+from bot.services import Services
+from bot.storage.models import Centre, Service
+from bot.survey import invitations
+from bot.survey.directory import find_service, find_staff
+from bot.survey.invitations import IssuedInvitation
 
 
 class NotStaff(UserError):
@@ -51,12 +51,12 @@ class CentreStats:
 
 
 class StaffService:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     async def identify(self, platform: str, user_id: str | int) -> StaffMember:
         """The registered staff member behind a chat account; NotStaff for anyone else."""
-        async with self.app.db.reading() as session:
+        async with self.services.db.reading() as session:
             staff = await find_staff(session, platform, str(user_id))
             if staff is None:
                 raise NotStaff("not registered as staff")
@@ -66,24 +66,25 @@ class StaffService:
     async def invite(self, platform: str, user_id: str | int, service_code: str | None) -> CounterInvitation:
         """One invitation for the staff member's centre (and a service), valid SIPAS_INVITATION_DAYS."""
         member = await self.identify(platform, user_id)
-        async with self.app.db.transaction() as session:
+        async with self.services.db.transaction() as session:
             centre = await session.get(Centre, member.centre_id)
             service: Service | None = await find_service(session, service_code) if service_code else None
             [issued] = await invitations.issue(
-                session, self.app.secret_key, centre=centre, service=service, survey=self.app.settings.default_survey,
-                expires_days=self.app.settings.invitation_days, channel_hint=platform,
-                timezone=self.app.settings.timezone)
-        last_day = self.app.local_date(issued.expires_at - dt.timedelta(microseconds=1))
+                session, self.services.secret_key, centre=centre, service=service,
+                survey=self.services.settings.default_survey,
+                expires_days=self.services.settings.invitation_days, channel_hint=platform,
+                timezone=self.services.settings.timezone)
+        last_day = self.services.local_date(issued.expires_at - dt.timedelta(microseconds=1))
         return CounterInvitation(issued, centre.name, service.name if service else None, last_day)
 
     async def centre_stats(self, platform: str, user_id: str | int, days: int = 30) -> CentreStats:
         """The staff member's centre over the last ``days`` days: n, SIPAS with its interval, the elements and
         the response rate (or only n when below the minimum sample)."""
         member = await self.identify(platform, user_id)
-        today = self.app.local_date(dt.datetime.now(dt.UTC))
+        today = self.services.local_date(dt.datetime.now(dt.UTC))
         first = today - dt.timedelta(days=days - 1)
         request = ReportRequest(by=("centre",), period="all", date_from=first, date_to=today)
-        report = await build_report(self.app, request)
+        report = await build_report(self.services, request)
         row = next((r for r in report.rows if r.get("centre") == member.centre_code), None)
         names = {code: text.get("vi") for code, text in report.instrument.elements.items()}
         return CentreStats(member.centre_name, first, today, request.min_n, row, names)
@@ -93,10 +94,10 @@ class StaffService:
         member = await self.identify(platform, user_id)
         if member.role != "admin":
             raise NotStaff("admins only")
-        report = await build_report(self.app, ReportRequest(by=("centre",), period=period))
+        report = await build_report(self.services, ReportRequest(by=("centre",), period=period))
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "bao-cao.xlsx"
             await asyncio.to_thread(write_xlsx, report, path)
             data = path.read_bytes()
-        today = self.app.local_date(dt.datetime.now(dt.UTC))
+        today = self.services.local_date(dt.datetime.now(dt.UTC))
         return data, f"bao-cao-sipas-{period}-{today.isoformat()}.xlsx"

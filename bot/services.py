@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
-from bot.db.database import Database
 from bot.errors import NotFound
-from bot.instruments import load_instruments
-from bot.secret import load_secret_key
+from bot.storage.database import Database
+from bot.storage.secret import load_secret_key
+from bot.survey.instruments import load_instruments
 from surveys.instrument import Instrument
 
 
 @dataclass
-class App:
+class Services:
     settings: Settings
     instruments: dict[str, Instrument]
     db: Database
@@ -35,7 +35,7 @@ class App:
 
 
 @asynccontextmanager
-async def open_app(settings: Settings, *, migrate: bool = True) -> AsyncIterator[App]:
+async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
     """Load instruments, open the database (bringing its schema up to date unless told not to) and the key."""
     instruments = load_instruments(settings.instruments_dir)
     db = Database(settings.resolved_database_url)
@@ -43,6 +43,6 @@ async def open_app(settings: Settings, *, migrate: bool = True) -> AsyncIterator
         if migrate:
             await db.ensure_schema(settings.auto_migrate)
         key = load_secret_key(settings, embedded=db.is_sqlite)
-        yield App(settings, instruments, db, key)
+        yield Services(settings, instruments, db, key)
     finally:
         await db.dispose()

@@ -2,7 +2,7 @@
 
 Sheets: "Tổng hợp" (one row per group), "Yếu tố" (element indices), "Tiêu chí" (one row per group and criterion,
 groups with enough answers only), "Tham gia" (invitations, where there are any) and "Biểu đồ" (the league table
-drawn by `bot.report_chart`, embedded as a picture).
+drawn by `bot.reports.chart`, embedded as a picture).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from bot.report import Report
-from bot.report_chart import draw_chart
-from bot.report_data import period_label
-from bot.report_render import DIMENSION_HEADERS, NO_SERVICE, SUPPRESSED
+from bot.reports.build import Report
+from bot.reports.chart import draw_chart
+from bot.reports.render import DIMENSION_HEADERS, NO_SERVICE, SUPPRESSED
+from bot.reports.request import period_label
 
 SHEETS = ("Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Biểu đồ")
 NAME_HEADERS = {"centre": "Tên trung tâm", "service": "Tên dịch vụ"}

@@ -22,14 +22,14 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import invitations, outbox
-from bot.alerts import alert_text
-from bot.app import App
-from bot.db.models import AppState, Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
-from bot.directory import find_centre, find_service
-from bot.responses import build_response
-from bot.secret import keyed_hash
-from bot.service_messages import say
+from bot.services import Services
+from bot.storage.models import AppState, Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
+from bot.storage.responses import build_response
+from bot.storage.secret import keyed_hash
+from bot.survey import invitations, outbox
+from bot.survey.alerts import alert_text
+from bot.survey.directory import find_centre, find_service
+from bot.survey.texts import say
 from surveys import engine
 from surveys import events as ev
 from surveys.events import Reply
@@ -77,11 +77,11 @@ class _Stale(Exception):
 
 
 class SurveyService:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, services: Services) -> None:
+        self.services = services
 
     def chat_hash(self, platform: str, chat_id: str | int) -> str:
-        return keyed_hash(self.app.secret_key, "chat", f"{platform}:{chat_id}")
+        return keyed_hash(self.services.secret_key, "chat", f"{platform}:{chat_id}")
 
     async def redeem(self, platform: str, chat_id: str | int, credential: str, *, language: str | None = None,
                      event_key: str | None = None, now: dt.datetime | None = None) -> Outcome:
@@ -104,7 +104,7 @@ class SurveyService:
         async def work(session: AsyncSession, lang: str) -> Outcome:
             centre = await find_centre(session, centre_code)
             if not centre.open_surveys and not allow_closed:
-                return Outcome("invitation_problem", lang, (say("not_open", lang),))
+                return Outcome("invitation_problem", lang, (say("citizen.not_open", lang),))
             service = await find_service(session, service_code) if service_code else None
             await self._drop_active(session, platform, chat_id)
             return await self._begin(session, platform, chat_id, centre, service, survey, None, language,
@@ -114,16 +114,16 @@ class SurveyService:
 
     async def deliver_outbox(self, platform: str, send) -> int:
         """Send the due outbox messages of one platform with ``send(chat_id, text)``; returns how many went."""
-        return await outbox.deliver_due(self.app.db, platform, send)
+        return await outbox.deliver_due(self.services.db, platform, send)
 
     async def remember(self, key: str, value: str) -> None:
         """Keep a small fact learned at run time (the bot's username) for other processes and commands."""
-        async with self.app.db.transaction() as session:
+        async with self.services.db.transaction() as session:
             await session.merge(AppState(key=key, value=value))
 
     async def chat_language(self, platform: str, chat_id: str | int) -> str:
         """The language of the chat's survey in progress, Vietnamese when there is none."""
-        async with self.app.db.reading() as session:
+        async with self.services.db.reading() as session:
             row = await self._active(session, platform, chat_id)
         language = row.progress.get("language") if row is not None else None
         return language if language in ("vi", "en") else "vi"
@@ -141,8 +141,8 @@ class SurveyService:
         """Delete sessions idle for longer than the timeout (their answers are not counted), free their
         invitations, expire overdue invitations and forget old event keys; returns the sessions removed."""
         now = now or utcnow()
-        cutoff = now - dt.timedelta(hours=self.app.settings.session_timeout_hours)
-        async with self.app.db.transaction() as session:
+        cutoff = now - dt.timedelta(hours=self.services.settings.session_timeout_hours)
+        async with self.services.db.transaction() as session:
             stale = (await session.execute(select(SurveySession.id, SurveySession.invitation_id).where(
                 SurveySession.status == "active", SurveySession.updated_at < cutoff))).all()
             for session_id, invitation_id in stale:
@@ -160,7 +160,7 @@ class SurveyService:
         lang = language if language in ("vi", "en") else "vi"
         for _ in range(MAX_ATTEMPTS):
             try:
-                async with self.app.db.transaction() as session:
+                async with self.services.db.transaction() as session:
                     if event_key is not None and not await _first_time(session, platform, event_key):
                         return Outcome("duplicate", lang)
                     return await work(session, lang)
@@ -186,11 +186,11 @@ class SurveyService:
 
     def _timed_out(self, row: Row, now: dt.datetime) -> bool:
         updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=dt.UTC)
-        return now - updated > dt.timedelta(hours=self.app.settings.session_timeout_hours)
+        return now - updated > dt.timedelta(hours=self.services.settings.session_timeout_hours)
 
     async def _redeem(self, session, platform, chat_id, credential, language, now) -> Outcome:
         lang = language or "vi"
-        invitation = await invitations.find(session, self.app.secret_key, credential)
+        invitation = await invitations.find(session, self.services.secret_key, credential)
         current = await self._active(session, platform, chat_id)
         if current is not None and self._timed_out(current, now):
             await self._close(session, current, release=True)
@@ -203,10 +203,10 @@ class SurveyService:
         if problem is None and invitation.status == "started":
             problem = "in_progress"
         if problem is not None:
-            return Outcome("invitation_problem", lang, (say(problem, lang),), problem=problem)
+            return Outcome("invitation_problem", lang, (say(f"citizen.{problem}", lang),), problem=problem)
         await invitations.mark_opened(session, invitation, now)
         if not await invitations.claim(session, invitation.id, now):
-            return Outcome("invitation_problem", lang, (say("in_progress", lang),), problem="in_progress")
+            return Outcome("invitation_problem", lang, (say("citizen.in_progress", lang),), problem="in_progress")
         if current is not None:
             await self._close(session, current, release=True)
         centre = await session.get(Centre, invitation.centre_id)
@@ -216,7 +216,7 @@ class SurveyService:
 
     async def _begin(self, session, platform, chat_id, centre, service, survey, invitation: Invitation | None,
                      language, now, sections: frozenset[str] = frozenset()) -> Outcome:
-        instrument = self.app.instrument(survey)
+        instrument = self.services.instrument(survey)
         progress, reply = engine.start(instrument, language, sections)
         session.add(SurveySession(
             platform=platform, chat_hash=self.chat_hash(platform, chat_id),
@@ -226,28 +226,28 @@ class SurveyService:
             created_at=now, updated_at=now))
         await session.flush()
         lang = progress.language
-        service_text = say("service", lang, name=service.name) if service else ""
-        welcome = say("welcome", lang, centre=centre.name, service=service_text)
+        service_text = say("citizen.service", lang, name=service.name) if service else ""
+        welcome = say("citizen.welcome", lang, centre=centre.name, service=service_text)
         return Outcome("survey", lang, (welcome,), reply, started=True)
 
     async def _resume(self, session, row: Row) -> Outcome:
-        instrument = self.app.instrument(row.instrument)
+        instrument = self.services.instrument(row.instrument)
         progress = Progress.from_dict(row.progress)
         _, reply = engine.step(instrument, progress, ev.Resume())
-        return Outcome("survey", progress.language, (say("resumed", progress.language),), reply)
+        return Outcome("survey", progress.language, (say("citizen.resumed", progress.language),), reply)
 
     async def _handle(self, session, platform, chat_id, event: ev.Event, now) -> Outcome:
         row = await self._active(session, platform, chat_id)
         if row is not None and self._timed_out(row, now):
             language = row.progress.get("language", "vi")
             await self._close(session, row, release=True)
-            return Outcome("no_survey", language, (say("session_expired", language),))
+            return Outcome("no_survey", language, (say("citizen.session_expired", language),))
         if row is None:
             if isinstance(event, ev.Text) and (invitations.looks_like_code(event.text)
                                                or invitations.looks_like_token(event.text)):
                 return await self._redeem(session, platform, chat_id, event.text, None, now)
-            return Outcome("no_survey", "vi", (say("ask_code", "vi"),))
-        instrument = self.app.instrument(row.instrument)
+            return Outcome("no_survey", "vi", (say("citizen.ask_code", "vi"),))
+        instrument = self.services.instrument(row.instrument)
         before = Progress.from_dict(row.progress)
         after, reply = engine.step(instrument, before, event)
         if after == before:
@@ -267,7 +267,7 @@ class SurveyService:
         await self._close(session, row, release=False)
         session.add(build_response(instrument, progress.answers, centre_id=row.centre_id,
                                    service_id=row.service_id, channel=row.platform,
-                                   submitted_on=self.app.local_date(now)))
+                                   submitted_on=self.services.local_date(now)))
         if row.invitation_id is not None:
             await invitations.complete(session, row.invitation_id, now)
         centre = await session.get(Centre, row.centre_id)

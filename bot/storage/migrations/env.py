@@ -1,4 +1,4 @@
-"""Alembic environment. `bot.db.database.Database.upgrade` passes its own connection in
+"""Alembic environment. `bot.storage.database.Database.upgrade` passes its own connection in
 config.attributes["connection"]; run from the alembic command line, the URL comes from the SIPAS_* settings."""
 
 import asyncio
@@ -6,7 +6,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.db.models import Base
+from bot.storage.models import Base
 
 target_metadata = Base.metadata
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Centre, Service, Staff
 from bot.errors import Conflict, NotFound, UserError
+from bot.storage.models import Centre, Service, Staff
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
 PLATFORMS = ("telegram", "zalo")

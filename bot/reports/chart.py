@@ -12,9 +12,9 @@ from typing import BinaryIO
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.report import Report
-from bot.report_data import period_label
-from bot.report_render import SUPPRESSED, key_label, vi_number
+from bot.reports.build import Report
+from bot.reports.render import SUPPRESSED, key_label, vi_number
+from bot.reports.request import period_label
 
 MAX_BARS = 120
 _FONT = "DejaVu Sans"

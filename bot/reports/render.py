@@ -1,7 +1,7 @@
 """A report as text: the terminal table (Vietnamese, decimal comma), CSV and JSON.
 
 CSV is the machine export: the JSON keys as headers, a decimal point, numbers rounded to 2 decimals, one row per
-group with the criteria spread into columns. The spreadsheet for people is `bot.report_xlsx`.
+group with the criteria spread into columns. The spreadsheet for people is `bot.reports.xlsx`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import csv
 import io
 import json
 
-from bot.report import CRITERION_MEASURES, Report
-from bot.report_data import PARTICIPATION, period_label
+from bot.reports.build import CRITERION_MEASURES, Report
+from bot.reports.request import PARTICIPATION, period_label
 
 SUPPRESSED = "chưa đủ mẫu"
 DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh"}

@@ -20,8 +20,8 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Centre, Response, Service
-from bot.packing import unpack_ratings
+from bot.storage.models import Centre, Response, Service
+from bot.storage.packing import unpack_ratings
 from surveys.instrument import Instrument
 
 KEY_COLUMNS = ("centre", "service", "channel", "submitted_on")
