@@ -122,6 +122,25 @@ class QuestionView:
 
 
 @dataclass(frozen=True)
+class AnswerView:
+    """The question just answered and its answer as shown, so a channel can close that question's message.
+
+    Attributes:
+        code: the question's code.
+        progress: its position as shown ("Câu 3/16").
+        text: the question's text.
+        label: the chosen option's label, the command's caption ("Không áp dụng", "Bỏ qua") or the comment.
+        key: what a citizen types for that option ("4"), or ``None`` when the answer was not an option.
+    """
+
+    code: str
+    progress: str
+    text: str
+    label: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
 class Reply:
     """What to say after one event.
 
@@ -135,6 +154,7 @@ class Reply:
         command_labels: caption of each allowed command in ``language``.
         closing: the last message of a finished or stopped survey.
         answers: on completion, the answers as {code: value} for exactly the questions shown.
+        answered: the question this event answered, when it answered one.
     """
 
     status: Status
@@ -146,3 +166,4 @@ class Reply:
     command_labels: Mapping[str, str] = field(default_factory=dict)
     closing: str | None = None
     answers: Mapping[str, AnswerValue] | None = None
+    answered: AnswerView | None = None

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from surveys import engine
 from surveys.instrument import Instrument, LocalText
 from surveys.loader import load_builtin
 
@@ -251,11 +252,16 @@ def test_open_comment_comes_last(instruments, instrument_id):
 def test_description_gives_the_number_of_questions_and_minutes(instruments, instrument_id):
     instrument = instruments[instrument_id]
     assert instrument.description is not None
-    vi, en = (instrument.description.by_language[lang] for lang in LANGUAGES)
-    count = len(instrument.questions())
-    assert re.search(rf"\b{count} câu hỏi\b", vi), vi
-    assert re.search(rf"\b{count} short questions\b", en), en
-    assert re.search(r"\b\d+ phút\b", vi) and re.search(r"\b\d+ minutes?\b", en)
+    # The count is filled in when the survey starts, with the optional sections that are switched on.
+    for sections in (frozenset(), frozenset(instrument.optional_sections())):
+        (vi,), (en,) = (engine.start(instrument, lang, sections)[1].notices for lang in LANGUAGES)
+        count = len(instrument.questions(sections))
+        assert re.search(rf"\b{count} câu hỏi\b", vi), vi
+        assert re.search(rf"\b{count} short questions\b", en), en
+        assert re.search(r"\b\d+ phút\b", vi) and re.search(r"\b\d+ minutes?\b", en)
+    if instrument.optional_sections():
+        with_all = engine.start(instrument, "vi", frozenset(instrument.optional_sections()))[1].notices[0]
+        assert with_all != engine.start(instrument, "vi")[1].notices[0]
 
 
 @pytest.mark.parametrize("instrument_id", SHIPPED)
