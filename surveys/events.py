@@ -131,6 +131,7 @@ class AnswerView:
         text: the question's text.
         label: the chosen option's label, the command's caption ("Không áp dụng", "Bỏ qua") or the comment.
         key: what a citizen types for that option ("4"), or ``None`` when the answer was not an option.
+        kind: "option", "skip", "na" or "text" (a comment).
     """
 
     code: str
@@ -138,6 +139,7 @@ class AnswerView:
     text: str
     label: str
     key: str | None = None
+    kind: Literal["option", "skip", "na", "text"] = "option"
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "current_answer": {"vi": "Câu trả lời trước đó: {label}", "en": "Your earlier answer: {label}"},
     "help": {
-        "vi": "Ông/Bà chọn một phương án bằng nút bấm hoặc gõ số của phương án. Gõ “quay lại” để sửa câu trước, "
+        "vi": "Ông/Bà chọn một phương án bằng nút bấm hoặc gõ số của phương án (với các mức hài lòng, 5 là rất "
+              "hài lòng, 1 là rất không hài lòng). Gõ “quay lại” để sửa câu trước, "
               "“bỏ qua” để bỏ qua câu không bắt buộc, “không áp dụng” khi nội dung không liên quan đến "
               "Ông/Bà, “English” để đổi ngôn ngữ, “hủy” để dừng khảo sát.",
-        "en": "Choose an option with a button or type its number. Type “back” to change the previous answer, "
+        "en": "Choose an option with a button or type its number (for the satisfaction levels, 5 is very "
+              "satisfied and 1 very dissatisfied). Type “back” to change the previous answer, "
               "“skip” to skip a question that is not required, “na” when it does not apply to you, "
               "“tiếng Việt” to switch language, “cancel” to stop the survey.",
     },

@@ -33,16 +33,16 @@ def answer_view(instrument: Instrument, progress: Progress, question: Question, 
     number, total = numbering(instrument, progress, question)
     key = None
     if value is SKIPPED:
-        label = say("cmd_skip", lang)
+        kind, label = "skip", say("cmd_skip", lang)
     elif value == NOT_APPLICABLE:
-        label = say("cmd_na", lang)
+        kind, label = "na", say("cmd_na", lang)
     elif question.type == "text":
-        label = str(value)
+        kind, label = "text", str(value)
     else:
         position, option = next((i, o) for i, o in enumerate(question.options) if o.value == value)
-        label, key = option.label.get(lang), question.key_for(position, option)
+        kind, label, key = "option", option.label.get(lang), question.key_for(position, option)
     return AnswerView(question.code, say("progress", lang, number=number, total=total), question.text.get(lang),
-                      label, key)
+                      label, key, kind)
 
 
 def numbering(instrument: Instrument, progress: Progress, question: Question) -> tuple[int, int]:

@@ -173,6 +173,7 @@ async def test_cancel_frees_the_invitation_for_a_new_start(services, world):
     service, issued = world
     await service.redeem("telegram", 99, issued[0].token, now=NOW)
     await service.handle("telegram", 99, ev.Text("4"), now=NOW)
+    await service.handle("telegram", 99, ev.Cancel(), now=NOW)  # "stop?" first: a bare "yes, stop" is stale
     outcome = await service.handle("telegram", 99, ev.Cancel(confirmed=True), now=NOW)
     assert outcome.reply.status == "cancelled"
     assert await count(services, SurveySession) == 0 and await invitation_status(services, issued[0].id) == "opened"

@@ -18,7 +18,6 @@ from bot.services import open_services
 from bot.storage.models import AppState, Response, SurveySession
 from bot.storage.responses import build_response
 from bot.survey import directory, invitations
-from bot.survey.conversation import SurveyService
 
 CHAT = 5001
 
@@ -50,8 +49,8 @@ async def world(tg_settings):
 @pytest.fixture
 async def polling(world, tg_settings):
     services, issued = world
-    channel = TelegramChannel(tg_settings, SurveyService(services))
-    await channel.start()
+    channel = TelegramChannel(tg_settings)
+    await channel.start(services)
     yield services, issued, channel
     await channel.stop()
 
@@ -73,8 +72,8 @@ async def test_deep_link_survey_with_buttons_in_vietnamese(fake, polling):
     assert "ẩn danh" in welcome.text and "khoảng 2 phút" in welcome.text
     assert [text for row in welcome.keyboard for text, _ in row] == ["Tiếng Việt", "English"]
     assert question.text.startswith("Câu 1/6. ")
-    assert [text for row in question.keyboard for text, _ in row][:5] == [
-        "Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"]
+    assert [text for row in question.keyboard for text, _ in row][:5] == [  # numbers first: typing is unambiguous
+        "5 · Rất hài lòng", "4 · Hài lòng", "3 · Bình thường", "2 · Không hài lòng", "1 · Rất không hài lòng"]
     sent = 2
     for pick in ("a|access_1|5", "a|procedure_1|4", "a|staff_1|3", "a|result_1|4", "n|feedback_1"):
         current = fake.last_message(CHAT)
@@ -178,19 +177,21 @@ async def test_used_and_unknown_codes(fake, polling):
 
 async def test_restart_in_the_middle_resumes(fake, world, tg_settings):
     services, issued = world
-    channel = TelegramChannel(tg_settings, SurveyService(services))
-    await channel.start()
+    channel = TelegramChannel(tg_settings)
+    await channel.start(services)
     fake.user_sends(CHAT, f"/start {issued[0].token}")
     question = (await fake.wait_for_bot_messages(CHAT, 2))[1]
     fake.user_presses(CHAT, question.message_id, "a|access_1|4")
     await fake.wait_for_bot_messages(CHAT, 3)
     await channel.stop()
     async with open_services(tg_settings) as fresh:  # a new process: new engine, new Application
-        second = TelegramChannel(tg_settings, SurveyService(fresh))
-        await second.start()
+        second = TelegramChannel(tg_settings)
+        await second.start(fresh)
         try:
             fake.user_sends(CHAT, "5")
-            after = await next_question(fake, CHAT, 4)
+            # The new process does not know which message asked question 2, so it echoes the typed answer.
+            echo, after = (await fake.wait_for_bot_messages(CHAT, 5))[3:5]
+            assert echo.text == "Ông/Bà chọn: 5 – Rất hài lòng"
             assert after.text.startswith("Câu 3/6.")
         finally:
             await second.stop()
@@ -202,8 +203,8 @@ async def test_alert_reaches_the_alert_chat_exactly_once(fake, world, tg_setting
         centre = await directory.find_centre(session, "HCC")
         centre.alert_chat = "-100777"
     fast = Settings(**{**tg_settings.model_dump(), "outbox_interval_seconds": 0.2, "_env_file": None})
-    channel = TelegramChannel(fast, SurveyService(services))
-    await channel.start()
+    channel = TelegramChannel(fast)
+    await channel.start(services)
     try:
         fake.user_sends(CHAT, f"/start {issued[0].token}")
         await fake.wait_for(lambda: len(fake.bot_messages(CHAT)) >= 2, timeout=20, what="the survey starts")
@@ -227,8 +228,8 @@ async def test_staff_invite_at_the_counter_works_for_a_citizen(fake, world, tg_s
     services, _ = world
     async with services.db.transaction() as session:
         await directory.add_staff(session, "HCC", "telegram", "9001", "staff", "Chị Lan")
-    channel = TelegramChannel(tg_settings, SurveyService(services))
-    await channel.start()
+    channel = TelegramChannel(tg_settings)
+    await channel.start(services)
     try:
         stranger = 9002
         fake.user_sends(stranger, "/moi", user={"id": stranger, "is_bot": False, "first_name": "X"})
@@ -268,8 +269,8 @@ async def test_staff_stats_and_admin_report(fake, world, tg_settings):
         issued = await invitations.issue(session, services.secret_key, centre=centre, service=None, survey="sipas-2023",
                                          count=4)
         await invitations.complete(session, issued[0].id, dt.datetime.now(dt.UTC))
-    channel = TelegramChannel(tg_settings, SurveyService(services))
-    await channel.start()
+    channel = TelegramChannel(tg_settings)
+    await channel.start(services)
     try:
         def send(user, text):
             fake.user_sends(user, text, user={"id": user, "is_bot": False, "first_name": "Cán bộ"})

@@ -19,7 +19,7 @@ from collections import defaultdict, deque
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, without a deprecation
 
 from aiohttp import web
-from telegram import Update
+from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -34,13 +34,19 @@ from adapters.telegram.sending import Sender, chat_tag
 from adapters.telegram.staff import StaffHandlers
 from bot.config import Settings
 from bot.errors import UserError
+from bot.services import Services
 from bot.survey.conversation import SurveyService
 from bot.survey.staff import StaffService
+from bot.survey.texts import say
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-FLOOD_NOTICE = ("Ông/Bà gửi quá nhiều tin nhắn trong thời gian ngắn. Xin vui lòng chờ một phút rồi tiếp tục.")
+# The menu Telegram shows beside the text field, in Vietnamese (the English aliases work too).
+COMMANDS = (("start", "Bắt đầu khảo sát (gửi kèm mã khảo sát)"), ("trogiup", "Hướng dẫn trả lời"),
+            ("huy", "Dừng khảo sát"), ("ngonngu", "Đổi ngôn ngữ / Language"),
+            ("moi", "Cán bộ: tạo phiếu mời khảo sát tại quầy"), ("thongke", "Cán bộ: thống kê 30 ngày"),
+            ("baocao", "Quản trị viên: báo cáo SIPAS (XLSX)"))
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -94,11 +100,15 @@ class FloodGuard:
 
 
 class TelegramChannel:
-    def __init__(self, settings: Settings, service: SurveyService) -> None:
+    """The `Channel` of Telegram (see bot/channels.py): built from the settings, started with the services."""
+
+    platform = "telegram"
+
+    def __init__(self, settings: Settings) -> None:
         if settings.telegram_token is None:
             raise UserError("SIPAS_TELEGRAM_TOKEN is not set")
         self.settings = settings
-        self.service = service
+        self.service: SurveyService | None = None
         self.webhook_mode = bool(settings.public_url)
         self.secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
         if self.webhook_mode and not self.secret:
@@ -119,14 +129,21 @@ class TelegramChannel:
         self._outbox_task: asyncio.Task | None = None
         self._stopping = False
         self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
-        # Staff commands first: /moi must not reach the citizen's handlers.
-        StaffHandlers(StaffService(service.services), self.sender).register(self.application)
-        CitizenHandlers(service, self.sender, on_completed=self._wake.set).register(self.application)
         self.application.add_error_handler(self._on_error)
 
-    async def start(self) -> None:
+    def routes(self) -> list[web.RouteDef]:
+        """The webhook, in webhook mode; long polling needs no route."""
+        return [web.post(WEBHOOK_PATH, self.handle_webhook)] if self.webhook_mode else []
+
+    async def start(self, services: Services, wake_outbox=None) -> None:
+        self.service = SurveyService(services)
+        # Staff commands first: /moi must not reach the citizen's handlers.
+        StaffHandlers(StaffService(services), self.sender).register(self.application)
+        CitizenHandlers(self.service, self.sender, on_completed=wake_outbox or self._wake.set).register(
+            self.application)
         await self.application.initialize()  # calls getMe
         await self.service.remember("telegram_bot_username", self.application.bot.username)
+        await self.application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         await self.application.start()
         if self.webhook_mode:
             await self.application.bot.set_webhook(
@@ -137,7 +154,8 @@ class TelegramChannel:
             await self.application.updater.start_polling(
                 poll_interval=0, timeout=self.settings.telegram_poll_timeout,
                 allowed_updates=["message", "callback_query"])
-        self._outbox_task = asyncio.create_task(self._deliver_outbox())
+        if wake_outbox is None:  # no shared outbox worker: deliver this platform's alerts here
+            self._outbox_task = asyncio.create_task(self._deliver_outbox())
         log.info("telegram: @%s connected (%s)", self.application.bot.username,
                  "webhook" if self.webhook_mode else "long polling")
 
@@ -159,7 +177,13 @@ class TelegramChannel:
             await self.application.stop()
         await self.application.shutdown()
 
+    async def send_text(self, chat_id: str, text: str) -> None:
+        """A plain message to a chat (alerts from the outbox)."""
+        await self.sender.send(int(chat_id), text)
+
     async def handle_webhook(self, request: web.Request) -> web.Response:
+        if self.service is None:
+            return web.json_response({"error": "the Telegram channel is starting", "status": 503}, status=503)
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.json_response({"error": "unauthorized", "status": 401}, status=401)
@@ -186,12 +210,10 @@ class TelegramChannel:
             if self._stopping:
                 return
             try:
-                await self.service.deliver_outbox("telegram", self._send_alert)
+                await self.service.deliver_outbox("telegram", self.send_text)
             except Exception:  # the loop must survive a database hiccup; the next round tries again
                 log.exception("telegram: outbox delivery failed")
 
-    async def _send_alert(self, chat_id: str, text: str) -> None:
-        await self.sender.send(int(chat_id), text)
 
     async def _flood_gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat.id if update.effective_chat else None
@@ -200,7 +222,7 @@ class TelegramChannel:
         verdict = self.flood.check(chat, time.monotonic())
         if verdict == "notice":
             log.warning("telegram: chat %s is flooding; ignoring it for a while", chat_tag(chat))
-            await self.sender.send(chat, FLOOD_NOTICE)
+            await self.sender.send(chat, say("citizen.flooding"))
         if verdict != "ok":
             if update.callback_query:
                 await self.sender.answer(update.callback_query)

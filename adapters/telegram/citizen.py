@@ -1,23 +1,56 @@
-"""The citizen's side of the Telegram bot: every update becomes one service call, every outcome a few messages.
+"""The citizen's side of the Telegram bot: every update becomes one service call, every outcome goes through the
+presenter and is rendered as messages with inline keyboards.
 
-No survey state lives here: the service layer keeps it in the database, keyed by a hash of the chat id.
+No survey state lives here: the service layer keeps it in the database, keyed by a hash of the chat id. The one
+thing kept in memory is which of the bot's messages still have live buttons, so that an answered question's message
+is closed (its keyboard removed, the answer shown) whether it was answered by a press or by typing. After a restart
+that memory is gone; an old keyboard then stays visible, and its presses are refused as stale by the engine.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
+from dataclasses import dataclass
 
 from telegram import CallbackQuery, Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from adapters.telegram import render
+from adapters.telegram.render import keyboard
 from adapters.telegram.sending import Sender
 from bot.survey.conversation import Outcome, SurveyService
+from bot.survey.presenter import Closing, Presentation, event_for, language_choices, present
+from bot.survey.presenter import Message as Shown
+from bot.survey.texts import language_of, say
 from surveys import events as ev
 
 log = logging.getLogger(__name__)
 PLATFORM = "telegram"
-STALE = {"vi": "Nút này không còn dùng được.", "en": "This button is no longer active."}
+LIVE_CHATS = 10_000  # chats whose live messages are remembered (the oldest are forgotten first)
+
+
+@dataclass
+class Live:
+    """A message of ours that still has buttons."""
+
+    message_id: int
+    text: str
+    question: str | None
+
+
+class LiveMessages:
+    def __init__(self, limit: int = LIVE_CHATS) -> None:
+        self.limit = limit
+        self.by_chat: OrderedDict[int, list[Live]] = OrderedDict()
+
+    def add(self, chat: int, live: Live) -> None:
+        self.by_chat.setdefault(chat, []).append(live)
+        self.by_chat.move_to_end(chat)
+        while len(self.by_chat) > self.limit:
+            self.by_chat.popitem(last=False)
+
+    def take(self, chat: int) -> list[Live]:
+        return self.by_chat.pop(chat, [])
 
 
 class CitizenHandlers:
@@ -25,6 +58,7 @@ class CitizenHandlers:
         self.service = service
         self.sender = sender
         self.on_completed = on_completed
+        self.live = LiveMessages()
 
     def register(self, application: Application) -> None:
         application.add_handler(CommandHandler("start", self.on_start))
@@ -53,8 +87,8 @@ class CitizenHandlers:
         await self.show(update.effective_chat.id, await self._handle(update, ev.Cancel()))
 
     async def on_lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.sender.send(update.effective_chat.id, "Chọn ngôn ngữ / Choose a language:",
-                               render.language_keyboard())
+        await self.render(update.effective_chat.id, Presentation(
+            (Shown(say("citizen.choose_language"), (language_choices(),)),), accepted=False))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.show(update.effective_chat.id, await self._handle(update, ev.Text(update.message.text)))
@@ -67,71 +101,48 @@ class CitizenHandlers:
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        chat = update.effective_chat.id
-        event = render.event_for(query.data or "")
-        language = (query.from_user.language_code or "vi")[:2]
+        event = event_for(query.data or "")
         if event is None:
-            await self.sender.answer(query, STALE.get(language, STALE["vi"]))
+            await self.sender.answer(query, say("citizen.stale_button", language_of(
+                (query.from_user.language_code or "vi")[:2])))
             return
-        outcome = await self._handle(update, event)
-        reply = outcome.reply
-        if outcome.status == "duplicate":
-            await self.sender.answer(query)
-            return
-        if reply is None or not reply.accepted:
-            # Nothing changed (an old button, a press twice, a required question): a toast, no new message.
-            toast = (reply.notices[0] if reply and reply.notices else
-                     (reply.closing if reply and reply.closing else STALE.get(outcome.language, STALE["vi"])))
-            await self.sender.answer(query, toast)
-            return
-        await self.sender.answer(query)
-        await self._settle(query, event, outcome)
-        await self.show(chat, outcome)
-
-    async def _settle(self, query: CallbackQuery, event: ev.Event, outcome: Outcome) -> None:
-        """Turn the pressed message into a transcript line: the chosen answer shown, the buttons gone."""
-        message = query.message
-        if not isinstance(message, Message):
-            return
-        pressed = next((b.text for row in (message.reply_markup.inline_keyboard if message.reply_markup else ())
-                        for b in row if b.callback_data == query.data), None)
-        if isinstance(event, ev.Choose | ev.Skip | ev.NotApplicable) and pressed and message.text:
-            first_line = message.text.split("\n")[0]
-            await self.sender.edit(message.chat_id, message.message_id, f"{first_line}\n✅ {pressed}")
-        elif message.reply_markup:
-            await self.sender.edit(message.chat_id, message.message_id, message.text or pressed or "…")
+        shown = present(await self._handle(update, event), pressed=True)
+        await self.sender.answer(query, shown.toast)  # a toast for a refused press; an empty answer otherwise
+        if shown.toast is None:
+            await self.render(update.effective_chat.id, shown, pressed=query)
 
     async def show(self, chat: int, outcome: Outcome) -> None:
-        """Send what an outcome says: service texts, the engine's notices, then the question or the closing."""
-        if outcome.status == "duplicate":
-            return
-        reply = outcome.reply
-        if reply is not None and reply.status == "completed" and reply.accepted:
+        await self.render(chat, present(outcome))
+
+    async def render(self, chat: int, shown: Presentation, pressed: CallbackQuery | None = None) -> None:
+        """Close what the event answered, then send the new messages, remembering those with buttons."""
+        if shown.completed:
             self.on_completed()  # an alert may be waiting in the outbox
-        texts = list(outcome.texts)
-        if reply is None:
-            for text in texts:
-                await self.sender.send(chat, text)
-            return
-        notices = list(reply.notices)
-        if outcome.started:
-            # The first message: centre, service, anonymity, length, and the language buttons.
-            await self.sender.send(chat, "\n\n".join([*texts, *notices]), render.language_keyboard())
-            texts, notices = [], []
-        for text in [*texts, *notices] if reply.status != "confirm_cancel" else texts:
-            await self.sender.send(chat, text)
-        if reply.status == "confirm_cancel":
-            await self.sender.send(chat, "\n".join(reply.notices), render.confirm_keyboard(reply))
-        elif reply.question is not None:
-            await self.sender.send(chat, render.question_text(reply.question), render.question_keyboard(reply))
-        elif reply.closing:
-            await self.sender.send(chat, reply.closing)
+        if shown.accepted:
+            await self._close(chat, shown.closing, pressed)
+        for message in shown.messages:
+            sent = await self.sender.send(chat, message.text, keyboard(message))
+            if message.choices and sent is not None:
+                self.live.add(chat, Live(sent.message_id, message.text, message.question))
+
+    async def _close(self, chat: int, closing: Closing | None, pressed: CallbackQuery | None) -> None:
+        """Only the current question keeps live buttons: the answered one shows its answer, others just lose theirs."""
+        pressed_message = pressed.message if pressed is not None and isinstance(pressed.message, Message) else None
+        closed_answer = False
+        for live in self.live.take(chat):
+            if pressed_message is not None and live.message_id == pressed_message.message_id:
+                continue
+            if closing is not None and live.question == closing.question and not closed_answer:
+                await self.sender.edit(chat, live.message_id, closing.text)
+                closed_answer = True
+            else:
+                await self.sender.edit(chat, live.message_id, live.text)
+        if pressed_message is not None:
+            text = closing.text if closing is not None else (pressed_message.text or "…")
+            await self.sender.edit(chat, pressed_message.message_id, text)
+        elif closing is not None and not closed_answer:
+            await self.sender.send(chat, closing.echo)  # nothing to edit (a restart forgot it): say it instead
 
 
 def error_text(language: str) -> str:
-    if language == "en":
-        return ("Sorry, something went wrong on our side. Your answers so far are kept; please try again in a "
-                "moment.")
-    return ("Xin lỗi, hệ thống vừa gặp sự cố. Các câu trả lời của Ông/Bà đến lúc này vẫn được giữ; Ông/Bà vui "
-            "lòng thử lại sau ít phút.")
-
+    return say("citizen.something_wrong", language_of(language))

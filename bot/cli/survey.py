@@ -8,17 +8,10 @@ from collections.abc import Callable
 
 import click
 
-from adapters.terminal.conversation import (
-    EngineConversation,
-    ServiceConversation,
-    TerminalResult,
-    run_terminal,
-    summarise,
-)
+from bot.channels import run_terminal_survey, summarise
 from bot.cli import cli, with_services
 from bot.config import Settings
 from bot.services import Services
-from bot.survey.conversation import SurveyService
 from bot.survey.instruments import load_instruments
 from surveys.loader import load_file
 
@@ -74,16 +67,12 @@ def try_survey(settings: Settings, survey_id: str | None, language: str, section
     async def read_async() -> str | None:
         return await asyncio.to_thread(read)
 
-    async def saved(services: Services) -> TerminalResult:
-        conversation = ServiceConversation(SurveyService(services), centre_code, service_code, survey_id, language,
-                                           frozenset(sections))
-        return await run_terminal(instrument, conversation, read_async, click.echo)
+    async def run(services: Services | None):
+        return await run_terminal_survey(services, instrument, language=language, sections=frozenset(sections),
+                                         centre=centre_code, service_code=service_code, read=read_async,
+                                         write=click.echo)
 
-    if save:
-        result = with_services(settings, saved)
-    else:
-        conversation = EngineConversation(instrument, language, frozenset(sections))
-        result = asyncio.run(run_terminal(instrument, conversation, read_async, click.echo))
+    result = with_services(settings, run) if save else asyncio.run(run(None))
     if result.status != "completed":
         click.echo(result.message, err=True)
         sys.exit(1)

@@ -179,3 +179,18 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class FinishedChat(Base):
+    """A chat whose survey ended lately: it is thanked rather than greeted, and for a few minutes the next messages
+    of a comment typed in pieces are added to the response (`bot/survey/afterwards.py`). No answer, no invitation;
+    the response is forgotten when ``comment_until`` passes, the row at ``forget_after``."""
+
+    __tablename__ = "finished_chats"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(5))
+    response_id: Mapped[str | None] = mapped_column(String(32))
+    comment_until: Mapped[dt.datetime | None] = mapped_column()
+    forget_after: Mapped[dt.datetime] = mapped_column()

@@ -26,7 +26,7 @@ from bot.services import Services
 from bot.storage.models import AppState, Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
 from bot.storage.responses import build_response
 from bot.storage.secret import keyed_hash
-from bot.survey import invitations, outbox
+from bot.survey import afterwards, invitations, outbox
 from bot.survey.alerts import alert_text
 from bot.survey.directory import find_centre, find_service
 from bot.survey.texts import say
@@ -35,7 +35,7 @@ from surveys import events as ev
 from surveys.events import Reply
 from surveys.progress import Progress
 
-Status = Literal["survey", "no_survey", "invitation_problem", "duplicate"]
+Status = Literal["survey", "no_survey", "invitation_problem", "duplicate", "finished"]
 MAX_ATTEMPTS = 8
 
 # The statements of every survey step, built once with bound parameters: building and hashing a statement per
@@ -61,6 +61,7 @@ class Outcome:
     reply: Reply | None = None
     problem: invitations.Problem | None = None
     started: bool = False  # a new survey began: channels show the welcome (and language choice) first
+    introduced: bool = False  # the texts and notices are the introduction again (the language changed)
 
 
 async def _first_time(session: AsyncSession, platform: str, event_key: str) -> bool:
@@ -86,13 +87,13 @@ class SurveyService:
     async def redeem(self, platform: str, chat_id: str | int, credential: str, *, language: str | None = None,
                      event_key: str | None = None, now: dt.datetime | None = None) -> Outcome:
         """Start (or resume) the survey of the invitation behind a token or a typed short code."""
-        return await self._unit(platform, event_key, language, lambda s, lang: self._redeem(
+        return await self._unit(platform, chat_id, event_key, language, lambda s, lang: self._redeem(
             s, platform, chat_id, credential, lang, now or utcnow()))
 
     async def handle(self, platform: str, chat_id: str | int, event: ev.Event, *, event_key: str | None = None,
                      now: dt.datetime | None = None) -> Outcome:
         """Apply one citizen event; with no survey running, a typed code starts one, anything else is greeted."""
-        return await self._unit(platform, event_key, None, lambda s, lang: self._handle(
+        return await self._unit(platform, chat_id, event_key, None, lambda s, lang: self._handle(
             s, platform, chat_id, event, now or utcnow()))
 
     async def start_open(self, platform: str, chat_id: str | int, centre_code: str, *,
@@ -110,7 +111,7 @@ class SurveyService:
             return await self._begin(session, platform, chat_id, centre, service, survey, None, language,
                                      now or utcnow(), sections)
 
-        return await self._unit(platform, None, language, work)
+        return await self._unit(platform, chat_id, None, language, work)
 
     async def deliver_outbox(self, platform: str, send) -> int:
         """Send the due outbox messages of one platform with ``send(chat_id, text)``; returns how many went."""
@@ -135,7 +136,7 @@ class SurveyService:
             await self._drop_active(session, platform, chat_id)
             return Outcome("no_survey", lang)
 
-        await self._unit(platform, None, None, work)
+        await self._unit(platform, chat_id, None, None, work)
 
     async def expire_abandoned(self, now: dt.datetime | None = None) -> int:
         """Delete sessions idle for longer than the timeout (their answers are not counted), free their
@@ -150,23 +151,38 @@ class SurveyService:
                 if invitation_id is not None:
                     await invitations.release(session, invitation_id)
             await invitations.expire_overdue(session, now)
+            await afterwards.expire(session, now)
             await session.execute(delete(ProcessedEvent).where(
                 ProcessedEvent.processed_at < now - dt.timedelta(days=7)))
         return len(stale)
 
     # -- one unit of work, retried on contention ----------------------------------------------------------
 
-    async def _unit(self, platform, event_key, language, work) -> Outcome:
+    async def _unit(self, platform, chat_id, event_key, language, work) -> Outcome:
         lang = language if language in ("vi", "en") else "vi"
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.services.db.transaction() as session:
                     if event_key is not None and not await _first_time(session, platform, event_key):
-                        return Outcome("duplicate", lang)
+                        return await self._current(session, platform, chat_id, lang)
                     return await work(session, lang)
             except (_Stale, IntegrityError):
                 continue  # another worker got there first: start again on what it committed
         raise RuntimeError("the survey session kept changing under concurrent updates")
+
+    async def _current(self, session: AsyncSession, platform: str, chat_id, lang: str) -> Outcome:
+        """An event seen before: its reply may never have reached the citizen (the process died after the commit),
+        so say again where the survey stands, never nothing."""
+        row = await self._active(session, platform, chat_id)
+        if row is not None:
+            progress = Progress.from_dict(row.progress)
+            again = ev.Cancel() if progress.status == "confirm_cancel" else ev.Resume()  # asks the same again
+            _, reply = engine.step(self.services.instrument(row.instrument), progress, again)
+            return Outcome("duplicate", progress.language, (), reply)
+        finished = await afterwards.find(session, platform, self.chat_hash(platform, chat_id), utcnow())
+        if finished is not None:
+            return Outcome("duplicate", finished.language, (say("citizen.after_end", finished.language),))
+        return Outcome("duplicate", lang)
 
     async def _active(self, session: AsyncSession, platform: str, chat_id) -> Row | None:
         return (await session.execute(_ACTIVE, {"platform": platform,
@@ -224,11 +240,10 @@ class SurveyService:
             service_id=service.id if service else None, instrument=instrument.id,
             instrument_version=instrument.version, progress=progress.to_dict(), status="active", version=1,
             created_at=now, updated_at=now))
+        await afterwards.forget(session, platform, self.chat_hash(platform, chat_id))
         await session.flush()
-        lang = progress.language
-        service_text = say("citizen.service", lang, name=service.name) if service else ""
-        welcome = say("citizen.welcome", lang, centre=centre.name, service=service_text)
-        return Outcome("survey", lang, (welcome,), reply, started=True)
+        welcome = await self._welcome(session, centre.id, service.id if service else None, progress.language)
+        return Outcome("survey", progress.language, (welcome,), reply, started=True)
 
     async def _resume(self, session, row: Row) -> Outcome:
         instrument = self.services.instrument(row.instrument)
@@ -246,6 +261,9 @@ class SurveyService:
             if isinstance(event, ev.Text) and (invitations.looks_like_code(event.text)
                                                or invitations.looks_like_token(event.text)):
                 return await self._redeem(session, platform, chat_id, event.text, None, now)
+            finished = await afterwards.find(session, platform, self.chat_hash(platform, chat_id), now)
+            if finished is not None:
+                return await self._after_end(session, finished, event, now)
             return Outcome("no_survey", "vi", (say("citizen.ask_code", "vi"),))
         instrument = self.services.instrument(row.instrument)
         before = Progress.from_dict(row.progress)
@@ -253,7 +271,10 @@ class SurveyService:
         if after == before:
             return Outcome("survey", after.language, (), reply)
         if after.status == "completed":
-            await self._complete(session, row, instrument, after, now)
+            response_id = await self._complete(session, row, instrument, after, now)
+            comment_last = reply.answered is not None and reply.answered.code == afterwards.COMMENT_CODE
+            await afterwards.remember(session, platform, row.chat_hash, after.language, response_id, comment_last,
+                                      now)
         elif after.status == "cancelled":
             await self._close(session, row, release=True)
         else:
@@ -261,13 +282,33 @@ class SurveyService:
                                                    "progress": after.to_dict(), "now": now})
             if result.rowcount != 1:
                 raise _Stale
+        if after.language != before.language:
+            welcome = await self._welcome(session, row.centre_id, row.service_id, after.language)
+            return Outcome("survey", after.language, (welcome,), reply, introduced=True)
         return Outcome("survey", after.language, (), reply)
 
-    async def _complete(self, session, row: Row, instrument, progress: Progress, now) -> None:
+    async def _after_end(self, session, finished, event: ev.Event, now) -> Outcome:
+        language = finished.language
+        response_id = afterwards.comment_open(finished, now)
+        if isinstance(event, ev.Text) and response_id is not None:
+            said = await afterwards.add_to_comment(session, self.services.instrument, response_id, event.text,
+                                                   language)
+            return Outcome("finished", language, (said,))
+        return Outcome("finished", language, (say("citizen.after_end", language),))
+
+    async def _welcome(self, session, centre_id: int, service_id: int | None, lang: str) -> str:
+        centre = await session.get(Centre, centre_id)
+        service = await session.get(Service, service_id) if service_id else None
+        service_text = say("citizen.service", lang, name=service.name) if service else ""
+        return say("citizen.welcome", lang, centre=centre.name, service=service_text)
+
+    async def _complete(self, session, row: Row, instrument, progress: Progress, now) -> str:
+        """Store the response (and its alert) and end the session; returns the response's id."""
         await self._close(session, row, release=False)
-        session.add(build_response(instrument, progress.answers, centre_id=row.centre_id,
-                                   service_id=row.service_id, channel=row.platform,
-                                   submitted_on=self.services.local_date(now)))
+        response = build_response(instrument, progress.answers, centre_id=row.centre_id,
+                                  service_id=row.service_id, channel=row.platform,
+                                  submitted_on=self.services.local_date(now))
+        session.add(response)
         if row.invitation_id is not None:
             await invitations.complete(session, row.invitation_id, now)
         centre = await session.get(Centre, row.centre_id)
@@ -276,3 +317,4 @@ class SurveyService:
             text = alert_text(instrument, progress.answers, centre.name, service.name if service else None)
             if text:  # in the same transaction as the response: never lost, never sent for a rollback
                 outbox.enqueue(session, "telegram", centre.alert_chat, text)
+        return response.id

@@ -31,9 +31,9 @@ def catalogue() -> dict[str, dict[str, str]]:
     return texts
 
 
-def say(name: str, language: str = "vi", **values: object) -> str:
-    """The text ``name`` in ``language`` (Vietnamese when that language has none), filled with ``values``."""
-    by_language = catalogue()[name]
+def say(key: str, language: str = "vi", /, **values: object) -> str:
+    """The text ``key`` in ``language`` (Vietnamese when that language has none), filled with ``values``."""
+    by_language = catalogue()[key]
     return by_language.get(language, by_language["vi"]).format(**values)
 
 

@@ -1,0 +1,78 @@
+"""The channels a process runs, and the only module of bot/ that knows the adapters.
+
+A channel is a thin translator between a platform and the conversation service: it turns platform updates into
+service calls and renders the presenter's messages its own way. Each one has the same small surface, `Channel`:
+the HTTP routes it adds (its webhook), `start` with the composed services, `stop`, and `send_text` for the messages
+of the outbox (alerts to staff). `build_channels` makes the channels the settings turn on; `serve` adds their
+routes to the HTTP app and starts them once the database is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.services import Services
+
+if TYPE_CHECKING:
+    from adapters.terminal.conversation import TerminalResult
+    from surveys.instrument import Instrument
+
+
+class Channel(Protocol):
+    platform: str
+
+    def routes(self) -> Sequence[web.RouteDef]:
+        """The HTTP routes this channel adds to the service (webhooks); none for long polling."""
+
+    async def start(self, services: Services, wake_outbox: Callable[[], None] | None = None) -> None:
+        """Connect to the platform and take updates; ``wake_outbox`` is called when an alert may be waiting."""
+
+    async def stop(self) -> None:
+        """Stop taking updates and let what is in flight finish."""
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        """Send a plain text to a chat of this platform (raises when the platform refuses it)."""
+
+
+def build_channels(settings: Settings) -> list[Channel]:
+    """The channels the settings turn on (a platform's adapter is imported only when it is on)."""
+    channels: list[Channel] = []
+    if settings.telegram_token is not None:
+        from adapters.telegram.channel import TelegramChannel
+
+        channels.append(TelegramChannel(settings))
+    return channels
+
+
+def describe(settings: Settings) -> list[str]:
+    """One line per platform for `serve`'s start-up message."""
+    if settings.telegram_token is None:
+        return ["Telegram is off (no SIPAS_TELEGRAM_TOKEN)."]
+    return [f"Telegram on ({'webhook' if settings.public_url else 'long polling'})."]
+
+
+async def run_terminal_survey(services: Services | None, instrument: Instrument, *, language: str | None,
+                              sections: frozenset[str], centre: str | None, service_code: str | None,
+                              read: Callable[[], Awaitable[str | None]], write: Callable[[str], None]
+                              ) -> TerminalResult:
+    """`sipas-bot try`: one survey in the terminal, through the service layer when ``services`` is given."""
+    from adapters.terminal.conversation import EngineConversation, ServiceConversation, run_terminal
+    from bot.survey.conversation import SurveyService
+
+    if services is None:
+        conversation = EngineConversation(instrument, language, sections)
+    else:
+        conversation = ServiceConversation(SurveyService(services), centre, service_code, instrument.id, language,
+                                           sections)
+    return await run_terminal(instrument, conversation, read, write)
+
+
+def summarise(instrument: Instrument, answers, language: str) -> str:
+    """The terminal's summary of one response (its answers and measures)."""
+    from adapters.terminal.conversation import summarise as terminal_summary
+
+    return terminal_summary(instrument, answers, language)

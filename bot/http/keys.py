@@ -1,0 +1,14 @@
+"""The typed keys of the aiohttp application, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.services import Services
+from surveys.instrument import Instrument
+
+INSTRUMENTS = web.AppKey("instruments", dict[str, Instrument])
+SETTINGS = web.AppKey("settings", Settings)
+SERVICES = web.AppKey("services", Services)
+CHANNELS = web.AppKey("channels", list)
