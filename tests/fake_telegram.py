@@ -90,6 +90,7 @@ class FakeTelegram(BotApi):
         self._update_ids = itertools.count(first_update_id)
         self._query_ids = itertools.count(4_611_686_018_427_387_904)
         self._faults: dict[str, list[ApiError]] = defaultdict(list)
+        self._held: dict[str, asyncio.Event] = {}
         self._waiters: set[asyncio.Future[None]] = set()
         self._poll_generation = 0
         self._closing = False
@@ -243,6 +244,15 @@ class FakeTelegram(BotApi):
         default 1). Failed calls are recorded with ``injected=True`` (see ``failures``)."""
         self._faults[method.lower()] += [injected_error(status, retry_after, description)] * count
 
+    def hold(self, method: str) -> None:
+        """Calls of ``method`` hang, unanswered, until ``release`` (a reply that never reaches Telegram)."""
+        self._held[method.lower()] = asyncio.Event()
+
+    def release(self) -> None:
+        for event in self._held.values():
+            event.set()
+        self._held.clear()
+
     def block(self, chat_id: int) -> None:
         """The user blocks the bot: sends to ``chat_id`` get 403 "Forbidden: bot was blocked by the user"."""
         self.blocked.add(chat_id)
@@ -292,6 +302,11 @@ class FakeTelegram(BotApi):
                 raise ApiError(401, "Unauthorized")
             if handler is None:
                 raise ApiError(404, "Not Found")
+            if name.lower() in self._held:
+                call.held = True
+                self._notify()
+                await self._held[name.lower()].wait()
+                raise ApiError(500, "Internal Server Error: held")
             if self._faults.get(name.lower()):
                 call.injected = True
                 raise self._faults[name.lower()].pop(0)

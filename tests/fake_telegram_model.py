@@ -99,6 +99,7 @@ class Call:
     result: Any = None
     error: str | None = None
     injected: bool = False
+    held: bool = False  # the call hung on a `hold` (the process may have died waiting)
 
     @property
     def ok(self) -> bool:
