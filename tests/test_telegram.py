@@ -235,6 +235,8 @@ async def test_staff_invite_at_the_counter_works_for_a_citizen(fake, world, tg_s
         fake.user_sends(stranger, "/moi", user={"id": stranger, "is_bot": False, "first_name": "X"})
         refusal = (await fake.wait_for_bot_messages(stranger, 1))[0]
         assert refusal.text.startswith("Xin lỗi, lệnh này chỉ dành cho cán bộ")
+        # The sender learns the id an admin needs, ready to paste into the command.
+        assert f"sipas-bot staff add --centre MÃ_TRUNG_TÂM --telegram-id {stranger}" in refusal.text
         counter = 9001
         fake.user_sends(counter, "/moi DD-01", user={"id": counter, "is_bot": False, "first_name": "Lan"})
         await fake.wait_for(lambda: fake.uploads, what="the QR photo")

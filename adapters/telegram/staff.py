@@ -13,11 +13,15 @@ from bot.errors import NotFound
 from bot.reports.formatting import format_pct
 from bot.survey.qr import instruction, qr_png
 from bot.survey.staff import CentreStats, NotStaff, StaffService
+from bot.survey.texts import say
 from surveys.textmatch import fold
 
 log = logging.getLogger(__name__)
-REFUSAL = ("Xin lỗi, lệnh này chỉ dành cho cán bộ của Trung tâm đã được đăng ký. Nếu Ông/Bà là cán bộ, vui lòng "
-           "liên hệ quản trị viên để được đăng ký.")
+
+
+def refusal(update: Update) -> str:
+    """The polite no, with the sender's numeric id ready for `sipas-bot staff add --telegram-id`."""
+    return say("staff.refusal", user_id=update.effective_user.id, platform="telegram")
 
 
 class StaffHandlers:
@@ -36,19 +40,18 @@ class StaffHandlers:
         try:
             counter = await self.staff.invite("telegram", update.effective_user.id, service_code)
         except NotStaff:
-            await self.sender.send(chat, REFUSAL)
+            await self.sender.send(chat, refusal(update))
             return
         except NotFound:
-            await self.sender.send(chat, f"Không có dịch vụ với mã “{service_code}”. Gửi /moi không kèm mã, hoặc "
-                                         "kiểm tra mã dịch vụ với quản trị viên.")
+            await self.sender.send(chat, say("staff.unknown_service", code=service_code))
             return
         issued = counter.invitation
         link = f"https://t.me/{context.bot.username}?start={issued.token}"
         valid = counter.valid_until.strftime("%d/%m/%Y")
-        lines = [f"Phiếu khảo sát cho {counter.centre_name}"]
+        lines = [say("staff.invite_title", centre=counter.centre_name)]
         if counter.service_name:
-            lines.append(f"Dịch vụ: {counter.service_name}")
-        lines += [f"Mã: {issued.display_code}", f"Liên kết: {link}", "",
+            lines.append(say("staff.invite_service", service=counter.service_name))
+        lines += [say("staff.invite_code", code=issued.display_code), say("staff.invite_link", link=link), "",
                   instruction(issued.display_code, valid, context.bot.username)]
         await context.bot.send_photo(chat, photo=qr_png(link), caption="\n".join(lines))
 
@@ -57,7 +60,7 @@ class StaffHandlers:
         try:
             stats = await self.staff.centre_stats("telegram", update.effective_user.id)
         except NotStaff:
-            await self.sender.send(chat, REFUSAL)
+            await self.sender.send(chat, refusal(update))
             return
         await self.sender.send(chat, stats_text(stats))
 
@@ -66,14 +69,14 @@ class StaffHandlers:
         word = fold(context.args[0]) if context.args else "quy"
         period = {"quy": "quarter", "thang": "month", "quarter": "quarter", "month": "month"}.get(word)
         if period is None:
-            await self.sender.send(chat, "Cú pháp: /baocao quý hoặc /baocao tháng.")
+            await self.sender.send(chat, say("staff.report_syntax"))
             return
         try:
             data, filename = await self.staff.report_xlsx("telegram", update.effective_user.id, period)
         except NotStaff:
-            await self.sender.send(chat, "Xin lỗi, báo cáo chỉ dành cho quản trị viên đã được đăng ký.")
+            await self.sender.send(chat, say("staff.report_refusal"))
             return
-        caption = "Báo cáo SIPAS theo " + ("quý" if period == "quarter" else "tháng") + " (tất cả trung tâm)."
+        caption = say("staff.report_caption", period=say(f"staff.period_{period}"))
         await context.bot.send_document(chat, document=data, filename=filename, caption=caption)
 
 
@@ -83,21 +86,21 @@ def _pct(value: float | None) -> str:
 
 def stats_text(stats: CentreStats) -> str:
     """The centre's last days as a short Vietnamese message, with the interval, or "chưa đủ mẫu"."""
-    window = f"{stats.date_from:%d/%m/%Y} – {stats.date_to:%d/%m/%Y}"
-    lines = [f"Thống kê {stats.centre_name}", f"Từ {window}"]
+    lines = [say("staff.stats_title", centre=stats.centre_name),
+             say("staff.stats_window", first=f"{stats.date_from:%d/%m/%Y}", last=f"{stats.date_to:%d/%m/%Y}")]
     row = stats.row
     if row is None:
-        return "\n".join([*lines, "Chưa có phiếu khảo sát nào trong thời gian này."])
-    lines.append(f"Số phiếu: {row['n']:,}".replace(",", "."))
+        return "\n".join([*lines, say("staff.stats_none")])
+    lines.append(say("staff.stats_count", count=f"{row['n']:,}".replace(",", ".")))
     if row["suppressed"]:
-        lines.append(f"Chỉ số SIPAS: chưa đủ mẫu (cần ít nhất {stats.min_n} phiếu)")
+        lines.append(say("staff.stats_suppressed", min_n=stats.min_n))
     else:
         low, high = row["sipas_ci"] or (None, None)
-        lines.append(f"Chỉ số SIPAS: {_pct(row['sipas'])} (khoảng tin cậy 95%: {_pct(low)} – {_pct(high)})")
-        lines += [f"• {stats.element_names.get(code, code)}: {_pct(value)}" for code, value in
-                  (row.get("elements") or {}).items()]
+        lines.append(say("staff.stats_sipas", sipas=_pct(row["sipas"]), low=_pct(low), high=_pct(high)))
+        lines += [say("staff.stats_element", name=stats.element_names.get(code, code), value=_pct(value))
+                  for code, value in (row.get("elements") or {}).items()]
     participation = row.get("participation")
     if participation and participation.get("issued"):
-        lines.append(f"Tỷ lệ phản hồi: {_pct(participation['response_rate'])} "
-                     f"({participation['completed']}/{participation['issued']} lời mời)")
+        lines.append(say("staff.stats_response_rate", rate=_pct(participation["response_rate"]),
+                         completed=participation["completed"], issued=participation["issued"]))
     return "\n".join(lines)

@@ -16,6 +16,8 @@ import qrcode
 import qrcode.constants
 from qrcode.image.pil import PilImage
 
+from bot.survey.texts import say
+
 COLUMNS, ROWS = 3, 4
 PER_PAGE = COLUMNS * ROWS
 
@@ -43,13 +45,12 @@ def qr_png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:
     return out.getvalue()
 
 
-def instruction(display_code: str, valid_until: str, bot_username: str | None) -> str:
+def instruction(display_code: str, valid_until: str, bot_username: str | None, language: str = "vi") -> str:
     """The one line that tells the citizen what to do with the card (``valid_until`` as dd/mm/yyyy)."""
     if bot_username:
-        return (f"Quét mã QR hoặc gửi mã {display_code} cho bot Telegram @{bot_username} để đánh giá sự hài lòng "
-                f"của Ông/Bà. Hạn: {valid_until}.")
+        return say("citizen.card_instruction", language, code=display_code, bot=bot_username, valid=valid_until)
     # Without a chat bot the code has nowhere to be sent; it is printed for reference only.
-    return f"Quét mã QR để đánh giá sự hài lòng của Ông/Bà (mã phiếu {display_code}). Hạn: {valid_until}."
+    return say("citizen.card_instruction_web", language, code=display_code, valid=valid_until)
 
 
 _CSS = f"""
