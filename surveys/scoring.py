@@ -1,21 +1,8 @@
 """SIPAS measures for a table of survey responses: pure and vectorised (pandas and numpy, no I/O).
 
-The contract is ``docs/sipas.md``, section "Measures, per group".
-
-Data convention:
-    A responses table is a pandas DataFrame with one row per response and one column per criterion code (the
-    keys of ``criteria``), plus any grouping columns (centre, period, ...). A rating cell holds:
-
-    * 1..5: a valid answer (4-5 satisfied, 3 neutral, 1-2 dissatisfied);
-    * ``NA_CODE`` (0): "not applicable" (Không áp dụng);
-    * NaN: skipped, or never asked (``surveys.instrument.SKIPPED`` and a missing answer both become NaN).
-
-    Columns of object or string dtype are converted: the string ``"NA"`` in any case (surrounding blanks
-    ignored) is not applicable; ``None``/NaN/``pd.NA`` and the empty string are skipped; numbers and numeric
-    text (``"4"``, ``Decimal``) are read as numbers (booleans as 1 and 0, as pandas compares them). Anything
-    else (7, -1, 2.5, ``"x"``) is invalid and counts nowhere: not as an answer, not as skipped, not as not
-    applicable. A criterion with no column in the table is treated as never asked. ``answers_frame`` builds
-    such a table from the engine's answer dicts.
+The contract is ``docs/sipas.md``, section "Measures, per group". The table's layout and what each rating cell
+means (1..5, ``NA_CODE``, NaN, invalid values) are in ``surveys.ratings``, which also builds such a table from the
+engine's answer dicts (``answers_frame``, importable from here as well).
 
 Measures and uncertainty:
     Element indices and SIPAS are unweighted means of the criteria's satisfied percentages (criteria with
@@ -28,27 +15,16 @@ Measures and uncertainty:
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from surveys import intervals
-from surveys.instrument import NOT_APPLICABLE
+from surveys.ratings import N_CODES, NA_CODE, OUTCOME, SKIPPED_CODE, answers_frame, cell_codes
 
-NA_CODE = 0
-"""The number standing for "not applicable" in a rating column."""
-
-# Internal cell codes (int8): 0 = not applicable, 1..5 = the rating, then skipped and invalid.
-_SKIPPED_CODE = 6
-_INVALID_CODE = 7
-_N_CODES = 8
-_NO, _NOT, _YES = intervals.NO_ANSWER, intervals.NOT_SATISFIED, intervals.SATISFIED
-_OUTCOME = np.array([_NO, _NOT, _NOT, _NOT, _YES, _YES, _NO, _NO], dtype=np.int8)  # indexed by cell code
-_BYTE_CODES = np.array([0, 1, 2, 3, 4, 5] + [_INVALID_CODE] * 250, dtype=np.int8)  # cell code of each byte
+__all__ = ["NA_CODE", "Scores", "answers_frame", "score"]
 
 _OUTPUT_COLUMNS = frozenset({
     "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "element", "index", "low",
@@ -85,8 +61,8 @@ def score(
     """Compute the SIPAS measures of every group of a responses table.
 
     Args:
-        responses: One row per response, one column per criterion code, plus the ``by`` columns (see the
-            module docstring for the cell values).
+        responses: One row per response, one column per criterion code, plus the ``by`` columns (see
+            ``surveys.ratings`` for the cell values).
         criteria: Criterion code -> element code, in instrument order (``Instrument.criteria()``).
         by: Grouping columns; ``()`` makes one group of all rows. A single string is one column. Rows with a
             null key form their own group (sorted last).
@@ -109,18 +85,18 @@ def score(
     group, keys = _group_index(responses, by)
     n_groups, k, rows = len(keys), len(codes), len(responses)
 
-    counts = np.empty((n_groups, k, _N_CODES), dtype=np.int64)
-    base = group.astype(np.int64) * _N_CODES
+    counts = np.empty((n_groups, k, N_CODES), dtype=np.int64)
+    base = group.astype(np.int64) * N_CODES
     outcomes = []
     any_dissatisfied = np.zeros(rows, dtype=bool)
     for j, code in enumerate(codes):
-        cells = _cell_codes(responses[code]) if code in responses.columns else np.full(rows, _SKIPPED_CODE)
-        counts[:, j, :] = np.bincount(base + cells, minlength=n_groups * _N_CODES).reshape(n_groups, _N_CODES)
+        cells = cell_codes(responses[code]) if code in responses.columns else np.full(rows, SKIPPED_CODE)
+        counts[:, j, :] = np.bincount(base + cells, minlength=n_groups * N_CODES).reshape(n_groups, N_CODES)
         # take(mode="clip") skips numpy's bounds check: cells are 0..7 by construction (much faster than [cells])
-        outcomes.append(np.take(_OUTCOME, cells, mode="clip"))
+        outcomes.append(np.take(OUTCOME, cells, mode="clip"))
         any_dissatisfied |= (cells - 1).view(np.uint8) < 2  # cell code 1 or 2: dissatisfied
     outcome_counts = np.zeros((n_groups, k, 3), dtype=np.int64)  # the cell counts, folded into outcomes
-    for code, outcome in enumerate(_OUTCOME):
+    for code, outcome in enumerate(OUTCOME):
         outcome_counts[:, :, outcome] += counts[:, :, code]
     ratios = intervals.mean_of_ratios(group, outcomes, parts, n_groups, outcome_counts=outcome_counts)
     del outcomes
@@ -157,49 +133,6 @@ def score(
         elements=_with_keys(keys, len(element_names), element_table),
         criteria=_with_keys(keys, k, criterion_table),
     )
-
-
-def answers_frame(
-    answers: Iterable[Mapping[str, object]],
-    criteria: Mapping[str, str],
-    extra: Iterable[Mapping[str, object]] | None = None,
-) -> pd.DataFrame:
-    """Turn the engine's answer dicts into a numeric responses table for ``score``.
-
-    Args:
-        answers: One mapping per response, ``{criterion code: 1..5 | "NA" | None}``; a missing code means the
-            question was not asked. Codes that are not criteria are ignored.
-        criteria: Criterion code -> element code, in instrument order; they become the rating columns.
-        extra: Optional per-response grouping values (e.g. ``{"centre": ..., "month": ...}``), in the same
-            order as ``answers``; their keys become columns placed before the rating columns.
-
-    Returns:
-        A DataFrame with one row per response: the extra columns, then one float column per criterion holding
-        the rating, ``NA_CODE`` for not applicable, or NaN for skipped or not asked. Out-of-range numbers are
-        kept as they are (``score`` ignores them).
-
-    Raises:
-        ValueError: If an answer is neither a number, ``"NA"`` nor ``None``, if ``extra`` does not have one
-            mapping per answer, or if an extra column is also a criterion code.
-    """
-    answers = list(answers)
-    columns = {}
-    for code in criteria:
-        values = pd.Series([answer.get(code) for answer in answers], dtype=object)
-        columns[code], bad = _read_answers(values)
-        if bad.any():
-            raise ValueError(f"criterion {code!r}: answer {values[bad].iloc[0]!r} is not 1..5, 'NA' or None")
-    ratings = pd.DataFrame(columns, index=pd.RangeIndex(len(answers)), columns=list(criteria), dtype=float)
-    if extra is None:
-        return ratings
-    extra_rows = list(extra)
-    if len(extra_rows) != len(answers):
-        raise ValueError(f"extra has {len(extra_rows)} rows for {len(answers)} answers")
-    groups = pd.DataFrame.from_records(extra_rows, index=pd.RangeIndex(len(extra_rows)))
-    clash = set(groups.columns) & set(criteria)
-    if clash:
-        raise ValueError(f"extra columns clash with criterion codes: {sorted(clash)}")
-    return pd.concat([groups, ratings], axis=1)
 
 
 def _check_arguments(
@@ -263,74 +196,6 @@ def _dense_group_index(responses: pd.DataFrame, by: list[str]) -> tuple[np.ndarr
     return group, pd.DataFrame({name: keys[name] for name in by})
 
 
-def _cell_codes(column: pd.Series) -> np.ndarray:
-    """Internal int8 code of every cell of a rating column (see the module docstring for the values)."""
-    if pd.api.types.is_integer_dtype(column.dtype):
-        return _codes_of_integers(column)
-    if pd.api.types.is_numeric_dtype(column.dtype):
-        return _codes_of_numbers(column.to_numpy(dtype=np.float64, na_value=np.nan))
-    values, bad = _read_answers(column)
-    return np.where(bad, _INVALID_CODE, _codes_of_numbers(values)).astype(np.int8)
-
-
-def _codes_of_numbers(values: np.ndarray) -> np.ndarray:
-    """Map floats to cell codes: whole 0..5 to themselves, NaN to skipped, anything else to invalid."""
-    whole = (values >= 0) & (values <= 5) & (values == np.round(values))
-    codes = np.where(whole, values, _INVALID_CODE).astype(np.int8)
-    codes[np.isnan(values)] = _SKIPPED_CODE
-    return codes
-
-
-def _codes_of_integers(column: pd.Series) -> np.ndarray:
-    """Cell codes of an integer column (numpy or nullable), without a float round trip.
-
-    0..5 map to themselves, a missing value (pd.NA) to skipped, anything else to invalid.
-    """
-    dtype = np.dtype(getattr(column.dtype, "numpy_dtype", column.dtype))
-    values = column.to_numpy(dtype=dtype, na_value=0)
-    if dtype.itemsize == 1:  # bytes (packed ratings): one table lookup; negative int8 read as 128..255
-        codes = np.take(_BYTE_CODES, values.view(np.uint8), mode="clip")
-    else:
-        codes = np.where((values >= 0) & (values <= 5), values, _INVALID_CODE).astype(np.int8)
-    missing = column.isna().to_numpy()
-    if missing.any():
-        codes[missing] = _SKIPPED_CODE
-    return codes
-
-
-def _read_answers(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Read an object or string column as floats, converting only its few distinct values; flag unreadable."""
-    try:
-        labels, uniques = pd.factorize(column, use_na_sentinel=True)
-    except TypeError:  # unhashable cells (lists, dicts): read cell by cell
-        return _read_values(column)
-    values, bad = _read_values(np.asarray(uniques, dtype=object))
-    return np.append(values, np.nan)[labels], np.append(bad, False)[labels]  # label -1 (null) -> NaN
-
-
-def _read_values(values) -> tuple[np.ndarray, np.ndarray]:
-    """Read answers one by one as floats ("NA" -> NA_CODE, null/empty -> NaN); flag the unreadable ones."""
-    out = np.full(len(values), np.nan)
-    bad = np.zeros(len(values), dtype=bool)
-    for position, value in enumerate(values):  # one pass over distinct values (score) or answers (frame)
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            continue
-        if isinstance(value, str):
-            text = value.strip()
-            if text.upper() == NOT_APPLICABLE.upper():
-                out[position] = NA_CODE
-            elif text:
-                try:
-                    out[position] = float(text)
-                except ValueError:
-                    bad[position] = True
-        elif isinstance(value, numbers.Real | Decimal | np.bool_):  # bools: pandas cannot tell True from 1
-            out[position] = float(value)
-        else:
-            bad[position] = True
-    return out, bad
-
-
 def _criterion_measures(
     counts: np.ndarray, codes: list[str], elements: list[str], confidence: float
 ) -> dict[str, np.ndarray]:
@@ -354,7 +219,7 @@ def _criterion_measures(
         "ci_low": low,
         "ci_high": high,
         "na_n": counts[:, :, 0].copy(),
-        "skipped_n": counts[:, :, _SKIPPED_CODE].copy(),
+        "skipped_n": counts[:, :, SKIPPED_CODE].copy(),
     }
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import surveys.intervals
+import surveys.ratings
 import surveys.scoring
 from surveys.instrument import NOT_APPLICABLE, SKIPPED
 from surveys.scoring import NA_CODE, Scores, answers_frame, score
@@ -280,7 +281,7 @@ def test_answers_frame_rejects_bad_input():
 def test_scoring_modules_import_no_io_or_framework():
     allowed = {"__future__", "collections", "dataclasses", "decimal", "numbers", "statistics"}
     allowed |= {"numpy", "pandas", "surveys"}
-    for module in (surveys.scoring, surveys.intervals):
+    for module in (surveys.scoring, surveys.ratings, surveys.intervals):
         nodes = list(ast.walk(ast.parse(Path(module.__file__).read_text(encoding="utf-8"))))
         imported = {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module}
