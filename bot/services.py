@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings
 from bot.errors import NotFound
+from bot.instruments import load_instruments
 from bot.storage.database import Database
 from bot.storage.secret import load_secret_key
-from bot.survey.instruments import load_instruments
 from surveys.instrument import Instrument
 
 

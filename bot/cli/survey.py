@@ -11,8 +11,8 @@ import click
 from bot.channels import run_terminal_survey, summarise
 from bot.cli import cli, with_services
 from bot.config import Settings
+from bot.instruments import load_instruments
 from bot.services import Services
-from bot.survey.instruments import load_instruments
 from surveys.loader import load_file
 
 

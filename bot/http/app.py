@@ -18,9 +18,9 @@ from bot.config import Settings
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, SERVICES, SETTINGS
+from bot.instruments import load_instruments
 from bot.services import open_services
 from bot.survey.conversation import SurveyService
-from bot.survey.instruments import load_instruments
 from surveys.instrument import Instrument
 
 SWEEP_SECONDS = 300
