@@ -13,12 +13,8 @@ and the session (the only link between the chat and the survey) is deleted.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
 
-from sqlalchemy import Row, bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Row, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,48 +25,13 @@ from bot.storage.secret import keyed_hash
 from bot.survey import afterwards, invitations, outbox
 from bot.survey.alerts import alert_text
 from bot.survey.directory import find_centre, find_service
+from bot.survey.step import ACTIVE, DROP, SAVE, Outcome, first_time
 from bot.survey.texts import say
 from surveys import engine
 from surveys import events as ev
-from surveys.events import Reply
 from surveys.progress import Progress
 
-Status = Literal["survey", "no_survey", "invitation_problem", "duplicate", "finished"]
 MAX_ATTEMPTS = 8
-
-# The statements of every survey step, built once with bound parameters: building and hashing a statement per
-# call cost more than running it. Core on the tables, not the ORM: its object loading and bulk-DML machinery too.
-SESSIONS = SurveySession.__table__
-_ACTIVE = select(SESSIONS).where(SESSIONS.c.platform == bindparam("platform"),
-                                 SESSIONS.c.chat_hash == bindparam("chat_hash"), SESSIONS.c.status == "active")
-_SAVE = (update(SESSIONS).where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.version == bindparam("seen"))
-         .values(progress=bindparam("progress"), version=bindparam("seen") + 1, updated_at=bindparam("now")))
-_DROP = delete(SESSIONS).where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.version == bindparam("seen"))
-_RECORD_EVENT = {name: insert(ProcessedEvent.__table__).values(
-    platform=bindparam("platform"), event_key=bindparam("event_key"), processed_at=bindparam("processed_at"))
-    .on_conflict_do_nothing() for name, insert in (("postgresql", postgresql_insert), ("sqlite", sqlite_insert))}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a channel shows after one event: service texts first, then the engine's reply (if a survey runs)."""
-
-    status: Status
-    language: str
-    texts: tuple[str, ...] = ()
-    reply: Reply | None = None
-    problem: invitations.Problem | None = None
-    started: bool = False  # a new survey began: channels show the welcome (and language choice) first
-    introduced: bool = False  # the texts and notices are the introduction again (the language changed)
-
-
-async def _first_time(session: AsyncSession, platform: str, event_key: str) -> bool:
-    """Record a platform event's key; False when it was recorded before. One statement: the key's row is the check,
-    and under concurrency the second writer waits for the first and then finds it."""
-    statement = _RECORD_EVENT["postgresql" if session.bind.dialect.name == "postgresql" else "sqlite"]
-    result = await session.execute(statement, {"platform": platform, "event_key": event_key,
-                                               "processed_at": utcnow()})
-    return result.rowcount == 1
 
 
 class _Stale(Exception):
@@ -163,7 +124,7 @@ class SurveyService:
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.services.db.transaction() as session:
-                    if event_key is not None and not await _first_time(session, platform, event_key):
+                    if event_key is not None and not await first_time(session, platform, event_key):
                         return await self._current(session, platform, chat_id, lang)
                     return await work(session, lang)
             except (_Stale, IntegrityError):
@@ -185,7 +146,7 @@ class SurveyService:
         return Outcome("duplicate", lang)
 
     async def _active(self, session: AsyncSession, platform: str, chat_id) -> Row | None:
-        return (await session.execute(_ACTIVE, {"platform": platform,
+        return (await session.execute(ACTIVE, {"platform": platform,
                                                 "chat_hash": self.chat_hash(platform, chat_id)})).first()
 
     async def _drop_active(self, session: AsyncSession, platform: str, chat_id) -> None:
@@ -194,7 +155,7 @@ class SurveyService:
             await self._close(session, current, release=True)
 
     async def _close(self, session: AsyncSession, row: Row, *, release: bool) -> None:
-        result = await session.execute(_DROP, {"session_id": row.id, "seen": row.version})
+        result = await session.execute(DROP, {"session_id": row.id, "seen": row.version})
         if result.rowcount != 1:
             raise _Stale
         if release and row.invitation_id is not None:
@@ -278,7 +239,7 @@ class SurveyService:
         elif after.status == "cancelled":
             await self._close(session, row, release=True)
         else:
-            result = await session.execute(_SAVE, {"session_id": row.id, "seen": row.version,
+            result = await session.execute(SAVE, {"session_id": row.id, "seen": row.version,
                                                    "progress": after.to_dict(), "now": now})
             if result.rowcount != 1:
                 raise _Stale
