@@ -31,7 +31,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     return texts
 
 
-def say(name: str, language: str = "vi", **values: object) -> str:
+def say(name: str, language: str = "vi", /, **values: object) -> str:
     """The text ``name`` in ``language`` (Vietnamese when that language has none), filled with ``values``."""
     by_language = catalogue()[name]
     return by_language.get(language, by_language["vi"]).format(**values)
