@@ -225,3 +225,14 @@ def test_try_save_stores_the_response_through_the_service_layer(cli, tmp_path):
     assert code == 1 and "Error: no centre with code 'NOPE'" in err
     code, _, err = cli("try", "--centre", "HCC")
     assert code == 1 and "--save needs --centre" in err
+
+
+def test_help_and_the_command_modules_import_no_heavy_library():
+    # `sipas-bot --help` must start fast: the command modules import only click (bench/cli_startup.py).
+    probe = ("import sys\nfrom bot.cli import run\ncode = run(['--help'])\n"
+             "heavy = ['pandas', 'numpy', 'matplotlib', 'sqlalchemy', 'alembic', 'telegram', 'pydantic', 'aiohttp',"
+             " 'openpyxl', 'PIL', 'qrcode', 'yaml']\n"
+             "print(code, sorted(name for name in heavy if name in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60,
+                            env={**os.environ, "SIPAS_DATA_DIR": "unused"})
+    assert result.stdout.decode().splitlines()[-1] == "0 []", result.stderr.decode()
