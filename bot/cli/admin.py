@@ -66,7 +66,7 @@ def centre_add(settings: Settings, code: str, name: str, parent: str | None, ope
         async with services.db.transaction() as session:
             return await directory.add_centre(session, code, name, parent, open_surveys)
 
-    added = with_services(settings, work)
+    added = with_services(settings, work, instruments=False)
     click.echo(say("admin.centre_added", code=added.code, name=added.name))
 
 
@@ -92,7 +92,7 @@ def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bo
                 found.alert_chat = alert_chat.strip() or None
             return found
 
-    changed = with_services(settings, work)
+    changed = with_services(settings, work, instruments=False)
     click.echo(say("admin.centre_changed", code=changed.code, name=changed.name,
                    open=say("admin.yes" if changed.open_surveys else "admin.no"),
                    chat=changed.alert_chat or say("admin.none")))
@@ -110,7 +110,7 @@ def centre_list(settings: Settings) -> None:
         async with services.db.reading() as session:
             return list((await session.scalars(select(Centre).order_by(Centre.code))).all())
 
-    centres = with_services(settings, work)
+    centres = with_services(settings, work, instruments=False)
     if not centres:
         click.echo(say("admin.no_centres"))
     by_id = {c.id: c.code for c in centres}
@@ -138,7 +138,7 @@ def service_add(settings: Settings, code: str, name: str, field: str | None) -> 
         async with services.db.transaction() as session:
             return await directory.add_service(session, code, name, field)
 
-    added = with_services(settings, work)
+    added = with_services(settings, work, instruments=False)
     click.echo(say("admin.service_added", code=added.code, name=added.name))
 
 
@@ -154,7 +154,7 @@ def service_list(settings: Settings) -> None:
         async with services.db.reading() as session:
             return list((await session.scalars(select(Service).order_by(Service.code))).all())
 
-    services = with_services(settings, work)
+    services = with_services(settings, work, instruments=False)
     if not services:
         click.echo(say("admin.no_services"))
     for s in services:
@@ -174,7 +174,7 @@ def service_import(settings: Settings, file: Path) -> None:
         async with services.db.transaction() as session:
             return await directory.import_services(session, rows)
 
-    result = with_services(settings, work)
+    result = with_services(settings, work, instruments=False)
     click.echo(say("admin.services_imported", added=result.added, updated=result.updated))
 
 
@@ -209,7 +209,7 @@ def staff_add(settings: Settings, centre_code: str, telegram_id: str | None, zal
         async with services.db.transaction() as session:
             return await directory.add_staff(session, centre_code, platform, user_id, role, name)
 
-    added = with_services(settings, work)
+    added = with_services(settings, work, instruments=False)
     click.echo(say("admin.staff_added", platform=platform, user=added.platform_user_id, role=added.role,
                    centre=centre_code.strip().upper()))
 
@@ -228,7 +228,7 @@ def staff_list(settings: Settings) -> None:
                 select(Staff, Centre.code).join(Centre, Staff.centre_id == Centre.id).order_by(Centre.code))
             return [(row[0], row[1]) for row in rows]
 
-    for member, code in with_services(settings, work):
+    for member, code in with_services(settings, work, instruments=False):
         click.echo(f"{code:<16} {member.platform:<9} {member.platform_user_id:<16} {member.role:<6} "
                    f"{member.name or ''}")
 
@@ -247,5 +247,5 @@ def staff_remove(settings: Settings, telegram_id: str | None, zalo_id: str | Non
         async with services.db.transaction() as session:
             await directory.remove_staff(session, platform, user_id)
 
-    with_services(settings, work)
+    with_services(settings, work, instruments=False)
     click.echo(say("admin.staff_removed", platform=platform, user=user_id))
