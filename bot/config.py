@@ -7,6 +7,7 @@ HTTP on 127.0.0.1:8080.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     session_timeout_hours: float = Field(
         48, gt=0, description="Hours after which an unfinished survey is abandoned; its answers are not counted."
     )
+    admin_language: Literal["vi", "en"] = Field("vi", description="The language of the admin command line.")
 
     @field_validator("timezone")
     @classmethod

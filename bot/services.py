@@ -30,7 +30,7 @@ class Services:
     def instrument(self, instrument_id: str | None) -> Instrument:
         instrument_id = instrument_id or self.settings.default_survey
         if instrument_id not in self.instruments:
-            raise NotFound(f"unknown survey '{instrument_id}'; known: {', '.join(sorted(self.instruments))}")
+            raise NotFound.say("admin.unknown_survey", survey=instrument_id, known=", ".join(sorted(self.instruments)))
         return self.instruments[instrument_id]
 
 

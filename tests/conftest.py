@@ -1,9 +1,12 @@
 """Shared fixtures: settings on a temporary data dir, and the composed services on a real SQLite file."""
 
+import contextlib
 import os
 import subprocess
 import sys
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # python-telegram-bot: RetryAfter.retry_after as a timedelta (the int form warns, and warnings are errors here).
@@ -66,8 +69,47 @@ def database_env(settings: Settings) -> dict[str, str]:
     return {"SIPAS_DATABASE_URL": settings.database_url, "SIPAS_SECRET_KEY": settings.secret_key.get_secret_value()}
 
 
+# The admin CLI speaks Vietnamese by default; the tests written against its English texts ask for English, and
+# the tests of the Vietnamese texts say so with SIPAS_ADMIN_LANGUAGE=vi.
+CLI_LANGUAGE = {"SIPAS_ADMIN_LANGUAGE": "en"}
+_IN_PROCESS = threading.Lock()  # one in-process run at a time: it swaps the process's streams, env and cwd
+
+
+def run_in_process(args: tuple[str, ...], stdin: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """`bot.cli.run(args)` (the same boundary as the `sipas-bot` script) with its own streams, environment and
+    working directory; returns (exit code, stdout, stderr). It runs in a worker thread, so that an async test
+    (whose loop is running) can call it and the command can start its own event loop."""
+    from click.testing import CliRunner
+
+    from bot.cli import run
+
+    def call() -> tuple[int, str, str]:
+        with _IN_PROCESS, contextlib.chdir(cwd), CliRunner().isolation(input=stdin.encode("utf-8"),
+                                                                      env=env) as streams:
+            code = run(list(args))
+            sys.stdout.flush()
+            sys.stderr.flush()
+            return code, streams[0].getvalue().decode("utf-8"), streams[1].getvalue().decode("utf-8")
+
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(call).result()
+
+
 @pytest.fixture
 def cli(tmp_path: Path, settings: Settings):
+    """Run `sipas-bot ARGS` in this process on the test's own data dir (and database, the same as the
+    ``settings`` fixture's); returns (exit code, stdout, stderr). `cli_process` runs a real process."""
+    database = database_env(settings)
+
+    def run(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | None = None):
+        return run_in_process(args, stdin, {"SIPAS_DATA_DIR": str(tmp_path / "data"), **CLI_LANGUAGE, **database,
+                                            **(env or {})}, cwd or tmp_path)
+
+    return run
+
+
+@pytest.fixture
+def cli_process(tmp_path: Path, settings: Settings):
     """Run `sipas-bot ARGS` as a real process on the test's own data dir (and database, the same as the
     ``settings`` fixture's); returns (exit code, stdout, stderr)."""
     database = database_env(settings)
@@ -75,7 +117,8 @@ def cli(tmp_path: Path, settings: Settings):
     def run(*args: str, stdin: str = "", env: dict | None = None, cwd: Path | None = None):
         result = subprocess.run(
             [sys.executable, "-m", "bot", *args], input=stdin.encode("utf-8"), capture_output=True, timeout=120,
-            env={**os.environ, "SIPAS_DATA_DIR": str(tmp_path / "data"), **database, **(env or {})},
+            env={**os.environ, "SIPAS_DATA_DIR": str(tmp_path / "data"), **CLI_LANGUAGE, **database,
+                 **(env or {})},
             cwd=cwd or tmp_path,
         )
         return result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8")

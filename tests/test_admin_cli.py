@@ -75,3 +75,69 @@ def test_staff(cli):
         assert code == 1 and message in err, (args, err)
     assert cli("staff", "remove", "--telegram-id", "12345")[1].strip() == "removed telegram user 12345"
     assert len(cli("staff", "list")[1].splitlines()) == 1
+
+
+def test_real_processes_speak_vietnamese_by_default(cli_process):
+    vi = {"SIPAS_ADMIN_LANGUAGE": "vi"}
+    # One success and one mistake per group, as the script runs them: exit 1, one line, no traceback.
+    assert cli_process("centre", "add", "hcc", "Trung tâm Phục vụ hành chính công", env=vi) == (
+        0, "đã thêm trung tâm HCC: Trung tâm Phục vụ hành chính công\n", "")
+    assert cli_process("centre", "add", "HCC", "Trùng", env=vi) == (
+        1, "", "Lỗi: trung tâm 'HCC' đã có; sửa bằng `sipas-bot centre set HCC ...`\n")
+    assert cli_process("service", "add", "dd-01", "Đăng ký đất đai", env=vi) == (
+        0, "đã thêm dịch vụ DD-01: Đăng ký đất đai\n", "")
+    assert cli_process("service", "add", "a b", "Tên", env=vi) == (
+        1, "", "Lỗi: mã dịch vụ 'a b' phải gồm 1 đến 40 chữ cái (A-Z), chữ số, '.', '-' hoặc '_', không có dấu cách\n")
+    assert cli_process("staff", "add", "--centre", "hcc", "--telegram-id", "12345", env=vi) == (
+        0, "đã đăng ký tài khoản telegram 12345 với vai trò staff của HCC\n", "")
+    assert cli_process("staff", "remove", "--telegram-id", "999", env=vi) == (
+        1, "", "Lỗi: không có cán bộ nào với mã telegram 999\n")
+
+
+def test_bad_settings_and_usage_mistakes_exit_1_without_a_traceback(cli):
+    code, out, err = cli("centre", "list", env={"SIPAS_PORT": "abc", "SIPAS_ADMIN_LANGUAGE": "vi"})
+    assert (code, out) == (1, "") and err.startswith("Lỗi: cài đặt không hợp lệ: SIPAS_PORT: ")
+    code, _, err = cli("centre", "list", env={"SIPAS_ADMIN_LANGUAGE": "fr"})
+    # An unknown language is itself the mistake, said in Vietnamese (the default).
+    assert code == 1 and err.startswith("Lỗi: cài đặt không hợp lệ: SIPAS_ADMIN_LANGUAGE: ")
+    code, _, err = cli("centre", "nope")
+    assert code == 1 and "No such command 'nope'" in err and "Traceback" not in err
+    assert cli("--help")[0] == 0
+
+
+def test_choices_written_out_in_the_cli_match_the_services():
+    from bot.cli.admin import ROLES
+    from bot.cli.data import EXPORT_FORMATS
+    from bot.paper.exporter import FORMATS
+    from bot.survey.directory import ROLES as SERVICE_ROLES
+
+    assert (SERVICE_ROLES, tuple(FORMATS)) == (ROLES, EXPORT_FORMATS)
+
+
+async def test_a_database_at_an_old_revision_is_upgraded_by_a_command(settings, cli):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from bot.cli.schema import head_revision, stored_revision
+    from bot.storage.database import Database, alembic_config
+
+    config = alembic_config()
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    db = Database(settings.resolved_database_url)
+    try:
+        def to_first(connection):
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+
+        async with db.write_engine.begin() as connection:
+            await connection.run_sync(to_first)
+        assert await stored_revision(db) == "0001" != head_revision()
+        # With automatic migration off the command says how to, and changes nothing.
+        code, _, err = cli("centre", "list", env={"SIPAS_AUTO_MIGRATE": "false"})
+        assert code == 1 and "Run `sipas-bot db upgrade`" in err and await stored_revision(db) == "0001"
+        code, _out, err = cli("centre", "list")
+        assert code == 0, err
+        assert await stored_revision(db) == head_revision()
+        assert cli("centre", "add", "hcc", "Trung tâm")[0] == 0  # the new tables are there and work
+    finally:
+        await db.dispose()

@@ -1,4 +1,5 @@
-"""The `sipas-bot` command line, run as a real process with answers piped in, as a user would."""
+"""The `sipas-bot` command line with answers piped in, as a user would: in this process through the same entry
+point as the script (`bot.cli.run`), and as a real process where the process is the point (a real pipe, serve)."""
 
 import json
 import os
@@ -10,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import sqlite_only
+from conftest import CLI_LANGUAGE, run_in_process, sqlite_only
 
 from surveys import events as ev
 from surveys.engine import start, step
@@ -20,10 +21,16 @@ INSTRUMENTS = load_builtin()
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def sipas(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
+def sipas(*args: str, stdin: str = "", env: dict | None = None, process: bool = False
+          ) -> subprocess.CompletedProcess:
+    """`sipas-bot ARGS` in this process, or with ``process`` as a real one (its stdin a real pipe)."""
+    env = {"SIPAS_DATA_DIR": "unused", **CLI_LANGUAGE, **(env or {})}
+    if not process:
+        code, out, err = run_in_process(args, stdin, env, Path.cwd())
+        return subprocess.CompletedProcess(args, code, out.encode("utf-8"), err.encode("utf-8"))
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], input=stdin.encode("utf-8"), capture_output=True, timeout=60,
-        env={**os.environ, "SIPAS_DATA_DIR": "unused", **(env or {})},
+        env={**os.environ, **env},
     )
 
 
@@ -71,7 +78,7 @@ def test_try_through_a_pipe_completes_every_instrument(survey_id, language):
 
 def test_try_understands_commands_in_vietnamese():
     script = ["trợ giúp", "4", "quay lại", "5", "bỏ qua", "3", "rat hai long", "không áp dụng", "không"]
-    result = sipas("try", "--survey", "sipas-quick", stdin="\n".join(script) + "\n")
+    result = sipas("try", "--survey", "sipas-quick", stdin="\n".join(script) + "\n", process=True)
     out = result.stdout.decode("utf-8")
     assert result.returncode == 0, result.stderr.decode()
     assert "Gõ “quay lại” để sửa câu trước" in out  # the help text
@@ -95,7 +102,7 @@ def test_try_understands_commands_in_english_and_unclear_input():
 
 
 def test_try_cancel_exits_1_and_records_nothing():
-    result = sipas("try", "--survey", "sipas-quick", stdin="4\nhủy\ncó\n")
+    result = sipas("try", "--survey", "sipas-quick", stdin="4\nhủy\ncó\n", process=True)
     assert result.returncode == 1
     assert "Ông/Bà có chắc muốn dừng khảo sát?" in result.stdout.decode()
     assert "Khảo sát đã dừng, không có câu trả lời nào được ghi nhận." in result.stderr.decode()
@@ -106,7 +113,7 @@ def test_try_cancel_exits_1_and_records_nothing():
     ("en", "The input ended before the survey was complete (at Question 3/6)."),
 ])
 def test_try_input_ending_early_exits_1_with_a_message(language, message):
-    result = sipas("try", "--survey", "sipas-quick", "--lang", language, stdin="4\n5\n")
+    result = sipas("try", "--survey", "sipas-quick", "--lang", language, stdin="4\n5\n", process=True)
     assert result.returncode == 1
     assert result.stderr.decode("utf-8").strip() == message
 
@@ -139,13 +146,13 @@ def test_survey_list():
 
 
 def test_survey_validate_good_and_broken(tmp_path):
-    result = sipas("survey", "validate", str(FIXTURES / "mini.yaml"))
+    result = sipas("survey", "validate", str(FIXTURES / "mini.yaml"), process=True)
     assert result.returncode == 0
     assert "OK: mini-test version 2, 6 questions, 2 scored criteria" in result.stdout.decode()
     broken = tmp_path / "broken.yaml"
     broken.write_text((FIXTURES / "mini.yaml").read_text(encoding="utf-8").replace("element: feedback",
                                                                                   "element: feedbak"))
-    result = sipas("survey", "validate", str(broken))
+    result = sipas("survey", "validate", str(broken), process=True)
     assert result.returncode == 1
     assert result.stderr.decode().strip() == (
         "Error: broken.yaml: question feedback_1: element 'feedbak' is not one of the elements (access, feedback)")
@@ -168,7 +175,7 @@ def free_port() -> int:
 
 def test_serve_starts_and_answers_health_and_instruments(tmp_path):
     port = free_port()
-    env = {**os.environ, "SIPAS_PORT": str(port), "SIPAS_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "SIPAS_PORT": str(port), "SIPAS_DATA_DIR": str(tmp_path / "data"), **CLI_LANGUAGE}
     process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE)
     try:
@@ -218,3 +225,14 @@ def test_try_save_stores_the_response_through_the_service_layer(cli, tmp_path):
     assert code == 1 and "Error: no centre with code 'NOPE'" in err
     code, _, err = cli("try", "--centre", "HCC")
     assert code == 1 and "--save needs --centre" in err
+
+
+def test_help_and_the_command_modules_import_no_heavy_library():
+    # `sipas-bot --help` must start fast: the command modules import only click (bench/cli_startup.py).
+    probe = ("import sys\nfrom bot.cli import run\ncode = run(['--help'])\n"
+             "heavy = ['pandas', 'numpy', 'matplotlib', 'sqlalchemy', 'alembic', 'telegram', 'pydantic', 'aiohttp',"
+             " 'openpyxl', 'PIL', 'qrcode', 'yaml']\n"
+             "print(code, sorted(name for name in heavy if name in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=60,
+                            env={**os.environ, "SIPAS_DATA_DIR": "unused"})
+    assert result.stdout.decode().splitlines()[-1] == "0 []", result.stderr.decode()

@@ -60,11 +60,12 @@ GOOD = [
 ]
 
 
-async def test_good_csv_is_stored_as_paper_responses_and_refused_the_second_time(services, cli, settings, tmp_path):
+async def test_good_csv_is_stored_as_paper_responses_and_refused_the_second_time(services, cli, cli_process, settings,
+                                                                                tmp_path):
     await seed(services)
     path = tmp_path / "phieu-thang-5.csv"
     path.write_bytes(csv_bytes(GOOD))
-    code, out, err = cli("import", str(path), "--survey", "sipas-2023", env=database_env(settings))
+    code, out, err = cli_process("import", str(path), "--survey", "sipas-2023", env=database_env(settings))
     assert (code, err) == (0, "")
     assert out == f"imported 3 responses to sipas-2023 from {path} (0 rows skipped)\n"
 
@@ -174,10 +175,11 @@ BAD_LINES = [
 ]
 
 
-async def test_bad_rows_are_listed_and_nothing_is_imported_unless_skip_invalid(services, cli, settings, tmp_path):
+async def test_bad_rows_are_listed_and_nothing_is_imported_unless_skip_invalid(services, cli, cli_process, settings,
+                                                                              tmp_path):
     await seed(services)
     (tmp_path / "bad.csv").write_bytes(csv_bytes(BAD))
-    code, out, err = cli("import", "bad.csv", "--survey", "sipas-2023", env=database_env(settings))
+    code, out, err = cli_process("import", "bad.csv", "--survey", "sipas-2023", env=database_env(settings))
     assert (code, out) == (1, "")
     assert err.splitlines() == [
         "Error: nothing was imported: 12 of 14 rows have problems (fix them, or use --skip-invalid to import the "

@@ -63,10 +63,10 @@ def last_valid_day(expires_at: str) -> str:
 
 
 @sqlite_only
-async def test_json_has_links_and_only_hashes_are_stored(services, cli, settings):
+async def test_json_has_links_and_only_hashes_are_stored(services, cli_process, settings):
     await seed(services)
     before = dt.datetime.now(dt.UTC)
-    out, _ = ok(cli("invite", "--centre", "hcm-q1", "--service", "khaisinh", "--survey", "sipas-quick",
+    out, _ = ok(cli_process("invite", "--centre", "hcm-q1", "--service", "khaisinh", "--survey", "sipas-quick",
                     "--count", "5", "--expires-days", "10", "--format", "json", env=BOTH_LINKS))
     records = json.loads(out)
     assert len(records) == 5
@@ -138,7 +138,7 @@ async def test_links_follow_the_settings_and_the_stored_bot_username(services, c
     assert len(await stored_invitations(services)) == 5
 
 
-async def test_csv_qr_files_and_printable_sheet(services, cli, tmp_path):
+async def test_csv_qr_files_and_printable_sheet(services, cli, cli_process, tmp_path):
     await seed(services)
     qr_dir = tmp_path / "print" / "batch-1"  # created, parents too
     out, err = ok(cli("invite", "--centre", "HCM-Q1", "--service", "KHAISINH", "--count", "13", "--format", "csv",
@@ -171,7 +171,7 @@ async def test_csv_qr_files_and_printable_sheet(services, cli, tmp_path):
         assert f'<div class="code">{r["code"]}</div>' in sheet
 
     # A second batch into the same folder would overwrite the only printable copy of the first: refused.
-    code, _, err = cli("invite", "--centre", "HCM-Q1", "--qr-dir", str(qr_dir), env=BOTH_LINKS)
+    code, _, err = cli_process("invite", "--centre", "HCM-Q1", "--qr-dir", str(qr_dir), env=BOTH_LINKS)
     assert code == 1 and "exists already" in err
     assert len(await stored_invitations(services)) == 13
 
@@ -192,7 +192,7 @@ async def test_bad_input_is_refused_and_issues_nothing(services, cli, tmp_path):
         (["--centre", "HCM-Q1"], {**BOTH_LINKS, "SIPAS_PUBLIC_URL": "khaosat.example.vn"}, "http:// or https://"),
         (["--centre", "HCM-Q1", "--qr-dir", str(no_link_dir)], NO_LINKS, "SIPAS_TELEGRAM_BOT_USERNAME"),
     ]
-    # Each run is a separate process; run them side by side to keep the suite quick.
+    # In-process runs take turns (the fixture serialises them); the pool keeps the shape of the process version.
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda case: cli("invite", *case[0], env=case[1]), cases))
     for (args, _, expected), (code, out, err) in zip(cases, results, strict=True):

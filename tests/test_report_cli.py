@@ -6,12 +6,10 @@ import json
 import zipfile
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 from PIL import Image
 from test_report import QUICK, report, seed
 
-from bot.cli import cli as sipas_cli
 from bot.reports.chart import draw_chart
 from bot.reports.xlsx import SHEETS
 
@@ -23,8 +21,8 @@ async def hand(services):
     return await seed(services)
 
 
-async def test_table_in_vietnamese(services, hand, cli):
-    code, out, err = cli("report", "--survey", QUICK, "--min-n", "3")
+async def test_table_in_vietnamese(services, hand, cli_process):
+    code, out, err = cli_process("report", "--survey", QUICK, "--min-n", "3")
     assert code == 0, err
     lines = out.splitlines()
     for header in ("Trung tâm", "Kỳ", "Số phiếu", "SIPAS (KTC 95%)", "Tiếp cận", "Thủ tục", "Công chức", "Kết quả",
@@ -132,10 +130,16 @@ def test_bad_input_is_a_clear_error(cli, arguments, message):
     (["--format", "pdf"], "--format must be one of table, csv, xlsx, json"),
     (["--chart", "league.jpg"], "--chart draws a PNG picture"),
 ])
-def test_more_bad_input_in_process(settings, monkeypatch, arguments, message):
-    monkeypatch.setenv("SIPAS_DATA_DIR", str(settings.data_dir))
-    result = CliRunner().invoke(sipas_cli, ["report", *arguments])
-    assert result.exit_code == 1 and message in result.output
+def test_more_bad_input_in_process(cli, arguments, message):
+    code, _out, err = cli("report", *arguments)
+    assert code == 1 and message in err
+
+
+def test_bad_input_in_a_real_process_in_vietnamese(cli_process):
+    code, out, err = cli_process("report", "--from", "2024-13-01", env={"SIPAS_ADMIN_LANGUAGE": "vi"})
+    assert code == 1 and out == ""
+    assert err == ("Lỗi: --from phải là một ngày viết theo dạng YYYY-MM-DD (ví dụ 2024-07-01), "
+                   "không phải '2024-13-01'\n")
 
 
 def test_no_responses(cli, tmp_path):

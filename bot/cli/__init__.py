@@ -1,32 +1,79 @@
 """The `sipas-bot` command line.
 
-`SipasGroup.invoke` is the one error boundary: a `UserError` or a broken instrument becomes a clear message with
-exit code 1, never a traceback. Each command module below registers its commands on `cli`.
+`SipasGroup.invoke` and `run` are the one error boundary: a `UserError`, a broken instrument or a bad setting
+becomes a clear message in the admin language (SIPAS_ADMIN_LANGUAGE, Vietnamese by default) with exit code 1, never
+a traceback. Each command module below registers its commands on `cli`.
+
+Start-up time matters here (people type these commands), so this module and the command modules import only
+click at import time; the settings, the database, pandas, matplotlib and the chat libraries load inside the
+commands that need them (`bench/cli_startup.py` measures it).
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from bot.config import Settings
-from bot.errors import UserError
-from bot.services import Services, open_services
-from surveys.loader import InstrumentError
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services import Services
 
 T = TypeVar("T")
 
 
+def admin_language(settings: object = None) -> str:
+    """The admin CLI's language: the settings' when they were read, else the environment's, else Vietnamese."""
+    from bot.survey.texts import language_of
+
+    language = getattr(settings, "admin_language", None) or os.environ.get("SIPAS_ADMIN_LANGUAGE", "").strip()
+    return language_of(language.lower())
+
+
+def say(name: str, /, **values: object) -> str:
+    """A text of the admin catalogue in the admin language of the running command."""
+    from bot.survey.texts import say as catalogue_say
+
+    context = click.get_current_context(silent=True)
+    return catalogue_say(name, admin_language(context.find_root().obj if context else None), **values)
+
+
+def number(value: int) -> str:
+    """A whole number with the admin language's thousands separator (1.234 in Vietnamese, 1,234 in English)."""
+    context = click.get_current_context(silent=True)
+    text = f"{value:,}"
+    return text if admin_language(context.find_root().obj if context else None) == "en" else text.replace(",", ".")
+
+
+class AdminError(click.ClickException):
+    """A mistake, shown as "Lỗi: ..." or "Error: ..." in the admin language."""
+
+    def __init__(self, message: str, language: str) -> None:
+        super().__init__(message)
+        self.language = language
+
+    def show(self, file=None) -> None:
+        from bot.survey.texts import say as catalogue_say
+
+        click.echo(catalogue_say("admin.error", self.language, message=self.format_message()), err=True,
+                   file=file)
+
+
 class SipasGroup(click.Group):
     def invoke(self, ctx: click.Context):
+        from bot.errors import UserError
+        from surveys.loader import InstrumentError
+
         try:
             return super().invoke(ctx)
-        except (InstrumentError, UserError) as error:
-            raise click.ClickException(str(error)) from error
+        except UserError as error:
+            language = admin_language(ctx.obj)
+            raise AdminError(error.text(language), language) from error
+        except InstrumentError as error:
+            raise AdminError(str(error), admin_language(ctx.obj)) from error
 
 
 @click.group(cls=SipasGroup)
@@ -34,30 +81,69 @@ class SipasGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """sipas-bot: citizen-satisfaction (SIPAS) surveys for public service centres."""
-    ctx.obj = Settings()
+    from pydantic import ValidationError
+
+    from bot.config import Settings
+    from bot.errors import UserError
+
+    try:
+        ctx.obj = Settings()
+    except ValidationError as error:
+        problems = "; ".join(f"SIPAS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
+        raise UserError.say("admin.bad_settings", problems=problems) from None
 
 
-def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *, migrate: bool = True) -> T:
-    """Run ``work`` with the composed services (database up to date) in a fresh event loop."""
+def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *, migrate: bool = True,
+                  instruments: bool = True) -> T:
+    """Run ``work`` with the composed services (database up to date) in a fresh event loop. The reference-data
+    commands pass ``instruments=False``: parsing the instrument files was a quarter of their start-up time."""
+    import asyncio
+
+    from bot.cli.schema import ensure_schema
 
     async def runner() -> T:
-        async with open_services(settings, migrate=migrate) as services:
-            return await work(services)
+        if instruments:
+            from bot.services import open_services
+
+            async with open_services(settings, migrate=False) as services:
+                if migrate:
+                    await ensure_schema(services.db, settings.auto_migrate)
+                return await work(services)
+        from bot.services import Services
+        from bot.storage.database import Database
+        from bot.storage.secret import load_secret_key
+
+        db = Database(settings.resolved_database_url)
+        try:
+            if migrate:
+                await ensure_schema(db, settings.auto_migrate)
+            return await work(Services(settings, {}, db, load_secret_key(settings, embedded=db.is_sqlite)))
+        finally:
+            await db.dispose()
 
     return asyncio.run(runner())
 
 
-def main() -> None:
-    # Bad input of any kind (a usage mistake included) exits 1 with the message, never a traceback.
+def run(args: list[str] | None = None) -> int:
+    """Run the command line on ``args`` (default: the process's) and return its exit code: 0, or 1 with a
+    message on stderr for every mistake, a usage mistake included, never a traceback."""
     try:
-        code = cli.main(prog_name="sipas-bot", standalone_mode=False)
+        code = cli.main(args=args, prog_name="sipas-bot", standalone_mode=False)
     except click.ClickException as error:
         error.show()
-        sys.exit(1)
+        return 1
     except click.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        from bot.survey.texts import say as catalogue_say
+
+        click.echo(catalogue_say("admin.aborted", admin_language()), err=True)
+        return 1
+    except SystemExit as exit_:  # `try` ends with sys.exit(1) when the survey was not completed
+        return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
+    return code if isinstance(code, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())
 
 
 # Command modules register themselves on `cli` when imported.

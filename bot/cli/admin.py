@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
 
-from bot.cli import cli, with_services
-from bot.config import Settings
-from bot.services import Services
-from bot.storage.database import Database
-from bot.storage.models import Centre, Service, Staff
-from bot.survey import directory
+from bot.cli import cli, say, with_services
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services import Services
+    from bot.storage.models import Centre, Service, Staff
+    from bot.survey.directory import ServiceImport
+
+# The same as bot.survey.directory.ROLES (a test checks it), written out so that --help imports no database code.
+ROLES = ("staff", "admin")
 
 
 @cli.group()
@@ -26,6 +30,8 @@ def db_upgrade(settings: Settings) -> None:
     """Bring the database schema up to date (needed when SIPAS_AUTO_MIGRATE=false)."""
     import asyncio
 
+    from bot.storage.database import Database
+
     async def work() -> tuple[str | None, str]:
         database = Database(settings.resolved_database_url)
         try:
@@ -36,7 +42,8 @@ def db_upgrade(settings: Settings) -> None:
             await database.dispose()
 
     before, head = asyncio.run(work())
-    click.echo(f"database schema: {before or 'empty'} -> {head}" if before != head else f"already at {head}")
+    click.echo(say("admin.db_upgraded", before=before or say("admin.db_empty"), head=head) if before != head
+               else say("admin.db_at_head", head=head))
 
 
 @cli.group()
@@ -53,13 +60,14 @@ def centre() -> None:
 @click.pass_obj
 def centre_add(settings: Settings, code: str, name: str, parent: str | None, open_surveys: bool) -> None:
     """Add a centre: CODE "NAME"."""
+    from bot.survey import directory
 
     async def work(services: Services) -> Centre:
         async with services.db.transaction() as session:
             return await directory.add_centre(session, code, name, parent, open_surveys)
 
-    added = with_services(settings, work)
-    click.echo(f"added centre {added.code}: {added.name}")
+    added = with_services(settings, work, instruments=False)
+    click.echo(say("admin.centre_added", code=added.code, name=added.name))
 
 
 @centre.command("set")
@@ -71,6 +79,7 @@ def centre_add(settings: Settings, code: str, name: str, parent: str | None, ope
 def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bool | None,
                alert_chat: str | None) -> None:
     """Change a centre's name, open-survey setting or alert chat."""
+    from bot.survey import directory
 
     async def work(services: Services) -> Centre:
         async with services.db.transaction() as session:
@@ -83,27 +92,31 @@ def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bo
                 found.alert_chat = alert_chat.strip() or None
             return found
 
-    changed = with_services(settings, work)
-    click.echo(f"centre {changed.code}: {changed.name}; open surveys: {'yes' if changed.open_surveys else 'no'}; "
-               f"alert chat: {changed.alert_chat or 'none'}")
+    changed = with_services(settings, work, instruments=False)
+    click.echo(say("admin.centre_changed", code=changed.code, name=changed.name,
+                   open=say("admin.yes" if changed.open_surveys else "admin.no"),
+                   chat=changed.alert_chat or say("admin.none")))
 
 
 @centre.command("list")
 @click.pass_obj
 def centre_list(settings: Settings) -> None:
     """List centres."""
+    from sqlalchemy import select
+
+    from bot.storage.models import Centre
 
     async def work(services: Services) -> list[Centre]:
         async with services.db.reading() as session:
             return list((await session.scalars(select(Centre).order_by(Centre.code))).all())
 
-    centres = with_services(settings, work)
+    centres = with_services(settings, work, instruments=False)
     if not centres:
-        click.echo("no centres yet; add one with `sipas-bot centre add CODE \"NAME\"`")
+        click.echo(say("admin.no_centres"))
     by_id = {c.id: c.code for c in centres}
     for c in centres:
-        extra = [f"parent {by_id[c.parent_id]}"] if c.parent_id else []
-        extra += ["open surveys"] if c.open_surveys else []
+        extra = [say("admin.centre_parent", code=by_id[c.parent_id])] if c.parent_id else []
+        extra += [say("admin.centre_open")] if c.open_surveys else []
         click.echo(f"{c.code:<16} {c.name}" + (f"  ({', '.join(extra)})" if extra else ""))
 
 
@@ -119,27 +132,31 @@ def service() -> None:
 @click.pass_obj
 def service_add(settings: Settings, code: str, name: str, field: str | None) -> None:
     """Add a service: CODE "NAME"."""
+    from bot.survey import directory
 
     async def work(services: Services) -> Service:
         async with services.db.transaction() as session:
             return await directory.add_service(session, code, name, field)
 
-    added = with_services(settings, work)
-    click.echo(f"added service {added.code}: {added.name}")
+    added = with_services(settings, work, instruments=False)
+    click.echo(say("admin.service_added", code=added.code, name=added.name))
 
 
 @service.command("list")
 @click.pass_obj
 def service_list(settings: Settings) -> None:
     """List services."""
+    from sqlalchemy import select
+
+    from bot.storage.models import Service
 
     async def work(services: Services) -> list[Service]:
         async with services.db.reading() as session:
             return list((await session.scalars(select(Service).order_by(Service.code))).all())
 
-    services = with_services(settings, work)
+    services = with_services(settings, work, instruments=False)
     if not services:
-        click.echo("no services yet; add one with `sipas-bot service add CODE \"NAME\"` or import a CSV")
+        click.echo(say("admin.no_services"))
     for s in services:
         click.echo(f"{s.code:<20} {s.name}" + (f"  [{s.field}]" if s.field else ""))
 
@@ -149,14 +166,16 @@ def service_list(settings: Settings) -> None:
 @click.pass_obj
 def service_import(settings: Settings, file: Path) -> None:
     """Add or update services from a CSV file with columns code,name,field."""
+    from bot.survey import directory
+
     rows = directory.parse_services_csv(file.read_bytes())
 
-    async def work(services: Services) -> directory.ServiceImport:
+    async def work(services: Services) -> ServiceImport:
         async with services.db.transaction() as session:
             return await directory.import_services(session, rows)
 
-    result = with_services(settings, work)
-    click.echo(f"services: {result.added} added, {result.updated} updated")
+    result = with_services(settings, work, instruments=False)
+    click.echo(say("admin.services_imported", added=result.added, updated=result.updated))
 
 
 @cli.group()
@@ -165,8 +184,10 @@ def staff() -> None:
 
 
 def _account(telegram_id: str | None, zalo_id: str | None) -> tuple[str, str]:
+    from bot.errors import UserError
+
     if bool(telegram_id) == bool(zalo_id):
-        raise click.UsageError("give exactly one of --telegram-id or --zalo-id")
+        raise UserError.say("admin.one_account")
     return ("telegram", telegram_id) if telegram_id else ("zalo", zalo_id)  # type: ignore[return-value]
 
 
@@ -174,27 +195,32 @@ def _account(telegram_id: str | None, zalo_id: str | None) -> tuple[str, str]:
 @click.option("--centre", "centre_code", required=True)
 @click.option("--telegram-id")
 @click.option("--zalo-id")
-@click.option("--role", type=click.Choice(directory.ROLES), default="staff", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="staff", show_default=True)
 @click.option("--name")
 @click.pass_obj
 def staff_add(settings: Settings, centre_code: str, telegram_id: str | None, zalo_id: str | None, role: str,
               name: str | None) -> None:
     """Register a staff member's chat account for a centre."""
+    from bot.survey import directory
+
     platform, user_id = _account(telegram_id, zalo_id)
 
     async def work(services: Services) -> Staff:
         async with services.db.transaction() as session:
             return await directory.add_staff(session, centre_code, platform, user_id, role, name)
 
-    added = with_services(settings, work)
-    click.echo(f"registered {platform} user {added.platform_user_id} as {added.role} of "
-               f"{centre_code.strip().upper()}")
+    added = with_services(settings, work, instruments=False)
+    click.echo(say("admin.staff_added", platform=platform, user=added.platform_user_id, role=added.role,
+                   centre=centre_code.strip().upper()))
 
 
 @staff.command("list")
 @click.pass_obj
 def staff_list(settings: Settings) -> None:
     """List registered staff."""
+    from sqlalchemy import select
+
+    from bot.storage.models import Centre, Staff
 
     async def work(services: Services) -> list[tuple[Staff, str]]:
         async with services.db.reading() as session:
@@ -202,7 +228,7 @@ def staff_list(settings: Settings) -> None:
                 select(Staff, Centre.code).join(Centre, Staff.centre_id == Centre.id).order_by(Centre.code))
             return [(row[0], row[1]) for row in rows]
 
-    for member, code in with_services(settings, work):
+    for member, code in with_services(settings, work, instruments=False):
         click.echo(f"{code:<16} {member.platform:<9} {member.platform_user_id:<16} {member.role:<6} "
                    f"{member.name or ''}")
 
@@ -213,11 +239,13 @@ def staff_list(settings: Settings) -> None:
 @click.pass_obj
 def staff_remove(settings: Settings, telegram_id: str | None, zalo_id: str | None) -> None:
     """Remove a staff member's access."""
+    from bot.survey import directory
+
     platform, user_id = _account(telegram_id, zalo_id)
 
     async def work(services: Services) -> None:
         async with services.db.transaction() as session:
             await directory.remove_staff(session, platform, user_id)
 
-    with_services(settings, work)
-    click.echo(f"removed {platform} user {user_id}")
+    with_services(settings, work, instruments=False)
+    click.echo(say("admin.staff_removed", platform=platform, user=user_id))

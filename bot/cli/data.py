@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import cli, with_services
-from bot.config import Settings
-from bot.errors import UserError
-from bot.paper import exporter, importer
-from bot.services import Services
+from bot.cli import cli, number, say, with_services
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.paper.importer import ImportResult
+    from bot.services import Services
+
+# The same as bot.paper.exporter.FORMATS (a test checks it): the exporter loads pandas, --help should not.
+EXPORT_FORMATS = ("csv", "xlsx")
 
 
 @cli.command("import")
@@ -21,20 +26,23 @@ from bot.services import Services
 @click.pass_obj
 def import_responses(settings: Settings, file: Path, survey_id: str, skip_invalid: bool) -> None:
     """Import paper forms from a CSV (UTF-8) or XLSX file in the wide format (see README)."""
-    if not file.is_file():
-        raise UserError(f"{file} does not exist")
+    from bot.errors import UserError
+    from bot.paper import importer
 
-    async def work(services: Services) -> importer.ImportResult:
+    if not file.is_file():
+        raise UserError.say("admin.file_missing", file=file)
+
+    async def work(services: Services) -> ImportResult:
         instrument = services.instrument(survey_id)
         return await importer.import_file(services, file, instrument, skip_invalid=skip_invalid,
                                           progress=sys.stderr.isatty())
 
     result = with_services(settings, work)
     if result.problems:
-        click.echo(f"skipped {result.skipped:,} rows with problems:", err=True)
+        click.echo(say("admin.rows_skipped", count=number(result.skipped)), err=True)
         for line in importer.problem_lines(result.problems):
             click.echo(f"  {line}", err=True)
-    click.echo(f"imported {result.imported} responses to {survey_id} from {file} ({result.skipped} rows skipped)")
+    click.echo(say("admin.imported", imported=result.imported, survey=survey_id, file=file, skipped=result.skipped))
 
 
 @cli.group()
@@ -46,16 +54,19 @@ def export() -> None:
 @click.option("--survey", "survey_id", help="Instrument id (default: SIPAS_DEFAULT_SURVEY, sipas-2023).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day (inclusive).")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day (inclusive).")
-@click.option("--format", "fmt", type=click.Choice(exporter.FORMATS),
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               help="File format (default: from the file name, else csv).")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="The file to write.")
 @click.pass_obj
 def export_responses(settings: Settings, survey_id: str | None, date_from: str | None, date_to: str | None,
                      fmt: str | None, output: Path) -> None:
     """The anonymous responses in the importer's wide format, with a codebook."""
+    from bot.errors import UserError
+    from bot.paper import exporter
+
     first, last = exporter.parse_day(date_from, "--from"), exporter.parse_day(date_to, "--to")
     if first and last and first > last:
-        raise UserError(f"--from {first} is after --to {last}")
+        raise UserError.say("admin.from_after_to", first=first, last=last)
     fmt, codebook_path = exporter.plan_output(output, fmt)
 
     async def work(services: Services) -> tuple[str, int]:
@@ -66,5 +77,5 @@ def export_responses(settings: Settings, survey_id: str | None, date_from: str |
         return instrument.id, len(table)
 
     survey, count = with_services(settings, work)
-    where = f"codebook in {codebook_path}" if codebook_path else 'codebook in the sheet "codebook"'
-    click.echo(f"exported {count} {survey} responses to {output} ({where})")
+    where = say("admin.codebook_file", path=codebook_path) if codebook_path else say("admin.codebook_sheet")
+    click.echo(say("admin.exported", count=count, survey=survey, output=output, where=where))

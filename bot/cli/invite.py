@@ -16,17 +16,17 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import cli, with_services
-from bot.config import Settings
+from bot.cli import cli, say, with_services
 from bot.errors import UserError
-from bot.services import Services
-from bot.storage.models import AppState
-from bot.survey import directory, invitations
-from bot.survey.invitations import IssuedInvitation
-from bot.survey.qr import Card, instruction, qr_png, sheet_html
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services import Services
+    from bot.survey.invitations import IssuedInvitation
 
 MAX_COUNT = 10_000
 MAX_DAYS = 366
@@ -56,11 +56,10 @@ class Links:
         return links.get("telegram") or links.get("web")
 
     def missing(self) -> str | None:
-        gaps = [] if self.web_base else ["web links need SIPAS_PUBLIC_URL"]
+        gaps = [] if self.web_base else [say("admin.gap_web")]
         if not self.bot:
-            gaps.append("Telegram links need SIPAS_TELEGRAM_BOT_USERNAME (or the Telegram bot started once, "
-                        "which records its username)")
-        return f"Missing links: {'; '.join(gaps)}." if gaps else None
+            gaps.append(say("admin.gap_telegram"))
+        return say("admin.missing_links", gaps="; ".join(gaps)) if gaps else None
 
 
 @dataclass(frozen=True)
@@ -75,33 +74,33 @@ class Batch:
 def _web_base(settings: Settings) -> str | None:
     url = (settings.public_url or "").strip().rstrip("/")
     if url and not _WEB_BASE.match(url):
-        raise UserError(f"SIPAS_PUBLIC_URL must be an http:// or https:// address (got '{settings.public_url}')")
+        raise UserError.say("admin.public_url_bad", url=settings.public_url)
     return url or None
 
 
 def _bot_name(raw: str | None, source: str) -> str | None:
     name = (raw or "").strip().removeprefix("@")
     if name and not _BOT_NAME.match(name):
-        raise UserError(f"{source} '{raw}' is not a Telegram username (5 to 32 letters, digits or '_')")
+        raise UserError.say("admin.bot_name_bad", source=source, raw=raw)
     return name or None
 
 
 def _check_qr_dir(qr_dir: Path) -> None:
     """Refuse, before anything is issued, a folder that cannot take the files or holds an earlier sheet."""
     if qr_dir.exists() and not qr_dir.is_dir():
-        raise UserError(f"--qr-dir {qr_dir} is a file, not a folder")
+        raise UserError.say("admin.qr_dir_file", folder=qr_dir)
     if (qr_dir / SHEET).exists():
         # Overwriting would lose the only printable copy of invitations issued earlier.
-        raise UserError(f"{qr_dir / SHEET} exists already (an earlier batch); choose a new --qr-dir or move it")
+        raise UserError.say("admin.qr_dir_used", sheet=qr_dir / SHEET)
 
 
 def _make_qr_dir(qr_dir: Path) -> None:
     try:
         qr_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UserError(f"cannot create --qr-dir {qr_dir}: {error.strerror or error}") from error
+        raise UserError.say("admin.qr_dir_create", folder=qr_dir, reason=error.strerror or error) from error
     if not os.access(qr_dir, os.W_OK):
-        raise UserError(f"cannot write to --qr-dir {qr_dir}")
+        raise UserError.say("admin.qr_dir_write", folder=qr_dir)
 
 
 def _iso_utc(moment: dt.datetime) -> str:
@@ -130,23 +129,26 @@ def _csv(records: list[dict]) -> str:
 
 def _text(batch: Batch, settings: Settings) -> str:
     first = batch.issued[0]
-    what = f"centre {first.centre} ({batch.centre_name})"
+    what = say("admin.issued_centre", code=first.centre, name=batch.centre_name)
     if first.service:
-        what += f", service {first.service} ({batch.service_name})"
-    lines = [f"Issued {len(batch.issued)} invitation{'s' if len(batch.issued) > 1 else ''} for {what}, "
-             f"survey {first.survey}; valid through {_dmy(batch.valid_until)} ({settings.timezone}), "
-             f"expiring at {_iso_utc(first.expires_at)}.", ""]
+        what += say("admin.issued_service", code=first.service, name=batch.service_name)
+    lines = [say("admin.issued_many" if len(batch.issued) > 1 else "admin.issued_one", count=len(batch.issued),
+                 what=what, survey=first.survey, day=_dmy(batch.valid_until), timezone=settings.timezone,
+                 at=_iso_utc(first.expires_at)), ""]
+    token_label, valid_label = say("admin.label_token"), say("admin.label_valid_to")
     for inv in batch.issued:
         links = batch.links.of(inv.token)
         lines.append(inv.display_code)
         lines += [f"  {kind + ':':<10}{url}" for kind, url in links.items()]
         if not links:
-            lines.append(f"  {'token:':<10}{inv.token}")
-        lines += [f"  {'valid to:':<10}{_dmy(batch.valid_until)}", ""]
+            lines.append(f"  {token_label:<10}{inv.token}")
+        lines += [f"  {valid_label:<10}{_dmy(batch.valid_until)}", ""]
     return "\n".join(lines).rstrip("\n")
 
 
 def _write_qr(batch: Batch, qr_dir: Path) -> Path:
+    from bot.survey.qr import Card, instruction, qr_png, sheet_html  # qrcode and PIL load only for QR codes
+
     cards = []
     for inv in batch.issued:
         png = qr_png(batch.links.for_qr(inv.token) or "")
@@ -173,12 +175,15 @@ def _write_qr(batch: Batch, qr_dir: Path) -> Path:
 def invite(settings: Settings, centre_code: str, service_code: str | None, survey_id: str | None, count: int,
            expires_days: int | None, qr_dir: Path | None, output_format: str) -> None:
     """Issue invitations: one link token and one short code each, shown only in this output."""
+    from bot.storage.models import AppState
+    from bot.survey import directory, invitations
+
     days = settings.invitation_days if expires_days is None else expires_days
     # Every check that needs no database runs first, so a mistake costs nothing and issues nothing.
     if not 1 <= count <= MAX_COUNT:
-        raise UserError(f"--count must be between 1 and {MAX_COUNT} (got {count})")
+        raise UserError.say("admin.count_range", max=MAX_COUNT, got=count)
     if not 1 <= days <= MAX_DAYS:
-        raise UserError(f"--expires-days must be between 1 and {MAX_DAYS} (got {days})")
+        raise UserError.say("admin.days_range", max=MAX_DAYS, got=days)
     if qr_dir is not None:
         _check_qr_dir(qr_dir)
     web_base = _web_base(settings)
@@ -192,11 +197,10 @@ def invite(settings: Settings, centre_code: str, service_code: str | None, surve
             stored = await session.get(AppState, STATE_KEY)
             # The setting wins over what the running bot recorded, so an operator can override a stale name.
             links = Links(web_base, configured_bot or _bot_name(stored.value if stored else None,
-                                                                 "the Telegram bot username stored in app_state"))
+                                                                 say("admin.stored_bot_name")))
             if qr_dir is not None:
                 if not (links.web_base or links.bot):
-                    raise UserError("--qr-dir needs a link to put in the QR codes: set SIPAS_TELEGRAM_BOT_USERNAME "
-                                    "(Telegram link) or SIPAS_PUBLIC_URL (web link); nothing was issued")
+                    raise UserError.say("admin.qr_needs_link")
                 _make_qr_dir(qr_dir)
             issued = await invitations.issue(session, services.secret_key, centre=centre, service=service,
                                              survey=survey, count=count, expires_days=days,
@@ -222,10 +226,9 @@ def invite(settings: Settings, centre_code: str, service_code: str | None, surve
     if qr_dir is None:
         return
     if count > 500:
-        click.echo(f"Writing {count} QR codes (about {count // 100 + 1} s)...", err=True)
+        click.echo(say("admin.qr_writing", count=count, seconds=count // 100 + 1), err=True)
     try:
         sheet = _write_qr(batch, qr_dir)
     except OSError as error:
-        raise UserError(f"the {count} invitations above were issued, but writing the QR files to {qr_dir} failed: "
-                        f"{error}") from error
-    click.echo(f"QR codes: {count} PNG files in {qr_dir}; printable sheet: {sheet}", err=note_to_stderr)
+        raise UserError.say("admin.qr_write_failed", count=count, folder=qr_dir, error=error) from error
+    click.echo(say("admin.qr_done", count=count, folder=qr_dir, sheet=sheet), err=note_to_stderr)

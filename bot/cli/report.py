@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import cli, with_services
-from bot.config import Settings
-from bot.errors import UserError
-from bot.reports.build import Report, build_report
-from bot.reports.request import FORMATS, parse_request
-from bot.services import Services
+from bot.cli import cli, say, with_services
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.reports.build import Report
+    from bot.services import Services
 
 
 @cli.command("report")
@@ -34,15 +35,19 @@ from bot.services import Services
 def report(settings: Settings, survey_id: str | None, date_from: str | None, date_to: str | None, period: str,
            by: str, min_n: int, output_format: str, output: Path | None, chart: Path | None) -> None:
     """SIPAS, element indices and criteria with 95% intervals, ranked by the interval's lower bound."""
+    from bot.errors import UserError
+    from bot.reports.build import build_report
+    from bot.reports.request import FORMATS, parse_request
+
     request = parse_request(survey=survey_id, period=period, by=by, min_n=min_n, date_from=date_from,
                             date_to=date_to)
     output_format = output_format.strip().lower()
     if output_format not in FORMATS:
-        raise UserError(f"--format must be one of {', '.join(FORMATS)}, not '{output_format}'")
+        raise UserError.say("admin.bad_format", formats=", ".join(FORMATS), given=output_format)
     if output_format == "xlsx" and output is None:
-        raise UserError("--format xlsx writes a file: give it with -o FILE.xlsx")
+        raise UserError.say("admin.xlsx_needs_output")
     if chart is not None and chart.suffix.lower() != ".png":
-        raise UserError(f"--chart draws a PNG picture: give a file name ending in .png, not '{chart.name}'")
+        raise UserError.say("admin.chart_png", name=chart.name)
 
     async def work(services: Services) -> Report:
         return await build_report(services, request)
@@ -52,16 +57,16 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
         sys.stdout.reconfigure(encoding="utf-8", errors="replace")
     if not result.rows:
         start, end = request.date_from, request.date_to
-        span = f" from {start} to {end}" if start and end else f" from {start}" if start else \
-            f" up to {end}" if end else ""
-        click.echo(f"No responses to {result.request.survey}{span}: nothing to report.",
+        span = say("admin.span_both", start=start, end=end) if start and end else \
+            say("admin.span_from", start=start) if start else say("admin.span_to", end=end) if end else ""
+        click.echo(say("admin.no_responses", survey=result.request.survey, span=span),
                    err=output_format != "table" or output is not None)
     _write(result, output_format, output)
     if chart is not None:
         from bot.reports.chart import draw_chart  # matplotlib loads only when a picture is asked for
 
         if draw_chart(result, chart):
-            click.echo(f"chart written to {chart}", err=True)
+            click.echo(say("admin.chart_written", chart=chart), err=True)
 
 
 def _write(result: Report, output_format: str, output: Path | None) -> None:
@@ -69,7 +74,7 @@ def _write(result: Report, output_format: str, output: Path | None) -> None:
         from bot.reports.xlsx import write_xlsx
 
         write_xlsx(result, output)
-        click.echo(f"report written to {output} ({len(result.rows)} rows)", err=True)
+        click.echo(say("admin.report_written", output=output, rows=len(result.rows)), err=True)
         return
     from bot.reports.render import render_csv, render_json, render_table
 
@@ -82,4 +87,4 @@ def _write(result: Report, output_format: str, output: Path | None) -> None:
     # A byte-order mark lets Excel read the Vietnamese names in a CSV file as UTF-8.
     output.write_text(text if text.endswith("\n") else text + "\n",
                       encoding="utf-8-sig" if output_format == "csv" else "utf-8")
-    click.echo(f"report written to {output} ({len(result.rows)} rows)", err=True)
+    click.echo(say("admin.report_written", output=output, rows=len(result.rows)), err=True)

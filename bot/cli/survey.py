@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.channels import run_terminal_survey, summarise
-from bot.cli import cli, with_services
-from bot.config import Settings
-from bot.instruments import load_instruments
-from bot.services import Services
-from surveys.loader import load_file
+from bot.cli import cli, say, with_services
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services import Services
 
 
 def _line_reader() -> Callable[[], str | None]:
@@ -46,19 +45,23 @@ def _line_reader() -> Callable[[], str | None]:
 def try_survey(settings: Settings, survey_id: str | None, language: str, sections: tuple[str, ...], save: bool,
                centre_code: str | None, service_code: str | None) -> None:
     """Answer a survey in the terminal, one answer per line (works through a pipe too)."""
+    import asyncio
+
+    from bot.channels import run_terminal_survey, summarise
+    from bot.errors import UserError
+    from bot.instruments import load_instruments
+
     instruments = load_instruments(settings.instruments_dir)
     survey_id = survey_id or settings.default_survey
     if survey_id not in instruments:
-        raise click.ClickException(f"unknown survey '{survey_id}'; known: {', '.join(sorted(instruments))}")
+        raise UserError.say("admin.unknown_survey", survey=survey_id, known=", ".join(sorted(instruments)))
     instrument = instruments[survey_id]
     unknown = sorted(set(sections) - set(instrument.optional_sections()))
     if unknown:
-        raise click.ClickException(
-            f"'{survey_id}' has no optional section {', '.join(unknown)}; "
-            f"it has: {', '.join(instrument.optional_sections()) or 'none'}"
-        )
+        raise UserError.say("admin.no_section", survey=survey_id, sections=", ".join(unknown),
+                            available=", ".join(instrument.optional_sections()) or say("admin.none"))
     if save != bool(centre_code) or (service_code and not save):
-        raise click.UsageError("--save needs --centre CODE (and --centre/--service make sense only with --save)")
+        raise UserError.say("admin.save_needs_centre")
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
@@ -78,7 +81,7 @@ def try_survey(settings: Settings, survey_id: str | None, language: str, section
         sys.exit(1)
     click.echo(summarise(instrument, result.answers or {}, language))
     if save:
-        click.echo(f"\nsaved: 1 response to {survey_id} for centre {centre_code.strip().upper()} (channel terminal)")
+        click.echo(say("admin.saved", survey=survey_id, centre=centre_code.strip().upper()))
 
 
 @cli.group()
@@ -90,11 +93,15 @@ def survey() -> None:
 @click.pass_obj
 def survey_list(settings: Settings) -> None:
     """List instruments: id, version, scored criteria, title."""
+    from bot.instruments import load_instruments
+
     instruments = load_instruments(settings.instruments_dir)
-    click.echo(f"{'id':<16} {'version':>7} {'criteria':>8}  title")
+    name, version, criteria, title = say("admin.survey_columns").split("|")
+    wide = (max(7, len(version)), max(8, len(criteria)))
+    click.echo(f"{name:<16} {version:>{wide[0]}} {criteria:>{wide[1]}}  {title}")
     for instrument in instruments.values():
-        default = "  (default)" if instrument.id == settings.default_survey else ""
-        click.echo(f"{instrument.id:<16} {instrument.version:>7} {len(instrument.criteria()):>8}  "
+        default = "  " + say("admin.default") if instrument.id == settings.default_survey else ""
+        click.echo(f"{instrument.id:<16} {instrument.version:>{wide[0]}} {len(instrument.criteria()):>{wide[1]}}  "
                    f"{instrument.title.get('vi')}{default}")
 
 
@@ -102,10 +109,12 @@ def survey_list(settings: Settings) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=str))
 def survey_validate(file: str) -> None:
     """Check an instrument file; names the file, question and problem when it is broken."""
+    from surveys.loader import load_file
+
     instrument = load_file(file)
     questions = sum(len(s.questions) for s in instrument.sections)
-    click.echo(f"{file}: OK: {instrument.id} version {instrument.version}, {questions} questions, "
-               f"{len(instrument.criteria())} scored criteria")
+    click.echo(say("admin.survey_valid", file=file, id=instrument.id, version=instrument.version,
+                   questions=questions, criteria=len(instrument.criteria())))
 
 
 @cli.command()
@@ -113,6 +122,7 @@ def survey_validate(file: str) -> None:
 def serve(settings: Settings) -> None:
     """Start the HTTP service (health check and instrument list; chat channels come in later releases)."""
     from bot.http.app import run_server
+    from bot.instruments import load_instruments
 
     load_instruments(settings.instruments_dir)  # fail fast on a broken instrument
     run_server(settings)

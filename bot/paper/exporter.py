@@ -45,16 +45,16 @@ def parse_day(text: str | None, option: str) -> dt.date | None:
             return dt.date.fromisoformat(text.strip())
     except ValueError:
         pass
-    raise UserError(f"{option} must be a date written YYYY-MM-DD, not '{text}'")
+    raise UserError.say("admin.export_bad_day", option=option, text=text)
 
 
 def plan_output(path: Path, fmt: str | None) -> tuple[str, Path | None]:
     """The format to write (given, or from the file name) and the CSV codebook's path; checks the folder."""
     if path.is_dir():
-        raise UserError(f"{path} is a folder; give a file name, e.g. {path / 'responses.csv'}")
+        raise UserError.say("admin.output_is_folder", path=path, example=path / "responses.csv")
     folder = path.parent
     if not folder.is_dir():
-        raise UserError(f"the folder {folder} does not exist; create it first or choose another -o path")
+        raise UserError.say("admin.output_folder_missing", folder=folder)
     fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
     return fmt, (path.with_suffix(".codebook.csv") if fmt == "csv" else None)
 
@@ -120,7 +120,7 @@ def write_export(table: pd.DataFrame, book: pd.DataFrame, path: Path, fmt: str, 
         for temporary, final in moves:
             os.replace(temporary, final)
     except OSError as error:
-        raise UserError(f"cannot write {path}: {error.strerror or error}") from error
+        raise UserError.say("admin.cannot_write", path=path, reason=error.strerror or error) from error
     finally:
         for temporary, _ in moves:
             temporary.unlink(missing_ok=True)

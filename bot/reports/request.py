@@ -33,17 +33,16 @@ def parse_request(*, survey: str | None = None, period: str = "all", by: str = "
     """A request from command-line text; every mistake is a UserError that says what is allowed."""
     period = period.strip().lower()
     if period not in PERIODS:
-        raise UserError(f"--period must be one of {', '.join(PERIODS)}, not '{period}'")
+        raise UserError.say("admin.bad_period", periods=", ".join(PERIODS), period=period)
     dimensions = [part.strip().lower() for part in by.split(",") if part.strip()]
     unknown = [d for d in dimensions if d not in DIMENSIONS]
     if unknown or not dimensions:
-        raise UserError(f"--by takes a comma-separated list of {', '.join(DIMENSIONS)}; "
-                        f"'{', '.join(unknown) or by}' is not one of them")
+        raise UserError.say("admin.bad_by", dimensions=", ".join(DIMENSIONS), given=", ".join(unknown) or by)
     if min_n < 1:
-        raise UserError(f"--min-n must be at least 1, not {min_n}")
+        raise UserError.say("admin.bad_min_n", min_n=min_n)
     start, end = parse_date(date_from, "--from"), parse_date(date_to, "--to")
     if start and end and start > end:
-        raise UserError(f"--from {start.isoformat()} is after --to {end.isoformat()}")
+        raise UserError.say("admin.from_after_to", first=start.isoformat(), last=end.isoformat())
     return ReportRequest(survey=survey, period=period, by=tuple(dict.fromkeys(dimensions)), min_n=min_n,
                          date_from=start, date_to=end)
 
@@ -56,7 +55,7 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
             raise ValueError
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise UserError(f"{option} must be a date as YYYY-MM-DD (e.g. 2024-07-01), not '{text}'") from None
+        raise UserError.say("admin.bad_day", option=option, text=text) from None
 
 
 def period_index(days: np.ndarray, period: str) -> np.ndarray:

@@ -68,7 +68,7 @@ class Database:
         if self.is_sqlite:
             database = self.url.database or ""
             if database in ("", ":memory:"):
-                raise UserError("the embedded database must be a file (sqlite+aiosqlite:///path/to/file.db)")
+                raise UserError.say("admin.embedded_file")
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.read_engine = _sqlite_engine(url, "BEGIN")
             # Writes are short units of work: inline on the loop. Reads may be long (reports): in a thread.
@@ -118,8 +118,8 @@ class Database:
         if current == head:
             return
         if not auto_migrate:
-            raise UserError(f"The database schema is at {current or 'nothing'} but this version needs {head}. "
-                            "Run `sipas-bot db upgrade` (SIPAS_AUTO_MIGRATE is false).")
+            raise UserError.say("admin.schema_behind", current=current or UserError.term("admin.schema_nothing"),
+                                head=head)
         await self.upgrade()
 
     async def dispose(self) -> None:

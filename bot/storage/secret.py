@@ -19,11 +19,10 @@ def load_secret_key(settings: Settings, *, embedded: bool) -> bytes:
     if settings.secret_key is not None:
         value = settings.secret_key.get_secret_value().strip()
         if len(value) < 32:
-            raise UserError("SIPAS_SECRET_KEY must be at least 32 characters long.")
+            raise UserError.say("admin.secret_short")
         return value.encode("utf-8")
     if not embedded:
-        raise UserError("Set SIPAS_SECRET_KEY (32 characters or more) when the database is not the embedded "
-                        "SQLite file, so that every worker hashes the same way.")
+        raise UserError.say("admin.secret_needed")
     path = Path(settings.data_dir) / KEY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -26,28 +26,28 @@ ROLES = ("staff", "admin")
 def normalize_code(raw: str, what: str = "code") -> str:
     code = unicodedata.normalize("NFC", raw).strip().upper()
     if not CODE.match(code):
-        raise UserError(f"{what} '{raw}' must be 1 to 40 letters (A-Z), digits, '.', '-' or '_' without spaces")
+        raise UserError.say("admin.bad_code", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"), raw=raw)
     return code
 
 
 def normalize_name(raw: str, what: str = "name") -> str:
     name = " ".join(unicodedata.normalize("NFC", raw).split())
     if not name:
-        raise UserError(f"{what} must not be empty")
+        raise UserError.say("admin.empty_name", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"))
     return name
 
 
 async def find_centre(session: AsyncSession, code: str) -> Centre:
     centre = await session.scalar(select(Centre).where(Centre.code == normalize_code(code, "centre code")))
     if centre is None:
-        raise NotFound(f"no centre with code '{code.strip().upper()}'; see `sipas-bot centre list`")
+        raise NotFound.say("admin.no_centre", code=code.strip().upper())
     return centre
 
 
 async def find_service(session: AsyncSession, code: str) -> Service:
     service = await session.scalar(select(Service).where(Service.code == normalize_code(code, "service code")))
     if service is None:
-        raise NotFound(f"no service with code '{code.strip().upper()}'; see `sipas-bot service list`")
+        raise NotFound.say("admin.no_service", code=code.strip().upper())
     return service
 
 
@@ -55,7 +55,7 @@ async def add_centre(session: AsyncSession, code: str, name: str, parent: str | 
                      open_surveys: bool = False) -> Centre:
     code = normalize_code(code, "centre code")
     if await session.scalar(select(Centre.id).where(Centre.code == code)) is not None:
-        raise Conflict(f"centre '{code}' exists already; change it with `sipas-bot centre set {code} ...`")
+        raise Conflict.say("admin.centre_exists", code=code)
     parent_id = (await find_centre(session, parent)).id if parent else None
     centre = Centre(code=code, name=normalize_name(name, "centre name"), parent_id=parent_id,
                     open_surveys=open_surveys)
@@ -67,7 +67,7 @@ async def add_centre(session: AsyncSession, code: str, name: str, parent: str | 
 async def add_service(session: AsyncSession, code: str, name: str, field: str | None = None) -> Service:
     code = normalize_code(code, "service code")
     if await session.scalar(select(Service.id).where(Service.code == code)) is not None:
-        raise Conflict(f"service '{code}' exists already")
+        raise Conflict.say("admin.service_exists", code=code)
     service = Service(code=code, name=normalize_name(name, "service name"),
                       field=normalize_name(field, "field") if field and field.strip() else None)
     session.add(service)
@@ -86,7 +86,7 @@ def parse_services_csv(data: bytes) -> list[tuple[str, str, str | None]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UserError(f"the file is not UTF-8 text (byte {error.start}); save it as CSV UTF-8") from error
+        raise UserError.say("admin.services_not_utf8", byte=error.start) from error
     rows, problems, seen = [], [], set()
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not any(cell.strip() for cell in row):
@@ -109,9 +109,9 @@ def parse_services_csv(data: bytes) -> list[tuple[str, str, str | None]]:
         field = normalize_name(row[2]) if len(row) == 3 and row[2].strip() else None
         rows.append((code, name, field))
     if problems:
-        raise UserError("nothing was imported; fix these rows:\n  " + "\n  ".join(problems))
+        raise UserError.say("admin.services_rows_bad", problems="\n  ".join(problems))
     if not rows:
-        raise UserError("the file has no service rows (expected code,name,field)")
+        raise UserError.say("admin.services_no_rows")
     return rows
 
 
@@ -132,15 +132,15 @@ async def import_services(session: AsyncSession, rows: list[tuple[str, str, str 
 async def add_staff(session: AsyncSession, centre_code: str, platform: str, user_id: str, role: str,
                     name: str | None) -> Staff:
     if platform not in PLATFORMS or role not in ROLES:
-        raise UserError(f"platform must be one of {PLATFORMS} and role one of {ROLES}")
+        raise UserError.say("admin.bad_platform", platforms=PLATFORMS, roles=ROLES)
     user_id = user_id.strip()
     if not re.fullmatch(r"-?\d{1,20}" if platform == "telegram" else r"[A-Za-z0-9_-]{1,64}", user_id):
-        raise UserError(f"'{user_id}' is not a {platform} user id")
+        raise UserError.say("admin.bad_user_id", user=user_id, platform=platform)
     centre = await find_centre(session, centre_code)
     existing = await session.scalar(
         select(Staff).where(Staff.platform == platform, Staff.platform_user_id == user_id))
     if existing is not None:
-        raise Conflict(f"{platform} user {user_id} is already registered; remove them first to change centre")
+        raise Conflict.say("admin.staff_exists", platform=platform, user=user_id)
     staff = Staff(centre_id=centre.id, platform=platform, platform_user_id=user_id, role=role,
                   name=normalize_name(name) if name else None)
     session.add(staff)
@@ -152,7 +152,7 @@ async def remove_staff(session: AsyncSession, platform: str, user_id: str) -> No
     staff = await session.scalar(
         select(Staff).where(Staff.platform == platform, Staff.platform_user_id == user_id.strip()))
     if staff is None:
-        raise NotFound(f"no staff member with {platform} id {user_id}")
+        raise NotFound.say("admin.no_staff", platform=platform, user=user_id)
     await session.delete(staff)
 
 

@@ -76,9 +76,9 @@ async def issue(session: AsyncSession, key: bytes, *, centre: Centre, service: S
     valid all day long.
     """
     if not 1 <= count <= 10_000:
-        raise UserError("count must be between 1 and 10000")
+        raise UserError.say("admin.issue_count_range")
     if not 1 <= expires_days <= 366:
-        raise UserError("expires-days must be between 1 and 366")
+        raise UserError.say("admin.issue_days_range")
     now = now or utcnow()
     expires_at = now + dt.timedelta(days=expires_days)
     if timezone is not None:
@@ -102,7 +102,7 @@ async def issue(session: AsyncSession, key: bytes, *, centre: Centre, service: S
     hashes = [row.code_hash for row, _, _ in pending]
     taken = set((await session.scalars(select(Invitation.code_hash).where(Invitation.code_hash.in_(hashes)))).all())
     if taken:
-        raise UserError("a generated code clashed with an existing one; please run the command again")
+        raise UserError.say("admin.code_clash")
     session.add_all([row for row, _, _ in pending])
     await session.flush()
     for row, token, code in pending:
