@@ -30,7 +30,7 @@ from telegram.ext import (
 from adapters.telegram import render
 from adapters.telegram.channel import SECRET_HEADER, WEBHOOK_PATH, PerChatProcessor
 from bot.http.app import json_errors
-from bot.survey.texts import say
+from bot.texts import say
 from surveys import engine
 from surveys import events as ev
 from surveys.events import QuestionView

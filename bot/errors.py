@@ -1,7 +1,7 @@
 """Errors meant for the person at the other end. Each surface (CLI, HTTP, chat) has one boundary that turns
 them into its own kind of answer: an exit code 1 with the message, a 4xx JSON body, a chat reply.
 
-An error made with `UserError.say("admin.key", **values)` names a text of the catalogue (`bot/survey/texts.py`),
+An error made with `UserError.say("admin.key", **values)` names a text of the catalogue (`bot/texts.py`),
 so each boundary can render it in its own person's language (`error.text(language)`); `str(error)` is the English
 text, for logs and for callers that have no language."""
 
@@ -18,7 +18,7 @@ class Term:
 
 
 def _render(name: str, language: str, values: dict[str, object]) -> str:
-    from bot.survey.texts import say  # the catalogue loads when an error is made, not when bot/ is imported
+    from bot.texts import say  # the catalogue loads when an error is made, not when bot/ is imported
 
     return say(name, language, **{key: say(value.name, language) if isinstance(value, Term) else value
                                   for key, value in values.items()})

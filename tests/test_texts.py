@@ -1,4 +1,4 @@
-"""The texts catalogue (bot/survey/locale/*.yaml): every entry in both languages with the same placeholders, and
+"""The texts catalogue (bot/locale/*.yaml): every entry in both languages with the same placeholders, and
 every text the code names exists."""
 
 import ast
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.survey.texts import LANGUAGES, catalogue
+from bot.texts import LANGUAGES, catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "bot" / "survey" / "locale"

@@ -37,7 +37,7 @@ from bot.errors import UserError
 from bot.services import Services
 from bot.survey.conversation import SurveyService
 from bot.survey.staff import StaffService
-from bot.survey.texts import say
+from bot.texts import say
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/telegram"

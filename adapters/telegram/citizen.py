@@ -21,7 +21,7 @@ from adapters.telegram.sending import Sender
 from bot.survey.conversation import Outcome, SurveyService
 from bot.survey.presenter import Closing, Presentation, event_for, language_choices, present
 from bot.survey.presenter import Message as Shown
-from bot.survey.texts import language_of, say
+from bot.texts import language_of, say
 from surveys import events as ev
 
 log = logging.getLogger(__name__)

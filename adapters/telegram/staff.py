@@ -13,7 +13,7 @@ from bot.errors import NotFound
 from bot.reports.formatting import format_pct
 from bot.survey.qr import instruction, qr_png
 from bot.survey.staff import CentreStats, NotStaff, StaffService
-from bot.survey.texts import say
+from bot.texts import say
 from surveys.textmatch import fold
 
 log = logging.getLogger(__name__)

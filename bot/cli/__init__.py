@@ -27,7 +27,7 @@ T = TypeVar("T")
 
 def admin_language(settings: object = None) -> str:
     """The admin CLI's language: the settings' when they were read, else the environment's, else Vietnamese."""
-    from bot.survey.texts import language_of
+    from bot.texts import language_of
 
     language = getattr(settings, "admin_language", None) or os.environ.get("SIPAS_ADMIN_LANGUAGE", "").strip()
     return language_of(language.lower())
@@ -35,7 +35,7 @@ def admin_language(settings: object = None) -> str:
 
 def say(name: str, /, **values: object) -> str:
     """A text of the admin catalogue in the admin language of the running command."""
-    from bot.survey.texts import say as catalogue_say
+    from bot.texts import say as catalogue_say
 
     context = click.get_current_context(silent=True)
     return catalogue_say(name, admin_language(context.find_root().obj if context else None), **values)
@@ -56,7 +56,7 @@ class AdminError(click.ClickException):
         self.language = language
 
     def show(self, file=None) -> None:
-        from bot.survey.texts import say as catalogue_say
+        from bot.texts import say as catalogue_say
 
         click.echo(catalogue_say("admin.error", self.language, message=self.format_message()), err=True,
                    file=file)
@@ -133,7 +133,7 @@ def run(args: list[str] | None = None) -> int:
         error.show()
         return 1
     except click.Abort:
-        from bot.survey.texts import say as catalogue_say
+        from bot.texts import say as catalogue_say
 
         click.echo(catalogue_say("admin.aborted", admin_language()), err=True)
         return 1

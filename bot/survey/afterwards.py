@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import FinishedChat, Response
 from bot.storage.responses import COMMENT_CODE
-from bot.survey.texts import language_of, say
+from bot.texts import language_of, say
 from surveys.instrument import Instrument
 from surveys.redact import redact
 from surveys.textmatch import normalize_text

@@ -26,7 +26,7 @@ from bot.survey import afterwards, invitations, outbox
 from bot.survey.alerts import alert_text
 from bot.survey.directory import find_centre, find_service
 from bot.survey.step import ACTIVE, DROP, SAVE, Outcome, first_time
-from bot.survey.texts import say
+from bot.texts import say
 from surveys import engine
 from surveys import events as ev
 from surveys.progress import Progress

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.survey.conversation import Outcome
-from bot.survey.texts import language_of, say
+from bot.texts import language_of, say
 from surveys import events as ev
 from surveys.events import AnswerView, QuestionView, Reply
 

@@ -16,7 +16,7 @@ import qrcode
 import qrcode.constants
 from qrcode.image.pil import PilImage
 
-from bot.survey.texts import say
+from bot.texts import say
 
 COLUMNS, ROWS = 3, 4
 PER_PAGE = COLUMNS * ROWS

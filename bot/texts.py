@@ -1,7 +1,7 @@
 """The catalogue of what sipas-bot says to people, vi and en, outside the engine's own sentences
 (`surveys/messages.py`): citizens in a chat or on the web, staff in a chat, admins at the command line.
 
-The texts live in `bot/survey/locale/*.yaml`, one file per audience, each entry `key: {vi: ..., en: ...}` with
+The texts live in `bot/locale/*.yaml`, one file per audience, each entry `key: {vi: ..., en: ...}` with
 `str.format` placeholders; a text is named `file.key` ("citizen.welcome", "staff.refusal", "admin.centre_added").
 Vietnamese is the default and the fallback. `tests/test_texts.py` walks the catalogue and the code: every entry
 has both languages with the same placeholders, and every name the code uses exists.
@@ -21,7 +21,7 @@ LANGUAGES = ("vi", "en")
 def catalogue() -> dict[str, dict[str, str]]:
     """Every text by its full name, loaded once."""
     texts: dict[str, dict[str, str]] = {}
-    for entry in sorted(resources.files("bot.survey").joinpath("locale").iterdir(), key=lambda p: p.name):
+    for entry in sorted(resources.files("bot").joinpath("locale").iterdir(), key=lambda p: p.name):
         if not entry.name.endswith(".yaml"):
             continue
         audience = entry.name.removesuffix(".yaml")
