@@ -27,9 +27,11 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram import render
 from adapters.telegram.channel import SECRET_HEADER, WEBHOOK_PATH, PerChatProcessor
+from adapters.telegram.render import keyboard as keyboard_of
 from bot.http.app import json_errors
+from bot.survey.presenter import Message as Shown
+from bot.survey.presenter import language_choices, question_message
 from bot.texts import say
 from surveys import engine
 from surveys import events as ev
@@ -62,22 +64,31 @@ class Script:
 def survey_script(instrument: Instrument, centre_name: str, comment: str | None, language: str = "vi") -> Script:
     progress, reply = engine.start(instrument, language)
     welcome = "\n\n".join([say("citizen.welcome", progress.language, centre=centre_name, service=""), *reply.notices])
-    first = (render.question_text(reply.question), render.question_keyboard(reply))
+    first = _shown(question_message(reply))
     after: dict[str, Message] = {}
     while reply.question is not None:
         question = reply.question
         progress, reply = engine.step(instrument, progress, answer_event(question, reply.commands, comment))
         if not reply.accepted:
             raise RuntimeError(f"the benchmark's answer to {question.code} was not accepted")
-        after[question.code] = ((render.question_text(reply.question), render.question_keyboard(reply))
-                                if reply.question is not None else (reply.closing or "", None))
+        after[question.code] = (_shown(question_message(reply)) if reply.question is not None
+                                else (reply.closing or "", None))
     return Script(welcome, first, after, len(after))
 
 
+def _shown(message: Shown) -> Message:
+    return message.text, keyboard_of(message)
+
+
 class FloorHandlers:
+    """The same Bot API calls as ours per step: the pressed (or typed-at) question edited into a transcript line,
+    the welcome's language buttons removed at the first answer, the next message sent."""
+
     def __init__(self, script: Script, last_text_question: str | None) -> None:
         self.script = script
         self.text_question = last_text_question
+        self.welcome: dict[int, int] = {}  # chat -> the welcome message, whose buttons go at the first answer
+        self.last: dict[int, tuple[int, str]] = {}  # chat -> the latest question message
 
     def register(self, application: Application) -> None:
         application.add_handler(CommandHandler("start", self.on_start))
@@ -86,9 +97,12 @@ class FloorHandlers:
 
     async def on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat.id
-        await context.bot.send_message(chat, self.script.welcome, reply_markup=render.language_keyboard())
+        sent = await context.bot.send_message(chat, self.script.welcome,
+                                              reply_markup=keyboard_of(Shown("", (language_choices(),))))
+        self.welcome[chat] = sent.message_id
         text, keyboard = self.script.first
-        await context.bot.send_message(chat, text, reply_markup=keyboard)
+        sent = await context.bot.send_message(chat, text, reply_markup=keyboard)
+        self.last[chat] = (sent.message_id, text)
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -101,14 +115,21 @@ class FloorHandlers:
         message = query.message
         pressed = next(b.text for row in message.reply_markup.inline_keyboard for b in row
                        if b.callback_data == query.data)
+        if (welcome := self.welcome.pop(message.chat_id, None)) is not None:
+            await context.bot.edit_message_text(self.script.welcome, chat_id=message.chat_id, message_id=welcome)
         await context.bot.edit_message_text(f"{message.text.split(chr(10))[0]}\n✅ {pressed}",
                                             chat_id=message.chat_id, message_id=message.message_id)
         text, keyboard = following
-        await context.bot.send_message(message.chat_id, text, reply_markup=keyboard)
+        sent = await context.bot.send_message(message.chat_id, text, reply_markup=keyboard)
+        self.last[message.chat_id] = (sent.message_id, text)
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat.id
+        if (asked := self.last.pop(chat, None)) is not None:
+            await context.bot.edit_message_text(f"{asked[1]}\n✅ {update.message.text}", chat_id=chat,
+                                                message_id=asked[0])
         text, keyboard = self.script.after[self.text_question]
-        await context.bot.send_message(update.effective_chat.id, text, reply_markup=keyboard)
+        await context.bot.send_message(chat, text, reply_markup=keyboard)
 
 
 @asynccontextmanager
