@@ -16,8 +16,11 @@ keep up to 40 in flight; all four let every citizen answer as soon as the next q
 capacity. ours-paced and floor-paced offer a Poisson stream of --rate actions a second (default: the floor's
 one-at-a-time throughput from floor-serial, the issue's "p99 at the floor's throughput"); a lower --rate shows the
 latency a citizen sees below saturation. With --repeat N every phase runs N times round-robin and the best run
-counts. A webhook POST unanswered after 60 s (Telegram's timeout) is delivered again; surveys left incomplete and
-warnings logged by the bots are reported, not hidden.
+counts. --driver inline,aiosqlite runs every "ours" phase once per SQLite write path (bot/storage/database.py:
+inline_sqlite on the event loop, or aiosqlite's thread; the FIFO write queue in both), interleaved, and reports
+the ratio within each round; --service adds the service layer alone (bench/telegram_service.py) per driver.
+A webhook POST unanswered after 60 s (Telegram's timeout) is delivered again; surveys left incomplete and warnings
+logged by the bots are reported, not hidden.
 
 python-telegram-bot's AIORateLimiter keeps Telegram's broadcast limit of 30 messages a second for every call with a
 chat_id, which caps any bot at 15 steps/s (editMessageText + sendMessage per step) and would hide the cost under
@@ -62,6 +65,8 @@ import adapters.telegram.channel as channel_module  # noqa: E402
 from bench.telegram_driver import drive, step_timings  # noqa: E402
 from bench.telegram_fake import BenchFake  # noqa: E402
 from bench.telegram_floor import FloorHandlers, serve_floor, survey_script  # noqa: E402
+from bench.telegram_service import DRIVERS, compare, sqlite_writes  # noqa: E402
+from bench.telegram_summary import PHASES, driver_ratios, render_summary, score, verdict  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.http.app import create_app  # noqa: E402
 from bot.services import open_services  # noqa: E402
@@ -72,7 +77,6 @@ from surveys.loader import load_builtin  # noqa: E402
 SECRET = "bench_Secret-123"
 WEBHOOK_TIMEOUT = 60.0  # Telegram waits 60 s for the webhook's answer, then delivers again (tdlib/telegram-bot-api#341)
 CENTRE = "Trung tâm Phục vụ hành chính công tỉnh"
-PHASES = ("floor-serial", "floor", "ours-serial", "ours", "ours-paced", "floor-paced")
 DEFAULT_CONCURRENCY = Settings.model_fields["telegram_concurrency"].default
 
 
@@ -114,10 +118,10 @@ async def serve_ours(fake: BenchFake, port: int, data: Path, *, citizens: int, s
 
 
 @contextlib.asynccontextmanager
-async def serve(system: str, fake: BenchFake, config: dict, script):
+async def serve(system: str, fake: BenchFake, config: dict, script, driver: str | None):
     port = free_port()
     if system == "ours":
-        with tempfile.TemporaryDirectory(prefix="sipas-bench-") as data:
+        with tempfile.TemporaryDirectory(prefix="sipas-bench-") as data, sqlite_writes(driver or DRIVERS[0]):
             async with serve_ours(fake, port, Path(data), citizens=config["citizens"], survey=config["survey"],
                                   concurrency=config["concurrency"], cap=config["telegram_cap"]) as state:
                 yield state
@@ -145,7 +149,8 @@ class LogRecords(logging.Handler):
                 for r in self.records]
 
 
-async def run_phase(name: str, config: dict, instrument, script, rate: float | None) -> dict:
+async def run_phase(name: str, config: dict, instrument, script, rate: float | None, driver: str | None = None,
+                    label: str | None = None) -> dict:
     system = name.split("-")[0]
     connections = 1 if name.endswith("-serial") else None
     gc.collect()
@@ -155,7 +160,7 @@ async def run_phase(name: str, config: dict, instrument, script, rate: float | N
     try:
         async with BenchFake(bot_username="sipas_bench_bot", connections=connections, webhook_auto_retry=True,
                              webhook_timeout=WEBHOOK_TIMEOUT) as fake:
-            async with serve(system, fake, config, script) as state:
+            async with serve(system, fake, config, script, driver) as state:
                 run = await drive(fake, state["tokens"], instrument, rate=rate, comment=config["comment"],
                                   seed=config["seed"])
                 limit = fake.connections or fake.webhook["max_connections"]
@@ -169,8 +174,9 @@ async def run_phase(name: str, config: dict, instrument, script, rate: float | N
     finally:
         logging.getLogger().removeHandler(logged)
     steps = sum(c.steps for c in citizens)
-    return {"phase": name, "system": system, "delivery": "one at a time" if connections == 1 else
-            f"up to {limit} in flight", "offered_steps_per_s": rate, "citizens": len(citizens),
+    return {"phase": label or name, "system": system, "driver": driver,
+            "delivery": "one at a time" if connections == 1 else f"up to {limit} in flight",
+            "offered_steps_per_s": rate, "citizens": len(citizens),
             "completed": len(done), "incomplete": dict(list(incomplete.items())[:5]),
             "responses_stored": state.get("stored"), "invitations_completed": state.get("completed"),
             "steps": steps, "seconds": round(run["seconds"], 3),
@@ -190,97 +196,54 @@ def machine() -> dict:
             "python_telegram_bot": telegram.__version__, "sqlite": sqlite3.sqlite_version}
 
 
+def entries(phases: tuple[str, ...], drivers: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
+    """(label, phase, driver) in PHASES order; with several drivers every "ours" phase once per driver."""
+    out: list[tuple[str, str, str | None]] = []
+    for phase in (p for p in PHASES if p in phases):
+        if phase.startswith("ours"):
+            out += [(phase if len(drivers) == 1 else f"{phase}:{d}", phase, d) for d in drivers]
+        else:
+            out.append((phase, phase, None))
+    return out
+
+
 async def run_benchmark(citizens: int = 200, survey: str = "sipas-2023", concurrency: int = DEFAULT_CONCURRENCY,
                         phases: tuple[str, ...] = PHASES, rate: float | None = None, telegram_cap: bool = False,
-                        comment: str | None = None, seed: int = 2024, repeat: int = 1, progress=None) -> dict:
+                        comment: str | None = None, seed: int = 2024, repeat: int = 1, progress=None,
+                        drivers: tuple[str, ...] = DRIVERS[:1], service: bool = False) -> dict:
     """Run the phases (round-robin, ``repeat`` times, the best run of each counts; the paced phases last, at one
-    rate); returns the summary: config, machine, phases, ratios and the goal."""
+    rate); returns the summary: config, machine, phases, ratios, the goal, and with several drivers their ratios
+    within each round (and the service layer alone, with ``service``)."""
     instrument = load_builtin()[survey]
     script = survey_script(instrument, CENTRE, comment)
     config = {"citizens": citizens, "survey": survey, "steps_per_citizen": script.steps, "concurrency": concurrency,
               "telegram_cap": telegram_cap, "comment": comment, "seed": seed, "repeat": repeat,
-              "webhook_timeout_s": WEBHOOK_TIMEOUT}
+              "webhook_timeout_s": WEBHOOK_TIMEOUT, "drivers": list(drivers)}
+    extra: dict = {}
+    if service:
+        extra["service"] = await compare(drivers, citizens=citizens, survey=survey, concurrency=concurrency,
+                                         repeat=repeat, progress=progress)
     best: dict[str, dict] = {}
-    capacity = [p for p in PHASES if p in phases and not p.endswith("-paced")]
-    paced = [p for p in PHASES if p in phases and p.endswith("-paced")]
+    rounds: list[dict[str, dict]] = [{} for _ in range(repeat)]
+    listed = entries(phases, drivers)
+    capacity = [e for e in listed if not e[1].endswith("-paced")]
+    paced = [e for e in listed if e[1].endswith("-paced")]
     for group in (capacity, paced):
         offered = (rate or best.get("floor-serial", {}).get("steps_per_s") or 95.0) if group is paced else None
-        for _ in range(repeat):
-            for name in group:
-                result = await run_phase(name, config, instrument, script, offered)
+        for turn in range(repeat):
+            for label, name, driver in group:
+                result = await run_phase(name, config, instrument, script, offered, driver, label)
+                rounds[turn][label] = result
                 if progress:
                     progress(result)
-                if name not in best or _score(result) < _score(best[name]):
-                    best[name] = result
-    config["paced_steps_per_s"] = best[paced[0]]["offered_steps_per_s"] if paced else None
-    results = {name: best[name] for name in PHASES if name in best}
-    return {"config": config, "machine": machine(), "phases": list(results.values()), **verdict(results)}
-
-
-def _score(result: dict) -> tuple:
-    """Fewer incomplete surveys first; then capacity phases by cost per step, paced ones by p99."""
-    p99 = result["latency_ms"]["post_to_next_question"]["p99"]
-    return (result["citizens"] - result["completed"],
-            (p99 or float("inf")) if result["offered_steps_per_s"] else result["wall_ms_per_step"])
-
-
-def verdict(results: dict[str, dict]) -> dict:
-    out: dict = {"ratio": {}}
-    for ours, floor in (("ours", "floor"), ("ours-serial", "floor-serial")):
-        if ours in results and floor in results:
-            out["ratio"][ours] = {key: round(results[ours][key] / results[floor][key], 2)
-                                  for key in ("wall_ms_per_step", "cpu_ms_per_step")}
-    paced = results.get("ours-paced")
-    if "ours" in out["ratio"] and paced:
-        p99 = paced["latency_ms"]["post_to_next_question"]["p99"]
-        out["goal"] = {"cost_ratio_at_most_1_5": out["ratio"]["ours"]["wall_ms_per_step"] <= 1.5,
-                       "p99_under_250_ms": p99 is not None and p99 < 250, "paced_p99_ms": p99,
-                       "paced_steps_per_s": paced["offered_steps_per_s"]}
-        floor_paced = results.get("floor-paced")
-        if floor_paced:  # context: whether the floor itself keeps up at that rate
-            out["goal"]["floor_paced_p99_ms"] = floor_paced["latency_ms"]["post_to_next_question"]["p99"]
-    return out
-
-
-def render_summary(summary: dict) -> str:
-    c, m = summary["config"], summary["machine"]
-    lines = [f"Telegram webhook benchmark: {c['citizens']} citizens x {c['survey']} ({c['steps_per_citizen']} steps "
-             f"each), concurrency {c['concurrency']}, Bot API limiter: "
-             f"{'30 msg/s (shipped)' if c['telegram_cap'] else 'no 30/s bucket'}",
-             f"machine: {m['cpus']} CPUs, {m['cpu_model']}, {m['memory_mib']} MiB; Python {m['python']}, "
-             f"PTB {m['python_telegram_bot']}, SQLite {m['sqlite']}", "",
-             f"{'phase':<13}{'delivery':<24}{'offered/s':>10}{'steps':>7}{'steps/s':>9}{'ms/step':>9}"
-             f"{'CPU ms':>8}  {'POST>reply':>12}  {'POST>question':>14}  {'press>question':>15}",
-             f"{'':<13}{'':<24}{'':>10}{'':>7}{'':>9}{'wall':>9}{'/step':>8}  {'p50/p99 ms':>12}  "
-             f"{'p50/p99 ms':>14}  {'p50/p99 ms':>15}"]
-    notes: list[str] = []
-    for p in summary["phases"]:
-        lat = p["latency_ms"]
-
-        def pair(key: str, lat=lat) -> str:
-            return f"{lat[key]['p50']:.0f}/{lat[key]['p99']:.0f}" if lat[key]["p50"] is not None else "-"
-
-        offered = f"{p['offered_steps_per_s']:.1f}" if p["offered_steps_per_s"] else "max"
-        lines.append(f"{p['phase']:<13}{p['delivery']:<24}{offered:>10}{p['steps']:>7}{p['steps_per_s']:>9.1f}"
-                     f"{p['wall_ms_per_step']:>9.2f}{p['cpu_ms_per_step']:>8.2f}  {pair('post_to_first_reply'):>12}  "
-                     f"{pair('post_to_next_question'):>14}  {pair('press_to_next_question'):>15}")
-        if p["completed"] < p["citizens"] or p["logged_count"] or lat["failed_posts"]:
-            notes.append(f"{p['phase']}: {p['completed']} of {p['citizens']} surveys completed, {lat['failed_posts']} "
-                         f"webhook POSTs failed, {p['logged_count']} warnings/errors logged"
-                         + (f", e.g. {p['logged'][0]}" if p["logged"] else "")
-                         + (f"; incomplete: {next(iter(p['incomplete'].values()))}" if p["incomplete"] else ""))
-    lines += ["", *notes] if notes else []
-    lines.append("")
-    for name, ratio in summary["ratio"].items():
-        lines.append(f"cost per step, {name} / floor: {ratio['wall_ms_per_step']:.2f}x wall, "
-                     f"{ratio['cpu_ms_per_step']:.2f}x CPU (goal: at most 1.5x)")
-    if goal := summary.get("goal"):
-        lines.append(f"ours at {goal['paced_steps_per_s']:.1f} offered steps/s: p99 POST to next question "
-                     f"{goal['paced_p99_ms']:.0f} ms (goal: under 250 ms"
-                     + (f"; the floor's own: {goal['floor_paced_p99_ms']:.0f} ms" if "floor_paced_p99_ms" in goal
-                        else "") + "); goal "
-                     f"{'met' if goal['cost_ratio_at_most_1_5'] and goal['p99_under_250_ms'] else 'MISSED'}")
-    return "\n".join(lines)
+                if label not in best or score(result) < score(best[label]):
+                    best[label] = result
+    config["paced_steps_per_s"] = best[paced[0][0]]["offered_steps_per_s"] if paced else None
+    results = {label: best[label] for label, _, _ in listed if label in best}
+    if len(drivers) > 1:
+        extra["drivers"] = driver_ratios(listed, rounds, results, drivers)
+    return {"config": config, "machine": machine(), "phases": list(results.values()),
+            **verdict(results, listed), **extra}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -295,20 +258,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--comment", help="type this comment instead of pressing the skip button")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each phase, round-robin; the best counts")
+    parser.add_argument("--driver", default=DRIVERS[0],
+                        help=f"SQLite write path(s) of the ours phases, comma-separated: {','.join(DRIVERS)}")
+    parser.add_argument("--service", action="store_true", help="also time SurveyService.handle alone per driver")
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
     args = parser.parse_args(argv)
+    drivers = tuple(d.strip() for d in args.driver.split(",") if d.strip())
+    if not drivers or (unknown := [d for d in drivers if d not in DRIVERS]) or len(set(drivers)) < len(drivers):
+        parser.error(f"--driver takes distinct names among {', '.join(DRIVERS)}")
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
     if unknown := [p for p in phases if p not in PHASES]:
         parser.error(f"unknown phase(s) {unknown}; known: {', '.join(PHASES)}")
 
     def progress(phase: dict) -> None:
+        if "serial" in phase:  # a service-layer run
+            print(f"  service {phase['driver']}: " + ", ".join(f"{mode} {phase[mode]['wall_ms_per_step']} ms/step"
+                                                              for mode in ("serial", "concurrent")),
+                  file=sys.stderr, flush=True)
+            return
         print(f"  {phase['phase']}: {phase['steps']} steps in {phase['seconds']:.1f} s ({phase['steps_per_s']} "
               f"steps/s, {phase['completed']}/{phase['citizens']} completed, load {phase['load_average_1m']})",
               file=sys.stderr, flush=True)
 
     summary = asyncio.run(run_benchmark(args.citizens, args.survey, args.concurrency, phases, args.rate,
                                         args.telegram_cap, args.comment, args.seed, args.repeat,
-                                        progress))
+                                        progress, drivers, args.service))
     print(render_summary(summary))
     if args.out:
         args.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -62,6 +62,9 @@ def alembic_config():
 class Database:
     """One database: `transaction()` for a unit of work that writes, `reading()` for reports."""
 
+    # The SQLite write path: "inline" (bot/storage/inline_sqlite.py) or "aiosqlite"; bench/telegram.py compares them.
+    sqlite_writes = "inline"
+
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -72,7 +75,7 @@ class Database:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.read_engine = _sqlite_engine(url, "BEGIN")
             # Writes are short units of work: inline on the loop. Reads may be long (reports): in a thread.
-            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", inline=True)
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", inline=self.sqlite_writes == "inline")
         else:
             self.read_engine = self.write_engine = create_async_engine(url, pool_pre_ping=True)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
