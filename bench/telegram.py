@@ -16,9 +16,7 @@ keep up to 40 in flight; all four let every citizen answer as soon as the next q
 capacity. ours-paced and floor-paced offer a Poisson stream of --rate actions a second (default: the floor's
 one-at-a-time throughput from floor-serial, the issue's "p99 at the floor's throughput"); a lower --rate shows the
 latency a citizen sees below saturation. With --repeat N every phase runs N times round-robin and the best run
-counts. --driver inline,aiosqlite runs every "ours" phase once per SQLite write path (bot/storage/database.py:
-inline_sqlite on the event loop, or aiosqlite's thread; the FIFO write queue in both), interleaved, and reports
-the ratio within each round; --service adds the service layer alone (bench/telegram_service.py) per driver.
+counts. --service first times the service layer alone (`SurveyService.handle`, bench/telegram_service.py).
 A webhook POST unanswered after 60 s (Telegram's timeout) is delivered again; surveys left incomplete and warnings
 logged by the bots are reported, not hidden.
 
@@ -65,8 +63,8 @@ import adapters.telegram.channel as channel_module  # noqa: E402
 from bench.telegram_driver import drive, step_timings  # noqa: E402
 from bench.telegram_fake import BenchFake  # noqa: E402
 from bench.telegram_floor import FloorHandlers, serve_floor, survey_script  # noqa: E402
-from bench.telegram_service import DRIVERS, compare, sqlite_writes  # noqa: E402
-from bench.telegram_summary import PHASES, driver_ratios, render_summary, score, verdict  # noqa: E402
+from bench.telegram_service import compare  # noqa: E402
+from bench.telegram_summary import PHASES, render_summary, score, verdict  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.http.app import create_app  # noqa: E402
 from bot.services import open_services  # noqa: E402
@@ -118,10 +116,10 @@ async def serve_ours(fake: BenchFake, port: int, data: Path, *, citizens: int, s
 
 
 @contextlib.asynccontextmanager
-async def serve(system: str, fake: BenchFake, config: dict, script, driver: str | None):
+async def serve(system: str, fake: BenchFake, config: dict, script):
     port = free_port()
     if system == "ours":
-        with tempfile.TemporaryDirectory(prefix="sipas-bench-") as data, sqlite_writes(driver or DRIVERS[0]):
+        with tempfile.TemporaryDirectory(prefix="sipas-bench-") as data:
             async with serve_ours(fake, port, Path(data), citizens=config["citizens"], survey=config["survey"],
                                   concurrency=config["concurrency"], cap=config["telegram_cap"]) as state:
                 yield state
@@ -149,8 +147,7 @@ class LogRecords(logging.Handler):
                 for r in self.records]
 
 
-async def run_phase(name: str, config: dict, instrument, script, rate: float | None, driver: str | None = None,
-                    label: str | None = None) -> dict:
+async def run_phase(name: str, config: dict, instrument, script, rate: float | None) -> dict:
     system = name.split("-")[0]
     connections = 1 if name.endswith("-serial") else None
     gc.collect()
@@ -160,7 +157,7 @@ async def run_phase(name: str, config: dict, instrument, script, rate: float | N
     try:
         async with BenchFake(bot_username="sipas_bench_bot", connections=connections, webhook_auto_retry=True,
                              webhook_timeout=WEBHOOK_TIMEOUT) as fake:
-            async with serve(system, fake, config, script, driver) as state:
+            async with serve(system, fake, config, script) as state:
                 run = await drive(fake, state["tokens"], instrument, rate=rate, comment=config["comment"],
                                   seed=config["seed"])
                 limit = fake.connections or fake.webhook["max_connections"]
@@ -174,9 +171,8 @@ async def run_phase(name: str, config: dict, instrument, script, rate: float | N
     finally:
         logging.getLogger().removeHandler(logged)
     steps = sum(c.steps for c in citizens)
-    return {"phase": label or name, "system": system, "driver": driver,
-            "delivery": "one at a time" if connections == 1 else f"up to {limit} in flight",
-            "offered_steps_per_s": rate, "citizens": len(citizens),
+    return {"phase": name, "system": system, "delivery": "one at a time" if connections == 1 else
+            f"up to {limit} in flight", "offered_steps_per_s": rate, "citizens": len(citizens),
             "completed": len(done), "incomplete": dict(list(incomplete.items())[:5]),
             "responses_stored": state.get("stored"), "invitations_completed": state.get("completed"),
             "steps": steps, "seconds": round(run["seconds"], 3),
@@ -196,54 +192,35 @@ def machine() -> dict:
             "python_telegram_bot": telegram.__version__, "sqlite": sqlite3.sqlite_version}
 
 
-def entries(phases: tuple[str, ...], drivers: tuple[str, ...]) -> list[tuple[str, str, str | None]]:
-    """(label, phase, driver) in PHASES order; with several drivers every "ours" phase once per driver."""
-    out: list[tuple[str, str, str | None]] = []
-    for phase in (p for p in PHASES if p in phases):
-        if phase.startswith("ours"):
-            out += [(phase if len(drivers) == 1 else f"{phase}:{d}", phase, d) for d in drivers]
-        else:
-            out.append((phase, phase, None))
-    return out
-
-
 async def run_benchmark(citizens: int = 200, survey: str = "sipas-2023", concurrency: int = DEFAULT_CONCURRENCY,
                         phases: tuple[str, ...] = PHASES, rate: float | None = None, telegram_cap: bool = False,
                         comment: str | None = None, seed: int = 2024, repeat: int = 1, progress=None,
-                        drivers: tuple[str, ...] = DRIVERS[:1], service: bool = False) -> dict:
+                        service: bool = False) -> dict:
     """Run the phases (round-robin, ``repeat`` times, the best run of each counts; the paced phases last, at one
-    rate); returns the summary: config, machine, phases, ratios, the goal, and with several drivers their ratios
-    within each round (and the service layer alone, with ``service``)."""
+    rate); returns the summary: config, machine, phases, ratios and the goal (and the service layer alone, with
+    ``service``, timed first)."""
     instrument = load_builtin()[survey]
     script = survey_script(instrument, CENTRE, comment)
     config = {"citizens": citizens, "survey": survey, "steps_per_citizen": script.steps, "concurrency": concurrency,
               "telegram_cap": telegram_cap, "comment": comment, "seed": seed, "repeat": repeat,
-              "webhook_timeout_s": WEBHOOK_TIMEOUT, "drivers": list(drivers)}
-    extra: dict = {}
-    if service:
-        extra["service"] = await compare(drivers, citizens=citizens, survey=survey, concurrency=concurrency,
-                                         repeat=repeat, progress=progress)
+              "webhook_timeout_s": WEBHOOK_TIMEOUT}
+    extra = {"service": await compare(citizens=citizens, survey=survey, concurrency=concurrency, repeat=repeat,
+                                      progress=progress)} if service else {}
     best: dict[str, dict] = {}
-    rounds: list[dict[str, dict]] = [{} for _ in range(repeat)]
-    listed = entries(phases, drivers)
-    capacity = [e for e in listed if not e[1].endswith("-paced")]
-    paced = [e for e in listed if e[1].endswith("-paced")]
+    capacity = [p for p in PHASES if p in phases and not p.endswith("-paced")]
+    paced = [p for p in PHASES if p in phases and p.endswith("-paced")]
     for group in (capacity, paced):
         offered = (rate or best.get("floor-serial", {}).get("steps_per_s") or 95.0) if group is paced else None
-        for turn in range(repeat):
-            for label, name, driver in group:
-                result = await run_phase(name, config, instrument, script, offered, driver, label)
-                rounds[turn][label] = result
+        for _ in range(repeat):
+            for name in group:
+                result = await run_phase(name, config, instrument, script, offered)
                 if progress:
                     progress(result)
-                if label not in best or score(result) < score(best[label]):
-                    best[label] = result
-    config["paced_steps_per_s"] = best[paced[0][0]]["offered_steps_per_s"] if paced else None
-    results = {label: best[label] for label, _, _ in listed if label in best}
-    if len(drivers) > 1:
-        extra["drivers"] = driver_ratios(listed, rounds, results, drivers)
-    return {"config": config, "machine": machine(), "phases": list(results.values()),
-            **verdict(results, listed), **extra}
+                if name not in best or score(result) < score(best[name]):
+                    best[name] = result
+    config["paced_steps_per_s"] = best[paced[0]]["offered_steps_per_s"] if paced else None
+    results = {name: best[name] for name in PHASES if name in best}
+    return {"config": config, "machine": machine(), "phases": list(results.values()), **verdict(results), **extra}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -258,23 +235,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--comment", help="type this comment instead of pressing the skip button")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each phase, round-robin; the best counts")
-    parser.add_argument("--driver", default=DRIVERS[0],
-                        help=f"SQLite write path(s) of the ours phases, comma-separated: {','.join(DRIVERS)}")
-    parser.add_argument("--service", action="store_true", help="also time SurveyService.handle alone per driver")
+    parser.add_argument("--service", action="store_true", help="first time SurveyService.handle alone")
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
     args = parser.parse_args(argv)
-    drivers = tuple(d.strip() for d in args.driver.split(",") if d.strip())
-    if not drivers or (unknown := [d for d in drivers if d not in DRIVERS]) or len(set(drivers)) < len(drivers):
-        parser.error(f"--driver takes distinct names among {', '.join(DRIVERS)}")
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
     if unknown := [p for p in phases if p not in PHASES]:
         parser.error(f"unknown phase(s) {unknown}; known: {', '.join(PHASES)}")
 
     def progress(phase: dict) -> None:
         if "serial" in phase:  # a service-layer run
-            print(f"  service {phase['driver']}: " + ", ".join(f"{mode} {phase[mode]['wall_ms_per_step']} ms/step"
-                                                              for mode in ("serial", "concurrent")),
-                  file=sys.stderr, flush=True)
+            print("  service: " + ", ".join(f"{mode} {phase[mode]['wall_ms_per_step']} ms/step"
+                                            for mode in ("serial", "concurrent")), file=sys.stderr, flush=True)
             return
         print(f"  {phase['phase']}: {phase['steps']} steps in {phase['seconds']:.1f} s ({phase['steps_per_s']} "
               f"steps/s, {phase['completed']}/{phase['citizens']} completed, load {phase['load_average_1m']})",
@@ -282,7 +253,7 @@ def main(argv: list[str] | None = None) -> None:
 
     summary = asyncio.run(run_benchmark(args.citizens, args.survey, args.concurrency, phases, args.rate,
                                         args.telegram_cap, args.comment, args.seed, args.repeat,
-                                        progress, drivers, args.service))
+                                        progress, args.service))
     print(render_summary(summary))
     if args.out:
         args.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,5 +1,4 @@
-"""The service layer alone: `SurveyService.handle` per survey step, for each SQLite write path (bench/telegram.py
---service-only, or imported by it).
+"""The service layer alone: `SurveyService.handle` per survey step (bench/telegram.py --service).
 
 K citizens redeem their invitation and answer every question the benchmark's way (bench/telegram_floor.py's
 `answer_event`), each event with its own event key as a webhook update has, on a fresh data dir with one centre:
@@ -11,7 +10,6 @@ of the process, so aiosqlite's too) per handle(), and the p50/p99 of one handle(
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -19,23 +17,8 @@ from pathlib import Path
 from bench.telegram_floor import answer_event
 from bot.config import Settings
 from bot.services import open_services
-from bot.storage.database import Database
 from bot.survey import directory, invitations
 from bot.survey.conversation import SurveyService
-
-DRIVERS = ("inline", "aiosqlite")
-
-
-@contextlib.contextmanager
-def sqlite_writes(driver: str):
-    """Databases opened inside the block write through ``driver``."""
-    if driver not in DRIVERS:
-        raise ValueError(f"unknown SQLite write driver {driver!r}; known: {', '.join(DRIVERS)}")
-    previous, Database.sqlite_writes = Database.sqlite_writes, driver
-    try:
-        yield
-    finally:
-        Database.sqlite_writes = previous
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -43,10 +26,10 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-async def run_service(driver: str, *, citizens: int, survey: str, concurrency: int) -> dict:
+async def run_service(*, citizens: int, survey: str, concurrency: int) -> dict:
     """One fresh database; returns {"serial": ..., "concurrent": ...} with ms per step and latency percentiles."""
-    out: dict = {"driver": driver}
-    with tempfile.TemporaryDirectory(prefix="sipas-bench-service-") as data, sqlite_writes(driver):
+    out: dict = {}
+    with tempfile.TemporaryDirectory(prefix="sipas-bench-service-") as data:
         settings = Settings(data_dir=Path(data), _env_file=None)
         async with open_services(settings) as services:
             async with services.db.transaction() as session:
@@ -83,17 +66,12 @@ async def run_service(driver: str, *, citizens: int, survey: str, concurrency: i
     return out
 
 
-async def compare(drivers: tuple[str, ...], *, citizens: int, survey: str, concurrency: int, repeat: int,
-                  progress=None) -> dict:
-    """Every driver ``repeat`` times, interleaved; each run's figures and, per mode, the best of each driver."""
+async def compare(*, citizens: int, survey: str, concurrency: int, repeat: int, progress=None) -> dict:
+    """``repeat`` runs; each run's figures and, per mode, the best run."""
     runs: list[dict] = []
     for _ in range(repeat):
-        for driver in drivers:
-            result = await run_service(driver, citizens=citizens, survey=survey, concurrency=concurrency)
-            runs.append(result)
-            if progress:
-                progress(result)
-    best = {driver: {mode: min((r[mode] for r in runs if r["driver"] == driver),
-                               key=lambda m: m["wall_ms_per_step"]) for mode in ("serial", "concurrent")}
-            for driver in drivers}
-    return {"runs": runs, "best": best}
+        runs.append(await run_service(citizens=citizens, survey=survey, concurrency=concurrency))
+        if progress:
+            progress(runs[-1])
+    return {"runs": runs, "best": {mode: min((r[mode] for r in runs), key=lambda m: m["wall_ms_per_step"])
+                                   for mode in ("serial", "concurrent")}}

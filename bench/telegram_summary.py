@@ -1,4 +1,4 @@
-"""The summary of bench/telegram.py: ours / floor ratios, the goal, the SQLite drivers' ratios, the printed table."""
+"""The summary of bench/telegram.py: ours / floor ratios, the goal, the service layer alone, the printed table."""
 
 from __future__ import annotations
 
@@ -12,20 +12,16 @@ def score(result: dict) -> tuple:
             (p99 or float("inf")) if result["offered_steps_per_s"] else result["wall_ms_per_step"])
 
 
-def verdict(results: dict[str, dict], listed: list[tuple[str, str, str | None]]) -> dict:
-    """Ours / floor per "ours" phase (each driver's label), and the goal on the first driver's phases."""
+def verdict(results: dict[str, dict]) -> dict:
     out: dict = {"ratio": {}}
-    first: dict[str, str] = {}
-    for label, phase, _ in listed:
-        first.setdefault(phase, label)
-        floor = {"ours": "floor", "ours-serial": "floor-serial"}.get(phase)
-        if floor and label in results and floor in results:
-            out["ratio"][label] = {key: round(results[label][key] / results[floor][key], 2)
-                                   for key in ("wall_ms_per_step", "cpu_ms_per_step")}
-    paced = results.get(first.get("ours-paced", ""))
-    if first.get("ours") in out["ratio"] and paced:
+    for ours, floor in (("ours", "floor"), ("ours-serial", "floor-serial")):
+        if ours in results and floor in results:
+            out["ratio"][ours] = {key: round(results[ours][key] / results[floor][key], 2)
+                                  for key in ("wall_ms_per_step", "cpu_ms_per_step")}
+    paced = results.get("ours-paced")
+    if "ours" in out["ratio"] and paced:
         p99 = paced["latency_ms"]["post_to_next_question"]["p99"]
-        out["goal"] = {"cost_ratio_at_most_1_5": out["ratio"][first["ours"]]["wall_ms_per_step"] <= 1.5,
+        out["goal"] = {"cost_ratio_at_most_1_5": out["ratio"]["ours"]["wall_ms_per_step"] <= 1.5,
                        "p99_under_250_ms": p99 is not None and p99 < 250, "paced_p99_ms": p99,
                        "paced_steps_per_s": paced["offered_steps_per_s"]}
         floor_paced = results.get("floor-paced")
@@ -34,54 +30,16 @@ def verdict(results: dict[str, dict], listed: list[tuple[str, str, str | None]])
     return out
 
 
-def _figures(result: dict) -> dict:
-    lat = result["latency_ms"]["post_to_next_question"]
-    return {"steps_per_s": result["steps_per_s"], "wall_ms_per_step": result["wall_ms_per_step"],
-            "cpu_ms_per_step": result["cpu_ms_per_step"], "p50_ms": lat["p50"], "p99_ms": lat["p99"]}
-
-
-def driver_ratios(listed, rounds: list[dict[str, dict]], best: dict[str, dict], drivers: tuple[str, ...]) -> dict:
-    """Second driver / first driver for each "ours" phase: within each round (the same moment of the machine) and
-    best to best. Above 1: the second driver costs more (or waits longer)."""
-    base, other = drivers[0], drivers[1]
-    phases = sorted({phase for _, phase, driver in listed if driver}, key=PHASES.index)
-
-    def ratio(a: dict, b: dict) -> dict:
-        fa, fb = _figures(a), _figures(b)
-        return {key: round(fb[key] / fa[key], 2) if fa[key] and fb[key] is not None else None for key in fa}
-
-    per_round = [{phase: {"figures": {d: _figures(turn[f"{phase}:{d}"]) for d in (base, other)},
-                          "ratio": ratio(turn[f"{phase}:{base}"], turn[f"{phase}:{other}"])}
-                  for phase in phases if f"{phase}:{base}" in turn and f"{phase}:{other}" in turn}
-                 for turn in rounds]
-    best_ratio = {phase: ratio(best[f"{phase}:{base}"], best[f"{phase}:{other}"]) for phase in phases
-                  if f"{phase}:{base}" in best and f"{phase}:{other}" in best}
-    return {"ratio_of": f"{other} / {base}", "per_round": per_round, "best": best_ratio}
-
-
-def _times(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}x"
-
-
-def render_drivers(summary: dict) -> list[str]:
-    lines: list[str] = []
-    if service := summary.get("service"):
-        lines += ["", "service layer alone (SurveyService.handle), every run:",
-                  f"  {'driver':<11}{'mode':<12}{'steps':>7}{'ms/step':>9}{'CPU ms':>8}{'p50 ms':>8}{'p99 ms':>8}"]
-        for run in service["runs"]:
-            for mode in ("serial", "concurrent"):
-                m = run[mode]
-                lines.append(f"  {run['driver']:<11}{mode:<12}{m['steps']:>7}{m['wall_ms_per_step']:>9.3f}"
-                             f"{m['cpu_ms_per_step']:>8.3f}{m['p50_ms']:>8.2f}{m['p99_ms']:>8.2f}")
-    if drivers := summary.get("drivers"):
-        lines += ["", f"SQLite write path, {drivers['ratio_of']} within each round:",
-                  f"  {'round':<7}{'phase':<13}{'steps/s':>9}{'ms/step':>9}{'CPU ms':>8}{'p50':>7}{'p99':>7}"]
-        rows = [(str(turn), phases) for turn, phases in enumerate(drivers["per_round"], 1)]
-        for turn, phases in [*rows, ("best", {p: {"ratio": r} for p, r in drivers["best"].items()})]:
-            for phase, entry in phases.items():
-                r = entry["ratio"]
-                lines.append(f"  {turn:<7}{phase:<13}{_times(r['steps_per_s']):>9}{_times(r['wall_ms_per_step']):>9}"
-                             f"{_times(r['cpu_ms_per_step']):>8}{_times(r['p50_ms']):>7}{_times(r['p99_ms']):>7}")
+def render_service(summary: dict) -> list[str]:
+    if not (service := summary.get("service")):
+        return []
+    lines = ["", "service layer alone (SurveyService.handle), every run:",
+             f"  {'run':<5}{'mode':<12}{'steps':>7}{'ms/step':>9}{'CPU ms':>8}{'p50 ms':>8}{'p99 ms':>8}"]
+    for number, run in enumerate(service["runs"], 1):
+        for mode in ("serial", "concurrent"):
+            m = run[mode]
+            lines.append(f"  {number:<5}{mode:<12}{m['steps']:>7}{m['wall_ms_per_step']:>9.3f}"
+                         f"{m['cpu_ms_per_step']:>8.3f}{m['p50_ms']:>8.2f}{m['p99_ms']:>8.2f}")
     return lines
 
 
@@ -92,9 +50,9 @@ def render_summary(summary: dict) -> str:
              f"{'30 msg/s (shipped)' if c['telegram_cap'] else 'no 30/s bucket'}",
              f"machine: {m['cpus']} CPUs, {m['cpu_model']}, {m['memory_mib']} MiB; Python {m['python']}, "
              f"PTB {m['python_telegram_bot']}, SQLite {m['sqlite']}", "",
-             f"{'phase':<22}{'delivery':<24}{'offered/s':>10}{'steps':>7}{'steps/s':>9}{'ms/step':>9}"
+             f"{'phase':<13}{'delivery':<24}{'offered/s':>10}{'steps':>7}{'steps/s':>9}{'ms/step':>9}"
              f"{'CPU ms':>8}  {'POST>reply':>12}  {'POST>question':>14}  {'press>question':>15}",
-             f"{'':<22}{'':<24}{'':>10}{'':>7}{'':>9}{'wall':>9}{'/step':>8}  {'p50/p99 ms':>12}  "
+             f"{'':<13}{'':<24}{'':>10}{'':>7}{'':>9}{'wall':>9}{'/step':>8}  {'p50/p99 ms':>12}  "
              f"{'p50/p99 ms':>14}  {'p50/p99 ms':>15}"]
     notes: list[str] = []
     for p in summary["phases"]:
@@ -104,7 +62,7 @@ def render_summary(summary: dict) -> str:
             return f"{lat[key]['p50']:.0f}/{lat[key]['p99']:.0f}" if lat[key]["p50"] is not None else "-"
 
         offered = f"{p['offered_steps_per_s']:.1f}" if p["offered_steps_per_s"] else "max"
-        lines.append(f"{p['phase']:<22}{p['delivery']:<24}{offered:>10}{p['steps']:>7}{p['steps_per_s']:>9.1f}"
+        lines.append(f"{p['phase']:<13}{p['delivery']:<24}{offered:>10}{p['steps']:>7}{p['steps_per_s']:>9.1f}"
                      f"{p['wall_ms_per_step']:>9.2f}{p['cpu_ms_per_step']:>8.2f}  {pair('post_to_first_reply'):>12}  "
                      f"{pair('post_to_next_question'):>14}  {pair('press_to_next_question'):>15}")
         if p["completed"] < p["citizens"] or p["logged_count"] or lat["failed_posts"]:
@@ -113,7 +71,7 @@ def render_summary(summary: dict) -> str:
                          + (f", e.g. {p['logged'][0]}" if p["logged"] else "")
                          + (f"; incomplete: {next(iter(p['incomplete'].values()))}" if p["incomplete"] else ""))
     lines += ["", *notes] if notes else []
-    lines += render_drivers(summary)
+    lines += render_service(summary)
     lines.append("")
     for name, ratio in summary["ratio"].items():
         lines.append(f"cost per step, {name} / floor: {ratio['wall_ms_per_step']:.2f}x wall, "
