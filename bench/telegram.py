@@ -16,8 +16,9 @@ keep up to 40 in flight; all four let every citizen answer as soon as the next q
 capacity. ours-paced and floor-paced offer a Poisson stream of --rate actions a second (default: the floor's
 one-at-a-time throughput from floor-serial, the issue's "p99 at the floor's throughput"); a lower --rate shows the
 latency a citizen sees below saturation. With --repeat N every phase runs N times round-robin and the best run
-counts. A webhook POST unanswered after 60 s (Telegram's timeout) is delivered again; surveys left incomplete and
-warnings logged by the bots are reported, not hidden.
+counts. --service first times the service layer alone (`SurveyService.handle`, bench/telegram_service.py).
+A webhook POST unanswered after 60 s (Telegram's timeout) is delivered again; surveys left incomplete and warnings
+logged by the bots are reported, not hidden.
 
 python-telegram-bot's AIORateLimiter keeps Telegram's broadcast limit of 30 messages a second for every call with a
 chat_id, which caps any bot at 15 steps/s (editMessageText + sendMessage per step) and would hide the cost under
@@ -62,6 +63,8 @@ import adapters.telegram.channel as channel_module  # noqa: E402
 from bench.telegram_driver import drive, step_timings  # noqa: E402
 from bench.telegram_fake import BenchFake  # noqa: E402
 from bench.telegram_floor import FloorHandlers, serve_floor, survey_script  # noqa: E402
+from bench.telegram_service import compare  # noqa: E402
+from bench.telegram_summary import PHASES, render_summary, score, verdict  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.http.app import create_app  # noqa: E402
 from bot.services import open_services  # noqa: E402
@@ -72,7 +75,6 @@ from surveys.loader import load_builtin  # noqa: E402
 SECRET = "bench_Secret-123"
 WEBHOOK_TIMEOUT = 60.0  # Telegram waits 60 s for the webhook's answer, then delivers again (tdlib/telegram-bot-api#341)
 CENTRE = "Trung tâm Phục vụ hành chính công tỉnh"
-PHASES = ("floor-serial", "floor", "ours-serial", "ours", "ours-paced", "floor-paced")
 DEFAULT_CONCURRENCY = Settings.model_fields["telegram_concurrency"].default
 
 
@@ -192,14 +194,18 @@ def machine() -> dict:
 
 async def run_benchmark(citizens: int = 200, survey: str = "sipas-2023", concurrency: int = DEFAULT_CONCURRENCY,
                         phases: tuple[str, ...] = PHASES, rate: float | None = None, telegram_cap: bool = False,
-                        comment: str | None = None, seed: int = 2024, repeat: int = 1, progress=None) -> dict:
+                        comment: str | None = None, seed: int = 2024, repeat: int = 1, progress=None,
+                        service: bool = False) -> dict:
     """Run the phases (round-robin, ``repeat`` times, the best run of each counts; the paced phases last, at one
-    rate); returns the summary: config, machine, phases, ratios and the goal."""
+    rate); returns the summary: config, machine, phases, ratios and the goal (and the service layer alone, with
+    ``service``, timed first)."""
     instrument = load_builtin()[survey]
     script = survey_script(instrument, CENTRE, comment)
     config = {"citizens": citizens, "survey": survey, "steps_per_citizen": script.steps, "concurrency": concurrency,
               "telegram_cap": telegram_cap, "comment": comment, "seed": seed, "repeat": repeat,
               "webhook_timeout_s": WEBHOOK_TIMEOUT}
+    extra = {"service": await compare(citizens=citizens, survey=survey, concurrency=concurrency, repeat=repeat,
+                                      progress=progress)} if service else {}
     best: dict[str, dict] = {}
     capacity = [p for p in PHASES if p in phases and not p.endswith("-paced")]
     paced = [p for p in PHASES if p in phases and p.endswith("-paced")]
@@ -210,77 +216,11 @@ async def run_benchmark(citizens: int = 200, survey: str = "sipas-2023", concurr
                 result = await run_phase(name, config, instrument, script, offered)
                 if progress:
                     progress(result)
-                if name not in best or _score(result) < _score(best[name]):
+                if name not in best or score(result) < score(best[name]):
                     best[name] = result
     config["paced_steps_per_s"] = best[paced[0]]["offered_steps_per_s"] if paced else None
     results = {name: best[name] for name in PHASES if name in best}
-    return {"config": config, "machine": machine(), "phases": list(results.values()), **verdict(results)}
-
-
-def _score(result: dict) -> tuple:
-    """Fewer incomplete surveys first; then capacity phases by cost per step, paced ones by p99."""
-    p99 = result["latency_ms"]["post_to_next_question"]["p99"]
-    return (result["citizens"] - result["completed"],
-            (p99 or float("inf")) if result["offered_steps_per_s"] else result["wall_ms_per_step"])
-
-
-def verdict(results: dict[str, dict]) -> dict:
-    out: dict = {"ratio": {}}
-    for ours, floor in (("ours", "floor"), ("ours-serial", "floor-serial")):
-        if ours in results and floor in results:
-            out["ratio"][ours] = {key: round(results[ours][key] / results[floor][key], 2)
-                                  for key in ("wall_ms_per_step", "cpu_ms_per_step")}
-    paced = results.get("ours-paced")
-    if "ours" in out["ratio"] and paced:
-        p99 = paced["latency_ms"]["post_to_next_question"]["p99"]
-        out["goal"] = {"cost_ratio_at_most_1_5": out["ratio"]["ours"]["wall_ms_per_step"] <= 1.5,
-                       "p99_under_250_ms": p99 is not None and p99 < 250, "paced_p99_ms": p99,
-                       "paced_steps_per_s": paced["offered_steps_per_s"]}
-        floor_paced = results.get("floor-paced")
-        if floor_paced:  # context: whether the floor itself keeps up at that rate
-            out["goal"]["floor_paced_p99_ms"] = floor_paced["latency_ms"]["post_to_next_question"]["p99"]
-    return out
-
-
-def render_summary(summary: dict) -> str:
-    c, m = summary["config"], summary["machine"]
-    lines = [f"Telegram webhook benchmark: {c['citizens']} citizens x {c['survey']} ({c['steps_per_citizen']} steps "
-             f"each), concurrency {c['concurrency']}, Bot API limiter: "
-             f"{'30 msg/s (shipped)' if c['telegram_cap'] else 'no 30/s bucket'}",
-             f"machine: {m['cpus']} CPUs, {m['cpu_model']}, {m['memory_mib']} MiB; Python {m['python']}, "
-             f"PTB {m['python_telegram_bot']}, SQLite {m['sqlite']}", "",
-             f"{'phase':<13}{'delivery':<24}{'offered/s':>10}{'steps':>7}{'steps/s':>9}{'ms/step':>9}"
-             f"{'CPU ms':>8}  {'POST>reply':>12}  {'POST>question':>14}  {'press>question':>15}",
-             f"{'':<13}{'':<24}{'':>10}{'':>7}{'':>9}{'wall':>9}{'/step':>8}  {'p50/p99 ms':>12}  "
-             f"{'p50/p99 ms':>14}  {'p50/p99 ms':>15}"]
-    notes: list[str] = []
-    for p in summary["phases"]:
-        lat = p["latency_ms"]
-
-        def pair(key: str, lat=lat) -> str:
-            return f"{lat[key]['p50']:.0f}/{lat[key]['p99']:.0f}" if lat[key]["p50"] is not None else "-"
-
-        offered = f"{p['offered_steps_per_s']:.1f}" if p["offered_steps_per_s"] else "max"
-        lines.append(f"{p['phase']:<13}{p['delivery']:<24}{offered:>10}{p['steps']:>7}{p['steps_per_s']:>9.1f}"
-                     f"{p['wall_ms_per_step']:>9.2f}{p['cpu_ms_per_step']:>8.2f}  {pair('post_to_first_reply'):>12}  "
-                     f"{pair('post_to_next_question'):>14}  {pair('press_to_next_question'):>15}")
-        if p["completed"] < p["citizens"] or p["logged_count"] or lat["failed_posts"]:
-            notes.append(f"{p['phase']}: {p['completed']} of {p['citizens']} surveys completed, {lat['failed_posts']} "
-                         f"webhook POSTs failed, {p['logged_count']} warnings/errors logged"
-                         + (f", e.g. {p['logged'][0]}" if p["logged"] else "")
-                         + (f"; incomplete: {next(iter(p['incomplete'].values()))}" if p["incomplete"] else ""))
-    lines += ["", *notes] if notes else []
-    lines.append("")
-    for name, ratio in summary["ratio"].items():
-        lines.append(f"cost per step, {name} / floor: {ratio['wall_ms_per_step']:.2f}x wall, "
-                     f"{ratio['cpu_ms_per_step']:.2f}x CPU (goal: at most 1.5x)")
-    if goal := summary.get("goal"):
-        lines.append(f"ours at {goal['paced_steps_per_s']:.1f} offered steps/s: p99 POST to next question "
-                     f"{goal['paced_p99_ms']:.0f} ms (goal: under 250 ms"
-                     + (f"; the floor's own: {goal['floor_paced_p99_ms']:.0f} ms" if "floor_paced_p99_ms" in goal
-                        else "") + "); goal "
-                     f"{'met' if goal['cost_ratio_at_most_1_5'] and goal['p99_under_250_ms'] else 'MISSED'}")
-    return "\n".join(lines)
+    return {"config": config, "machine": machine(), "phases": list(results.values()), **verdict(results), **extra}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -295,6 +235,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--comment", help="type this comment instead of pressing the skip button")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each phase, round-robin; the best counts")
+    parser.add_argument("--service", action="store_true", help="first time SurveyService.handle alone")
     parser.add_argument("--out", type=Path, help="write the summary as JSON here")
     args = parser.parse_args(argv)
     phases = tuple(p.strip() for p in args.phases.split(",") if p.strip())
@@ -302,13 +243,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown phase(s) {unknown}; known: {', '.join(PHASES)}")
 
     def progress(phase: dict) -> None:
+        if "serial" in phase:  # a service-layer run
+            print("  service: " + ", ".join(f"{mode} {phase[mode]['wall_ms_per_step']} ms/step"
+                                            for mode in ("serial", "concurrent")), file=sys.stderr, flush=True)
+            return
         print(f"  {phase['phase']}: {phase['steps']} steps in {phase['seconds']:.1f} s ({phase['steps_per_s']} "
               f"steps/s, {phase['completed']}/{phase['citizens']} completed, load {phase['load_average_1m']})",
               file=sys.stderr, flush=True)
 
     summary = asyncio.run(run_benchmark(args.citizens, args.survey, args.concurrency, phases, args.rate,
                                         args.telegram_cap, args.comment, args.seed, args.repeat,
-                                        progress))
+                                        progress, args.service))
     print(render_summary(summary))
     if args.out:
         args.out.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
