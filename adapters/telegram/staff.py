@@ -46,7 +46,9 @@ class StaffHandlers:
             await self.sender.send(chat, say("staff.unknown_service", code=service_code))
             return
         issued = counter.invitation
-        link = f"https://t.me/{context.bot.username}?start={issued.token}"
+        # The links every caller gets (bot/survey/batches.py); this bot's own name when none was recorded yet.
+        link = counter.links.of(issued.token).get("telegram") or \
+            f"https://t.me/{context.bot.username}?start={issued.token}"
         valid = counter.valid_until.strftime("%d/%m/%Y")
         lines = [say("staff.invite_title", centre=counter.centre_name)]
         if counter.service_name:

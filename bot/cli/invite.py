@@ -12,9 +12,7 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,63 +24,12 @@ from bot.errors import UserError
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.services import Services
-    from bot.survey.invitations import IssuedInvitation
+    from bot.survey.batches import Batch
 
 MAX_COUNT = 10_000
 MAX_DAYS = 366
 SHEET = "invitations.html"
-STATE_KEY = "telegram_bot_username"  # where the running Telegram bot records its own username
-_BOT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")  # Telegram: 5-32 letters, digits, underscores
-_WEB_BASE = re.compile(r"^https?://[^/\s]+\S*$")
 CSV_COLUMNS = ("token", "code", "centre", "service", "survey", "expires_at", "web_link", "telegram_link")
-
-
-@dataclass(frozen=True)
-class Links:
-    web_base: str | None  # SIPAS_PUBLIC_URL without the trailing slash
-    bot: str | None  # Telegram bot username without "@"
-
-    def of(self, token: str) -> dict[str, str]:
-        links = {}
-        if self.web_base:
-            links["web"] = f"{self.web_base}/s/{token}"
-        if self.bot:
-            links["telegram"] = f"https://t.me/{self.bot}?start={token}"
-        return links
-
-    def for_qr(self, token: str) -> str | None:
-        # Telegram first: the chat keeps the survey open if the citizen is interrupted, a browser tab may not.
-        links = self.of(token)
-        return links.get("telegram") or links.get("web")
-
-    def missing(self) -> str | None:
-        gaps = [] if self.web_base else [say("admin.gap_web")]
-        if not self.bot:
-            gaps.append(say("admin.gap_telegram"))
-        return say("admin.missing_links", gaps="; ".join(gaps)) if gaps else None
-
-
-@dataclass(frozen=True)
-class Batch:
-    issued: list[IssuedInvitation]
-    links: Links
-    centre_name: str
-    service_name: str | None
-    valid_until: dt.date  # the last local day on which the invitations are valid all day
-
-
-def _web_base(settings: Settings) -> str | None:
-    url = (settings.public_url or "").strip().rstrip("/")
-    if url and not _WEB_BASE.match(url):
-        raise UserError.say("admin.public_url_bad", url=settings.public_url)
-    return url or None
-
-
-def _bot_name(raw: str | None, source: str) -> str | None:
-    name = (raw or "").strip().removeprefix("@")
-    if name and not _BOT_NAME.match(name):
-        raise UserError.say("admin.bot_name_bad", source=source, raw=raw)
-    return name or None
 
 
 def _check_qr_dir(qr_dir: Path) -> None:
@@ -175,8 +122,7 @@ def _write_qr(batch: Batch, qr_dir: Path) -> Path:
 def invite(settings: Settings, centre_code: str, service_code: str | None, survey_id: str | None, count: int,
            expires_days: int | None, qr_dir: Path | None, output_format: str) -> None:
     """Issue invitations: one link token and one short code each, shown only in this output."""
-    from bot.storage.models import AppState
-    from bot.survey import directory, invitations
+    from bot.survey.batches import bot_name, issue_batch, web_base
 
     days = settings.invitation_days if expires_days is None else expires_days
     # Every check that needs no database runs first, so a mistake costs nothing and issues nothing.
@@ -186,28 +132,18 @@ def invite(settings: Settings, centre_code: str, service_code: str | None, surve
         raise UserError.say("admin.days_range", max=MAX_DAYS, got=days)
     if qr_dir is not None:
         _check_qr_dir(qr_dir)
-    web_base = _web_base(settings)
-    configured_bot = _bot_name(settings.telegram_bot_username, "SIPAS_TELEGRAM_BOT_USERNAME")
+    web_base(settings)
+    bot_name(settings.telegram_bot_username, "SIPAS_TELEGRAM_BOT_USERNAME")
+
+    def ready_for_qr(links) -> None:
+        if qr_dir is not None:
+            if not (links.web_base or links.bot):
+                raise UserError.say("admin.qr_needs_link")
+            _make_qr_dir(qr_dir)
 
     async def work(services: Services) -> Batch:
-        survey = services.instrument(survey_id).id
-        async with services.db.transaction() as session:
-            centre = await directory.find_centre(session, centre_code)
-            service = await directory.find_service(session, service_code) if service_code else None
-            stored = await session.get(AppState, STATE_KEY)
-            # The setting wins over what the running bot recorded, so an operator can override a stale name.
-            links = Links(web_base, configured_bot or _bot_name(stored.value if stored else None,
-                                                                 say("admin.stored_bot_name")))
-            if qr_dir is not None:
-                if not (links.web_base or links.bot):
-                    raise UserError.say("admin.qr_needs_link")
-                _make_qr_dir(qr_dir)
-            issued = await invitations.issue(session, services.secret_key, centre=centre, service=service,
-                                             survey=survey, count=count, expires_days=days,
-                                             timezone=settings.timezone)
-        # Validity ends at local midnight, so the printed last day ("Hạn: 25/12") is valid all day long.
-        valid_until = services.local_date(issued[0].expires_at - dt.timedelta(microseconds=1))
-        return Batch(issued, links, centre.name, service.name if service else None, valid_until)
+        return await issue_batch(services, centre_code=centre_code, service_code=service_code, survey=survey_id,
+                                 count=count, expires_days=days, before_issue=ready_for_qr)
 
     batch = with_services(settings, work)
     if hasattr(sys.stdout, "reconfigure"):
@@ -221,8 +157,8 @@ def invite(settings: Settings, centre_code: str, service_code: str | None, surve
         click.echo(_text(batch, settings))
     # Notes go to stderr for json and csv, so the output stays machine-readable.
     note_to_stderr = output_format != "text"
-    if (missing := batch.links.missing()) is not None:
-        click.echo(missing, err=note_to_stderr)
+    if gaps := batch.links.gaps():
+        click.echo(say("admin.missing_links", gaps="; ".join(say(gap) for gap in gaps)), err=note_to_stderr)
     if qr_dir is None:
         return
     if count > 500:

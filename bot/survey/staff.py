@@ -14,9 +14,9 @@ from bot.reports.build import build_report
 from bot.reports.request import ReportRequest
 from bot.reports.xlsx import write_xlsx
 from bot.services import Services
-from bot.storage.models import Centre, Service
-from bot.survey import invitations
-from bot.survey.directory import find_service, find_staff
+from bot.storage.models import Centre
+from bot.survey.batches import Links, issue_batch
+from bot.survey.directory import find_staff
 from bot.survey.invitations import IssuedInvitation
 
 
@@ -38,6 +38,7 @@ class CounterInvitation:
     centre_name: str
     service_name: str | None
     valid_until: dt.date  # the last local day on which it is valid
+    links: Links
 
 
 @dataclass(frozen=True)
@@ -66,16 +67,10 @@ class StaffService:
     async def invite(self, platform: str, user_id: str | int, service_code: str | None) -> CounterInvitation:
         """One invitation for the staff member's centre (and a service), valid SIPAS_INVITATION_DAYS."""
         member = await self.identify(platform, user_id)
-        async with self.services.db.transaction() as session:
-            centre = await session.get(Centre, member.centre_id)
-            service: Service | None = await find_service(session, service_code) if service_code else None
-            [issued] = await invitations.issue(
-                session, self.services.secret_key, centre=centre, service=service,
-                survey=self.services.settings.default_survey,
-                expires_days=self.services.settings.invitation_days, channel_hint=platform,
-                timezone=self.services.settings.timezone)
-        last_day = self.services.local_date(issued.expires_at - dt.timedelta(microseconds=1))
-        return CounterInvitation(issued, centre.name, service.name if service else None, last_day)
+        batch = await issue_batch(self.services, centre_code=member.centre_code, service_code=service_code,
+                                  channel_hint=platform)
+        return CounterInvitation(batch.issued[0], batch.centre_name, batch.service_name, batch.valid_until,
+                                 batch.links)
 
     async def centre_stats(self, platform: str, user_id: str | int, days: int = 30) -> CentreStats:
         """The staff member's centre over the last ``days`` days: n, SIPAS with its interval, the elements and
