@@ -156,3 +156,31 @@ async def test_stop_lets_a_round_finish(services):
     await asyncio.wait_for(started.wait(), 5)
     await worker.stop()
     assert sent == ["A"] and await outbox_rows(services) == []
+
+
+async def test_an_alert_chat_may_name_its_platform(services):
+    async with services.db.transaction() as session:
+        centre = await directory.add_centre(session, "zl", "UBND xã Tân Hòa")
+        centre.alert_chat = directory.parse_alert_chat("Zalo:abc_123")
+        [issued] = await invitations.issue(session, services.secret_key, centre=centre, service=None,
+                                           survey="sipas-quick", now=NOW)
+    service = SurveyService(services)
+    await service.redeem("telegram", 7, issued.token, now=NOW)
+    for text in ["1", "5", "5", "5", "5", "bỏ qua"]:
+        await service.handle("telegram", 7, ev.Text(text), now=NOW)
+    [row] = await outbox_rows(services)
+    assert (row.platform, row.chat_id) == ("zalo", "abc_123")
+    assert directory.parse_alert_chat("-100123") == "-100123"
+    assert directory.alert_target("-100123") == ("telegram", "-100123")
+    assert directory.parse_alert_chat("telegram:-100123") == "telegram:-100123"
+    assert directory.parse_alert_chat(" ") is None
+
+
+def test_a_bad_alert_chat_is_refused_and_changes_nothing(cli):
+    assert cli("centre", "add", "hcc", "Trung tâm Phục vụ hành chính công")[0] == 0
+    code, _, err = cli("centre", "set", "hcc", "--name", "Tên mới", "--alert-chat", "viber:123")
+    assert code == 1 and "the platform must be one of telegram, zalo" in err
+    code, _, err = cli("centre", "set", "hcc", "--alert-chat", "telegram:abc")
+    assert code == 1 and "'abc' is not a telegram chat id" in err
+    code, out, _ = cli("centre", "set", "hcc", "--alert-chat", "zalo:u-42")
+    assert code == 0 and out.strip().endswith("alert chat: zalo:u-42") and "Trung tâm Phục vụ hành chính công" in out
