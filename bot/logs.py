@@ -107,7 +107,10 @@ def install(settings: Settings, secret_key: bytes, logger: logging.Logger | None
     global _key
     _key = hmac.new(secret_key, b"log-chat-key", hashlib.sha256).digest()
     redactor = Redactor(secret_values(settings, secret_key))
-    for handler in (logger or logging.getLogger()).handlers:
+    handlers = list((logger or logging.getLogger()).handlers)
+    if logger is None and logging.lastResort is not None:
+        handlers.append(logging.lastResort)  # what prints warnings when no handler was configured
+    for handler in handlers:
         for old in [f for f in handler.filters if isinstance(f, Redactor)]:
             handler.removeFilter(old)
         handler.addFilter(redactor)
