@@ -53,7 +53,7 @@ IMPORT_PHASE = "import"
 INSERT_RESPONSE = ("INSERT INTO responses (id, centre_id, service_id, instrument, instrument_version, channel, "
                    "submitted_on, ratings, answers, comment) VALUES (?,?,?,?,?,?,?,?,?,NULL)")
 INSERT_INVITATION = ("INSERT INTO invitations (token_hash, code_hash, centre_id, instrument, status, created_at, "
-                     "expires_at, opened_at, started_at, completed_at) VALUES (?,?,?,?,?,?,?,?,?,?)")
+                     "expires_at, opened, started, completed_on) VALUES (?,?,?,?,?,?,?,?,?,?)")
 FLOORS = {"floor-ratings": "SELECT ratings FROM responses NOT INDEXED WHERE instrument = ?",
           "floor-planner": "SELECT ratings FROM responses WHERE instrument = ?",
           "floor-keys": "SELECT centre_id, submitted_on, ratings FROM responses NOT INDEXED WHERE instrument = ?"}
@@ -125,7 +125,7 @@ async def invitations(services: Services, rng: np.random.Generator, count: int, 
                           if stage[i] < limit)
             rows.append((hashes[128 * i:128 * i + 64], hashes[128 * i + 64:128 * (i + 1)], int(centre[i]), SURVEY,
                          status, at.strftime(fmt), (at + dt.timedelta(days=30)).strftime(fmt),
-                         *(later if stage[i] < limit else None for limit in (0.7, 0.55, 0.45))))
+                         bool(stage[i] < 0.7), bool(stage[i] < 0.55), later[:10] if stage[i] < 0.45 else None))
         async with services.db.transaction() as session:
             await (await session.connection()).exec_driver_sql(INSERT_INVITATION, rows)
 

@@ -58,8 +58,8 @@ async def invite(services, centre, service, created: dt.datetime, stages: str = 
                                            now=created)
         later = created + dt.timedelta(minutes=5)
         await session.execute(update(Invitation).where(Invitation.id == issued.id).values(
-            opened_at=later if "o" in stages else None, started_at=later if "s" in stages else None,
-            completed_at=later if "c" in stages else None, status="completed" if "c" in stages else "issued"))
+            opened="o" in stages, started="s" in stages,
+            completed_on=later.date() if "c" in stages else None, status="completed" if "c" in stages else "issued"))
 
 
 async def report(services, **options):

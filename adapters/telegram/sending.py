@@ -1,22 +1,24 @@
 """Outgoing messages with patience: Telegram's 429s are waited out by the rate limiter, transient network
-errors are retried with backoff, and a message that finally fails is logged with the chat hashed, never the token."""
+errors are retried with backoff, and a message that finally fails is logged with the chat as a keyed hash (bot.logs),
+never the token."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 
 from telegram import Bot, CallbackQuery, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.logs import chat_ref
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 4
 
 
 def chat_tag(chat_id: int | str) -> str:
-    """A short, stable hash of a chat id for logs."""
-    return hashlib.sha256(str(chat_id).encode()).hexdigest()[:10]
+    """How logs name a Telegram chat: a hash keyed with the secret key (bot.logs), never the id or its SHA-256."""
+    return chat_ref("telegram", chat_id)
 
 
 class Sender:

@@ -74,7 +74,8 @@ def centre_add(settings: Settings, code: str, name: str, parent: str | None, ope
 @click.argument("code")
 @click.option("--name")
 @click.option("--open-surveys/--invitation-only", default=None, help="Accept surveys without an invitation.")
-@click.option("--alert-chat", help="Chat id that gets alerts about low ratings and comments ('' to clear).")
+@click.option("--alert-chat", help="Chat that gets alerts about low ratings and comments: PLATFORM:CHAT_ID "
+              "(telegram:-100123, zalo:ID) or a bare Telegram chat id ('' to clear).")
 @click.pass_obj
 def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bool | None,
                alert_chat: str | None) -> None:
@@ -89,7 +90,7 @@ def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bo
             if open_surveys is not None:
                 found.open_surveys = open_surveys
             if alert_chat is not None:
-                found.alert_chat = alert_chat.strip() or None
+                found.alert_chat = directory.parse_alert_chat(alert_chat)
             return found
 
     changed = with_services(settings, work, instruments=False)

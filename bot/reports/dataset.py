@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from surveys.instrument import Instrument
 
 KEY_COLUMNS = ("centre", "service", "channel", "submitted_on")
 CHUNK = 100_000
+KEYED_TABLES = ("responses",)  # WITHOUT ROWID on SQLite, keyed by random hex ids (bot/storage/models.py)
 _DAY = 10  # "YYYY-MM-DD": how SQLAlchemy stores a Date in SQLite
 _ID_OFFSET = 10_000_000  # ids below 90 million print as exactly 8 digits once offset
 _CHANNEL = 20  # characters (the column is a String(20))
@@ -116,8 +118,8 @@ def _codes_of(ids: np.ndarray, codes: dict[int, str]) -> np.ndarray:
 
 async def packed_chunks(session: AsyncSession, table: str, fields: list[str],
                         where: list[tuple[str, str, object]]) -> AsyncIterator[tuple[int, bytes]]:
-    """SQLite only: (row count, blob) per chunk of CHUNK rowids of ``table``, for the rows matching ``where``
-    ((column, operator, value) triples); each row is its ``fields`` expressions glued together.
+    """SQLite only: (row count, blob) per chunk of CHUNK rowids (or keys) of ``table``, for the rows matching
+    ``where`` ((column, operator, value) triples); each row is its ``fields`` expressions glued together.
 
     SQLite glues the fields of a row and group_concat glues the rows, so the driver builds one Python object per
     chunk instead of several per row: reading a million rows costs about what SQLite's scan costs. The bytes pass
@@ -125,16 +127,27 @@ async def packed_chunks(session: AsyncSession, table: str, fields: list[str],
     check each chunk's length. NOT INDEXED: an index on a filtered column would visit the table in that order,
     one random page read per row, several times slower than this straight scan when most rows are wanted.
     """
-    conditions = "".join(f" AND {column} {op} ?" for column, op, _ in where)
-    sql = (f"SELECT count(*), CAST(group_concat({' || '.join(fields)}, '') AS BLOB) FROM {table} NOT INDEXED "
-           f"WHERE rowid >= ? AND rowid < ?{conditions}")
     params = [_sqlite_value(value) for *_, value in where]
     driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    first, last = await (await driver.execute(f"SELECT min(rowid), max(rowid) FROM {table}")).fetchone()
-    starts = list(range(first or 0, (last or -1) + 1, CHUNK))
+    glued = f"SELECT count(*), CAST(group_concat({' || '.join(fields)}, '') AS BLOB) FROM {table}"
+    if table in KEYED_TABLES:
+        # WITHOUT ROWID (anonymity: no insertion order): chunks are ranges of the random hex key, each about
+        # CHUNK rows; the unary + keeps SQLite on the key's own b-tree instead of an index on a filtered column
+        # (NOT INDEXED does not apply to these tables).
+        conditions = "".join(f" AND +{column} {op} ?" for column, op, _ in where)
+        sql = f"{glued} WHERE id >= ? AND id < ?{conditions}"
+        total = (await (await driver.execute(f"SELECT count(*) FROM {table}")).fetchone())[0]
+        parts = max(1, -(-total // CHUNK))
+        bounds = ["", *(f"{i * 16 ** 8 // parts:08x}" for i in range(1, parts)), "~"]
+        starts = list(itertools.pairwise(bounds))
+    else:
+        conditions = "".join(f" AND {column} {op} ?" for column, op, _ in where)
+        sql = f"{glued} NOT INDEXED WHERE rowid >= ? AND rowid < ?{conditions}"
+        first, last = await (await driver.execute(f"SELECT min(rowid), max(rowid) FROM {table}")).fetchone()
+        starts = [(start, start + CHUNK) for start in range(first or 0, (last or -1) + 1, CHUNK)]
 
-    async def chunk(start: int) -> tuple[int, bytes]:
-        return await (await driver.execute(sql, [start, start + CHUNK, *params])).fetchone()
+    async def chunk(bounds: tuple) -> tuple[int, bytes]:
+        return await (await driver.execute(sql, [*bounds, *params])).fetchone()
 
     # The next chunk's query runs in the driver's thread (SQLite lets go of the GIL while it works) while the
     # caller decodes this one.

@@ -65,7 +65,7 @@ async def _read_sqlite(session: AsyncSession, ids: list[str], where: list) -> li
     """One row per invitation: ids as 8 digits, the UTC minute and the stages reached as one digit; None if a
     row has another width (a time not stored by SQLAlchemy, say), for the portable path."""
     fields = [*(_FIELDS[k] for k in ids), f"substr(created_at, 1, {_MINUTE})",
-              "((opened_at IS NOT NULL) + 2 * (started_at IS NOT NULL) + 4 * (completed_at IS NOT NULL))"]
+              "(opened + 2 * started + 4 * (completed_on IS NOT NULL))"]
     width = 8 * len(ids) + _MINUTE + 1
     parts = []
     async for count, blob in packed_chunks(session, "invitations", fields, where):
@@ -89,8 +89,8 @@ def _decode(blob: bytes, count: int, width: int, ids: list[str]) -> pd.DataFrame
 
 
 async def _read_portable(session: AsyncSession, ids: list[str], where: list) -> list[pd.DataFrame]:
-    query = select(*(getattr(Invitation, k) for k in ids), Invitation.created_at, Invitation.opened_at.is_not(None),
-                   Invitation.started_at.is_not(None), Invitation.completed_at.is_not(None))
+    query = select(*(getattr(Invitation, k) for k in ids), Invitation.created_at, Invitation.opened,
+                   Invitation.started, Invitation.completed_on.is_not(None))
     for column, op, value in where:
         query = query.where(getattr(Invitation, column).op(op)(value))
     result = await session.stream(query)

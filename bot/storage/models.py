@@ -3,11 +3,20 @@
 Anonymity by construction: `Response` carries centre, service, instrument, channel, date and answers, never a chat
 id, a token, a dossier number or a phone number. The only link between a chat and a survey is `SurveySession`'s keyed
 chat hash, and the session row is closed when the survey ends.
+
+Anonymity against timing too: nothing written when a survey completes may say when, or in which order, so that a copy
+of the database cannot match a response to its invitation, its alert or its platform events by time or by position.
+Responses carry only the day and a random key; the invitation keeps its status, whether it was opened and started,
+and the day it was completed; outbox rows have random keys and are deleted once sent; processed events are kept one
+day (Telegram's own redelivery horizon). On SQLite those tables are WITHOUT ROWID, so rows are stored (and
+`SELECT *` returns them) in the order of their random key, not of insertion. PostgreSQL's heap order and `xmin`
+follow writes; `bot.survey.invitations.settle` rewrites the recent ones in random order (see there).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import ClassVar
 
 from sqlalchemy import (
@@ -83,9 +92,10 @@ class Invitation(Base):
     status: Mapped[str] = mapped_column(String(20), default="issued")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()
-    opened_at: Mapped[dt.datetime | None] = mapped_column()
-    started_at: Mapped[dt.datetime | None] = mapped_column()
-    completed_at: Mapped[dt.datetime | None] = mapped_column()
+    # Which stages it reached (for the participation funnel), never when: a time would order completions.
+    opened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    started: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    completed_on: Mapped[dt.date | None] = mapped_column(Date)  # the centre's local day, like the response's
 
 
 class SurveySession(Base):
@@ -116,6 +126,7 @@ class Response(Base):
     __table_args__ = (
         Index("ix_responses_instrument_day", "instrument", "submitted_on"),
         Index("ix_responses_centre", "centre_id"),
+        {"sqlite_with_rowid": False},  # stored in random-key order: no hidden rowid in insertion order
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, so order reveals nothing
@@ -146,9 +157,10 @@ class ImportBatch(Base):
 
 
 class ProcessedEvent(Base):
-    """Platform events already applied, so a redelivered webhook changes nothing."""
+    """Platform events already applied, so a redelivered webhook changes nothing; kept for a day only."""
 
     __tablename__ = "processed_events"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_key: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -165,19 +177,20 @@ class AppState(Base):
 
 
 class OutboxMessage(Base):
-    """A message that must reach a chat even if the process dies or the platform fails for a while (alerts)."""
+    """A message that must reach a chat even if the process dies or the platform fails for a while (alerts).
+
+    No creation or sending time and a random key: a row is deleted as soon as it was sent. ``next_attempt_at`` is
+    empty until a worker schedules the row (after a random delay, see bot.survey.outbox)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "sent_at", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "next_attempt_at"), {"sqlite_with_rowid": False})
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: secrets.token_hex(16))
     platform: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    sent_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(String(300))
 
 
@@ -187,6 +200,7 @@ class FinishedChat(Base):
     the response is forgotten when ``comment_until`` passes, the row at ``forget_after``."""
 
     __tablename__ = "finished_chats"
+    __table_args__ = ({"sqlite_with_rowid": False},)  # no hidden rowid in the order surveys finished
 
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     chat_hash: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -24,7 +24,7 @@ from bot.storage.responses import build_response
 from bot.storage.secret import keyed_hash
 from bot.survey import afterwards, invitations, outbox
 from bot.survey.alerts import alert_text
-from bot.survey.directory import find_centre, find_service
+from bot.survey.directory import alert_target, find_centre, find_service
 from bot.survey.step import ACTIVE, DROP, SAVE, Outcome, first_time
 from bot.texts import say
 from surveys import engine
@@ -101,7 +101,8 @@ class SurveyService:
 
     async def expire_abandoned(self, now: dt.datetime | None = None) -> int:
         """Delete sessions idle for longer than the timeout (their answers are not counted), free their
-        invitations, expire overdue invitations and forget old event keys; returns the sessions removed."""
+        invitations, expire overdue invitations, forget event keys older than a day and (PostgreSQL) rewrite
+        the last two days' completions in random order; returns the sessions removed."""
         now = now or utcnow()
         cutoff = now - dt.timedelta(hours=self.services.settings.session_timeout_hours)
         async with self.services.db.transaction() as session:
@@ -113,8 +114,11 @@ class SurveyService:
                     await invitations.release(session, invitation_id)
             await invitations.expire_overdue(session, now)
             await afterwards.expire(session, now)
+            # A day: Telegram keeps an undelivered update no longer, so an older key can never be redelivered.
             await session.execute(delete(ProcessedEvent).where(
-                ProcessedEvent.processed_at < now - dt.timedelta(days=7)))
+                ProcessedEvent.processed_at < now - dt.timedelta(days=1)))
+            today = self.services.local_date(now)
+            await invitations.settle(session, (today - dt.timedelta(days=1), today))
         return len(stale)
 
     # -- one unit of work, retried on contention ----------------------------------------------------------
@@ -265,17 +269,18 @@ class SurveyService:
 
     async def _complete(self, session, row: Row, instrument, progress: Progress, now) -> str:
         """Store the response (and its alert) and end the session; returns the response's id."""
+        # Nothing written here carries a time or an order: the response and the invitation get the local day only.
+        day = self.services.local_date(now)
         await self._close(session, row, release=False)
         response = build_response(instrument, progress.answers, centre_id=row.centre_id,
-                                  service_id=row.service_id, channel=row.platform,
-                                  submitted_on=self.services.local_date(now))
+                                  service_id=row.service_id, channel=row.platform, submitted_on=day)
         session.add(response)
         if row.invitation_id is not None:
-            await invitations.complete(session, row.invitation_id, now)
+            await invitations.complete(session, row.invitation_id, day)
         centre = await session.get(Centre, row.centre_id)
         if centre.alert_chat:
             service = await session.get(Service, row.service_id) if row.service_id else None
             text = alert_text(instrument, progress.answers, centre.name, service.name if service else None)
             if text:  # in the same transaction as the response: never lost, never sent for a rollback
-                outbox.enqueue(session, "telegram", centre.alert_chat, text)
+                outbox.enqueue(session, *alert_target(centre.alert_chat), text)
         return response.id

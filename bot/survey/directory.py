@@ -37,6 +37,29 @@ def normalize_name(raw: str, what: str = "name") -> str:
     return name
 
 
+def parse_alert_chat(raw: str) -> str | None:
+    """A centre's alert target as stored: "PLATFORM:CHAT" ("zalo:abc", "telegram:-100123"), or a bare Telegram
+    chat id ("-100123"); '' clears it (None)."""
+    value = raw.strip()
+    if not value:
+        return None
+    platform, _, chat = value.rpartition(":") if ":" in value else ("telegram", "", value)
+    platform = platform.strip().lower()
+    chat = chat.strip()
+    if platform not in PLATFORMS:
+        raise UserError(f"alert chat '{raw}': the platform must be one of {', '.join(PLATFORMS)} "
+                        "(for example telegram:-100123456), or give a bare Telegram chat id")
+    if not re.fullmatch(r"-?\d{1,20}" if platform == "telegram" else r"[A-Za-z0-9_-]{1,64}", chat):
+        raise UserError(f"alert chat '{raw}': '{chat}' is not a {platform} chat id")
+    return chat if ":" not in value else f"{platform}:{chat}"
+
+
+def alert_target(stored: str) -> tuple[str, str]:
+    """(platform, chat id) of a stored alert chat; a bare id is a Telegram chat (as before platforms were named)."""
+    platform, _, chat = stored.rpartition(":")
+    return (platform, chat) if platform else ("telegram", chat)
+
+
 async def find_centre(session: AsyncSession, code: str) -> Centre:
     centre = await session.scalar(select(Centre).where(Centre.code == normalize_code(code, "centre code")))
     if centre is None:

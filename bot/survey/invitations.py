@@ -1,7 +1,8 @@
 """Invitations: one token (for links and QR codes) and one short code (to type from a receipt) per transaction.
 
 Only keyed hashes of both are stored, so a database copy cannot be used to answer surveys. Status runs
-issued → opened → started → completed, or expired; a response can be recorded once per invitation.
+issued → opened → started → completed, or expired; a response can be recorded once per invitation. An invitation
+records which stages it reached and the day it was completed, never a time: see `settle` for why and how.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
-from bot.storage.models import Centre, Invitation, Service, utcnow
+from bot.storage.models import Centre, Invitation, Response, Service, utcnow
 from bot.storage.secret import keyed_hash
 
 # No look-alikes: no O/0, I/1/L; 31 symbols, so 8 of them carry about 40 bits.
@@ -137,7 +138,7 @@ async def mark_opened(session: AsyncSession, invitation: Invitation, now: dt.dat
     # Conditional, never a blind write: a concurrent claim that already moved it to "started" must stay.
     await session.execute(
         update(Invitation).where(Invitation.id == invitation.id, Invitation.status == "issued")
-        .values(status="opened", opened_at=now).execution_options(synchronize_session=False))
+        .values(status="opened", opened=True).execution_options(synchronize_session=False))
 
 
 async def claim(session: AsyncSession, invitation_id: int, now: dt.datetime) -> bool:
@@ -146,7 +147,7 @@ async def claim(session: AsyncSession, invitation_id: int, now: dt.datetime) -> 
         update(Invitation)
         .where(Invitation.id == invitation_id, Invitation.status.in_(("issued", "opened")),
                Invitation.expires_at > now)
-        .values(status="started", started_at=now, opened_at=func.coalesce(Invitation.opened_at, now))
+        .values(status="started", started=True, opened=True)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -159,10 +160,39 @@ async def release(session: AsyncSession, invitation_id: int) -> None:
         .values(status="opened").execution_options(synchronize_session=False))
 
 
-async def complete(session: AsyncSession, invitation_id: int, now: dt.datetime) -> None:
+async def complete(session: AsyncSession, invitation_id: int, day: dt.date) -> None:
+    """Mark an invitation used, with the local day only (the same precision as its response)."""
     await session.execute(
         update(Invitation).where(Invitation.id == invitation_id)
-        .values(status="completed", completed_at=now).execution_options(synchronize_session=False))
+        .values(status="completed", completed_on=day).execution_options(synchronize_session=False))
+
+
+async def settle(session: AsyncSession, days: tuple[dt.date, ...]) -> int:
+    """PostgreSQL only: rewrite the invitations completed and the responses submitted on ``days``, one row at a
+    time in random order, in this one transaction; returns the rows rewritten.
+
+    Why: an UPDATE or INSERT on PostgreSQL writes a new row version at the end of the heap, stamped with its
+    transaction id (``xmin``). So the completion transaction leaves the response and its invitation with the same
+    ``xmin``, and both tables' physical order (`SELECT *` without ORDER BY) follows completion order. After this
+    rewrite every row of those days carries this transaction's ``xmin`` and sits in a random position; only what
+    completed since the last sweep stays linkable, until the next sweep. SQLite updates rows in place and stores
+    responses in random-key order, so there is nothing to do there.
+    """
+    if session.bind.dialect.name != "postgresql" or not days:
+        return 0
+    invitation_ids = list((await session.scalars(
+        select(Invitation.id).where(Invitation.completed_on.in_(days)))).all())
+    response_ids = list((await session.scalars(select(Response.id).where(Response.submitted_on.in_(days)))).all())
+    shuffle = secrets.SystemRandom().shuffle
+    shuffle(invitation_ids)
+    shuffle(response_ids)
+    if invitation_ids:
+        await session.execute(update(Invitation.__table__).where(Invitation.id == bindparam("key"))
+                              .values(status=Invitation.status), [{"key": key} for key in invitation_ids])
+    if response_ids:
+        await session.execute(update(Response.__table__).where(Response.id == bindparam("key"))
+                              .values(channel=Response.channel), [{"key": key} for key in response_ids])
+    return len(invitation_ids) + len(response_ids)
 
 
 async def expire_overdue(session: AsyncSession, now: dt.datetime) -> int:

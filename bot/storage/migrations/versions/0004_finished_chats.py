@@ -1,7 +1,7 @@
 """finished chats: thank a chat after its survey, and keep a comment typed in pieces whole
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 23:55:00
 
 """
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0002'
+revision: str = '0004'
+down_revision: Union[str, Sequence[str], None] = '0003'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -25,7 +25,8 @@ def upgrade() -> None:
     sa.Column('response_id', sa.String(length=32), nullable=True),
     sa.Column('comment_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('forget_after', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('platform', 'chat_hash')
+    sa.PrimaryKeyConstraint('platform', 'chat_hash'),
+    sqlite_with_rowid=False,
     )
 
 
