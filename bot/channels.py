@@ -9,13 +9,15 @@ routes to the HTTP app and starts them once the database is open.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 
 from bot.config import Settings
 from bot.services import Services
+from bot.survey.outbox import OutboxWorker
 
 if TYPE_CHECKING:
     from adapters.terminal.conversation import TerminalResult
@@ -28,7 +30,7 @@ class Channel(Protocol):
     def routes(self) -> Sequence[web.RouteDef]:
         """The HTTP routes this channel adds to the service (webhooks); none for long polling."""
 
-    async def start(self, services: Services, wake_outbox: Callable[[], None] | None = None) -> None:
+    async def start(self, services: Services, wake_outbox: Callable[[], None]) -> None:
         """Connect to the platform and take updates; ``wake_outbox`` is called when an alert may be waiting."""
 
     async def stop(self) -> None:
@@ -46,6 +48,26 @@ def build_channels(settings: Settings) -> list[Channel]:
 
         channels.append(TelegramChannel(settings))
     return channels
+
+
+@asynccontextmanager
+async def running(services: Services, channels: Sequence[Channel], *,
+                  outbox_hold: tuple[float, float] | None = None) -> AsyncIterator[OutboxWorker]:
+    """Start ``channels`` and the one outbox worker that sends their alerts; stop them all on the way out."""
+    worker = OutboxWorker(services.db, {channel.platform: channel.send_text for channel in channels},
+                          services.settings.outbox_interval_seconds,
+                          **({"hold": outbox_hold} if outbox_hold is not None else {}))
+    started: list[Channel] = []
+    try:
+        for channel in channels:
+            await channel.start(services, worker.wake)
+            started.append(channel)
+        worker.start()
+        yield worker
+    finally:
+        await worker.stop()  # a delivery round finishes first: a channel must still be up to send it
+        for channel in reversed(started):
+            await channel.stop()
 
 
 def describe(settings: Settings) -> list[str]:

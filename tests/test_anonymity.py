@@ -14,7 +14,7 @@ from surveys import events as ev
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)  # 9:00 in Hà Nội: all six on one local day
 ORDER = [3, 0, 5, 1, 4, 2]  # invitation k (in issue order) is completed ORDER.index(k)-th
-WITHOUT_ROWID = {"responses", "outbox", "processed_events"}
+WITHOUT_ROWID = {"responses", "outbox", "processed_events", "finished_chats"}
 
 
 async def complete_six(services):
@@ -69,7 +69,10 @@ def check_unlinkable(tables, issued, *, postgres: bool) -> None:
     # 1. Whatever was written at completion is the same for all six (only keys, hashes and answers differ).
     varying = {"responses": {"id", "ratings", "answers", "comment", "ctid_"},
                "invitations": {"id", "rowid_", "token_hash", "code_hash", "ctid_"},
-               "outbox": {"id", "text"}, "processed_events": {"event_key", "processed_at", "ctid_", "xmin_"}}
+               "outbox": {"id", "text"}, "processed_events": {"event_key", "processed_at", "ctid_", "xmin_"},
+               # A chat whose last answer was the comment can add to it for ten minutes (bot/survey/afterwards.py):
+               # its keyed hash names the response until then, and never the invitation.
+               "finished_chats": {"chat_hash", "response_id", "ctid_", "xmin_"}}
     for name, rows in tables.items():
         for column in rows[0] if rows else ():
             values = {repr(row[column]) for row in rows}
@@ -116,9 +119,11 @@ async def test_six_surveys_in_a_known_order_cannot_be_matched_to_their_invitatio
 
     assert await outbox.deliver_due(services.db, "telegram", send) == 6
     assert len(sent) == 1 and sent[0].count("⚠️") == 6  # one message to the chat, in random order
-    await SurveyService(services).expire_abandoned(now=NOW + dt.timedelta(hours=1))
+    for minutes in (5, 10):  # two sweeps: the second closes the comment window the first one saw open
+        await SurveyService(services).expire_abandoned(now=NOW + dt.timedelta(minutes=minutes))
     tables = await dump(services)
     assert tables["outbox"] == [] and tables["survey_sessions"] == []  # sent alerts are not kept
+    assert [r["response_id"] for r in tables["finished_chats"]] == [None] * 6  # the comment window is over
     assert len(tables["processed_events"]) == 42
     check_unlinkable(tables, issued, postgres=postgres)
     if postgres:  # the sweep rewrote the day's rows in one transaction: one xmin for all

@@ -11,6 +11,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 import pytest
 from aiohttp import web
 from fake_telegram import FakeTelegram
+from running_channel import start_channel
 
 from adapters.telegram.channel import TelegramChannel
 from adapters.telegram.sending import chat_tag
@@ -19,7 +20,6 @@ from bot.config import Settings
 from bot.http.app import create_app
 from bot.services import open_services
 from bot.survey import directory, invitations
-from bot.survey.conversation import SurveyService
 
 TOKEN = "7301234567:AAHk3xQ9vZ_t-2LmN8pR4sT6uV0wY1zB3cD"
 SECRET = "hook_Secret-9f8e7d6c"
@@ -61,13 +61,12 @@ async def test_a_whole_run_at_debug_logs_no_secret_and_no_citizen(settings, capl
                 issued = await invitations.issue(session, services.secret_key, centre=centre, service=None,
                                                  survey="sipas-quick", count=2)
             if mode == "webhook":
-                runner = web.AppRunner(create_app(tg))
+                runner = web.AppRunner(create_app(tg, outbox_hold=(0.0, 0.05)))
                 await runner.setup()
                 await web.TCPSite(runner, "127.0.0.1", port).start()
                 stop = runner.cleanup
             else:
-                channel = TelegramChannel(tg, SurveyService(services))
-                await channel.start()
+                channel = await start_channel(TelegramChannel(tg), services)
                 stop = channel.stop
             try:
                 fake.user_sends(CHAT, f"/start {issued[0].token}")

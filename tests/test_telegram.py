@@ -10,6 +10,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 import pytest
 from fake_telegram import FakeTelegram
+from running_channel import start_channel
 from sqlalchemy import func, select
 
 from adapters.telegram.channel import TelegramChannel
@@ -49,8 +50,7 @@ async def world(tg_settings):
 @pytest.fixture
 async def polling(world, tg_settings):
     services, issued = world
-    channel = TelegramChannel(tg_settings)
-    await channel.start(services)
+    channel = await start_channel(TelegramChannel(tg_settings), services)
     yield services, issued, channel
     await channel.stop()
 
@@ -177,16 +177,14 @@ async def test_used_and_unknown_codes(fake, polling):
 
 async def test_restart_in_the_middle_resumes(fake, world, tg_settings):
     services, issued = world
-    channel = TelegramChannel(tg_settings)
-    await channel.start(services)
+    channel = await start_channel(TelegramChannel(tg_settings), services)
     fake.user_sends(CHAT, f"/start {issued[0].token}")
     question = (await fake.wait_for_bot_messages(CHAT, 2))[1]
     fake.user_presses(CHAT, question.message_id, "a|access_1|4")
     await fake.wait_for_bot_messages(CHAT, 3)
     await channel.stop()
     async with open_services(tg_settings) as fresh:  # a new process: new engine, new Application
-        second = TelegramChannel(tg_settings)
-        await second.start(fresh)
+        second = await start_channel(TelegramChannel(tg_settings), fresh)
         try:
             fake.user_sends(CHAT, "5")
             # The new process does not know which message asked question 2, so it echoes the typed answer.
@@ -203,8 +201,7 @@ async def test_alert_reaches_the_alert_chat_exactly_once(fake, world, tg_setting
         centre = await directory.find_centre(session, "HCC")
         centre.alert_chat = "-100777"
     fast = Settings(**{**tg_settings.model_dump(), "outbox_interval_seconds": 0.2, "_env_file": None})
-    channel = TelegramChannel(fast)
-    await channel.start(services)
+    channel = await start_channel(TelegramChannel(fast), services)
     try:
         fake.user_sends(CHAT, f"/start {issued[0].token}")
         await fake.wait_for(lambda: len(fake.bot_messages(CHAT)) >= 2, timeout=20, what="the survey starts")
@@ -228,8 +225,7 @@ async def test_staff_invite_at_the_counter_works_for_a_citizen(fake, world, tg_s
     services, _ = world
     async with services.db.transaction() as session:
         await directory.add_staff(session, "HCC", "telegram", "9001", "staff", "Chị Lan")
-    channel = TelegramChannel(tg_settings)
-    await channel.start(services)
+    channel = await start_channel(TelegramChannel(tg_settings), services)
     try:
         stranger = 9002
         fake.user_sends(stranger, "/moi", user={"id": stranger, "is_bot": False, "first_name": "X"})
@@ -271,8 +267,7 @@ async def test_staff_stats_and_admin_report(fake, world, tg_settings):
         issued = await invitations.issue(session, services.secret_key, centre=centre, service=None, survey="sipas-2023",
                                          count=4)
         await invitations.complete(session, issued[0].id, dt.datetime.now(dt.UTC))
-    channel = TelegramChannel(tg_settings)
-    await channel.start(services)
+    channel = await start_channel(TelegramChannel(tg_settings), services)
     try:
         def send(user, text):
             fake.user_sends(user, text, user={"id": user, "is_bot": False, "first_name": "Cán bộ"})

@@ -9,12 +9,12 @@ and delivers it again (the event key makes a second delivery of a committed upda
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import os
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, without a deprecation
 
@@ -125,9 +125,6 @@ class TelegramChannel:
         self.sender = Sender(self.application.bot)
         self.flood = FloodGuard(settings.telegram_flood_per_minute)
         self._failed: set[int] = set()
-        self._wake = asyncio.Event()
-        self._outbox_task: asyncio.Task | None = None
-        self._stopping = False
         self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
         self.application.add_error_handler(self._on_error)
 
@@ -135,11 +132,11 @@ class TelegramChannel:
         """The webhook, in webhook mode; long polling needs no route."""
         return [web.post(WEBHOOK_PATH, self.handle_webhook)] if self.webhook_mode else []
 
-    async def start(self, services: Services, wake_outbox=None) -> None:
+    async def start(self, services: Services, wake_outbox: Callable[[], None]) -> None:
         self.service = SurveyService(services)
         # Staff commands first: /moi must not reach the citizen's handlers.
         StaffHandlers(StaffService(services), self.sender).register(self.application)
-        CitizenHandlers(self.service, self.sender, on_completed=wake_outbox or self._wake.set).register(
+        CitizenHandlers(self.service, self.sender, on_completed=wake_outbox).register(
             self.application)
         await self.application.initialize()  # calls getMe
         await self.service.remember("telegram_bot_username", self.application.bot.username)
@@ -154,23 +151,10 @@ class TelegramChannel:
             await self.application.updater.start_polling(
                 poll_interval=0, timeout=self.settings.telegram_poll_timeout,
                 allowed_updates=["message", "callback_query"])
-        if wake_outbox is None:  # no shared outbox worker: deliver this platform's alerts here
-            self._outbox_task = asyncio.create_task(self._deliver_outbox())
         log.info("telegram: @%s connected (%s)", self.application.bot.username,
                  "webhook" if self.webhook_mode else "long polling")
 
     async def stop(self) -> None:
-        if self._outbox_task is not None:
-            # Let a delivery round finish rather than cancel it inside a database call: a driver interrupted
-            # mid-query can leave its connection unusable and the shutdown waiting on it.
-            self._stopping = True
-            self._wake.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._outbox_task), timeout=10)
-            except TimeoutError:
-                self._outbox_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._outbox_task
         if self.application.updater and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
@@ -200,20 +184,6 @@ class TelegramChannel:
             self._failed.discard(update.update_id)
             return web.json_response({"error": "processing failed", "status": 500}, status=500)
         return web.json_response({"ok": True})
-
-    async def _deliver_outbox(self) -> None:
-        """Alerts to staff chats: woken after each completed survey, and every few seconds for retries."""
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.outbox_interval_seconds)
-            self._wake.clear()
-            if self._stopping:
-                return
-            try:
-                await self.service.deliver_outbox("telegram", self.send_text)
-            except Exception:  # the loop must survive a database hiccup; the next round tries again
-                log.exception("telegram: outbox delivery failed")
-
 
     async def _flood_gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat.id if update.effective_chat else None

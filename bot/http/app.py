@@ -14,10 +14,11 @@ import logging
 from aiohttp import web
 
 from bot import channels as channel_registry
+from bot import logs
 from bot.config import Settings
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
-from bot.http.keys import CHANNELS, INSTRUMENTS, SERVICES, SETTINGS
+from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
 from bot.instruments import load_instruments
 from bot.services import open_services
 from bot.survey.conversation import SurveyService
@@ -32,16 +33,13 @@ __all__ = ["create_app", "json_errors", "run_server"]
 async def _service_context(app: web.Application):
     async with open_services(app[SETTINGS]) as services:
         app[SERVICES] = services
+        if app[LOG]:
+            logs.install(app[SETTINGS], services.secret_key)  # from here on, no secret and no citizen in the logs
         sweeper = asyncio.create_task(_sweep(SurveyService(services)))
-        started = []
         try:
-            for channel in app[CHANNELS]:
-                await channel.start(services)
-                started.append(channel)
-            yield
+            async with channel_registry.running(services, app[CHANNELS], outbox_hold=app[OUTBOX_HOLD]):
+                yield
         finally:
-            for channel in reversed(started):
-                await channel.stop()
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
@@ -58,9 +56,13 @@ async def _sweep(service: SurveyService) -> None:
         await asyncio.sleep(SWEEP_SECONDS)
 
 
-def create_app(settings: Settings, instruments: dict[str, Instrument] | None = None) -> web.Application:
+def create_app(settings: Settings, instruments: dict[str, Instrument] | None = None, *, log: bool = False,
+               outbox_hold: tuple[float, float] | None = None) -> web.Application:
+    """The service's aiohttp app; ``outbox_hold`` shortens the random wait of alerts (tests)."""
     app = web.Application(middlewares=[json_errors])
     app[SETTINGS] = settings
+    app[LOG] = log
+    app[OUTBOX_HOLD] = outbox_hold
     app[INSTRUMENTS] = instruments if instruments is not None else load_instruments(settings.instruments_dir)
     app[CHANNELS] = channel_registry.build_channels(settings)
     app.cleanup_ctx.append(_service_context)
@@ -71,7 +73,9 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
 
 
 def run_server(settings: Settings) -> None:
-    app = create_app(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per Bot API call is noise at INFO
+    app = create_app(settings, log=True)
     print(f"sipas-bot: serving on http://{settings.host}:{settings.port} "
           f"({len(app[INSTRUMENTS])} instruments; try `sipas-bot try` for a survey in the terminal).", flush=True)
     print(f"sipas-bot: database {settings.resolved_database_url}", flush=True)

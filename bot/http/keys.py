@@ -12,3 +12,5 @@ INSTRUMENTS = web.AppKey("instruments", dict[str, Instrument])
 SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", Services)
 CHANNELS = web.AppKey("channels", list)
+LOG = web.AppKey("log", bool)  # serve: configure logging and redact it
+OUTBOX_HOLD = web.AppKey("outbox_hold", object)  # None: the outbox worker's own random wait

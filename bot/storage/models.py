@@ -197,7 +197,8 @@ class OutboxMessage(Base):
 class FinishedChat(Base):
     """A chat whose survey ended lately: it is thanked rather than greeted, and for a few minutes the next messages
     of a comment typed in pieces are added to the response (`bot/survey/afterwards.py`). No answer, no invitation;
-    the response is forgotten when ``comment_until`` passes, the row at ``forget_after``."""
+    no time is kept: the second sweep that finds the response forgets it, and the row goes on ``forget_after`` (a day,
+to the day, like the response's own date)."""
 
     __tablename__ = "finished_chats"
     __table_args__ = ({"sqlite_with_rowid": False},)  # no hidden rowid in the order surveys finished
@@ -206,5 +207,5 @@ class FinishedChat(Base):
     chat_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     language: Mapped[str] = mapped_column(String(5))
     response_id: Mapped[str | None] = mapped_column(String(32))
-    comment_until: Mapped[dt.datetime | None] = mapped_column()
-    forget_after: Mapped[dt.datetime] = mapped_column()
+    comment_seen: Mapped[bool] = mapped_column(Boolean, default=False)  # a sweep saw the comment window open
+    forget_after: Mapped[dt.date] = mapped_column(Date)

@@ -4,8 +4,8 @@ several messages kept whole.
 When a survey completes, its session row is deleted and a `FinishedChat` row is left for the same keyed chat hash:
 the language, and when the last answer was the comment, for a few minutes the response it produced, so that the
 next messages of a comment typed in pieces are added to that response's comment (up to the instrument's limit).
-After those minutes the response is forgotten; the row itself goes after a day. It holds no answer and no
-invitation.
+It holds no answer, no invitation and no time: the response is forgotten by the second sweep that finds it (5 to
+10 minutes, the sweep running every 5), and the row goes after the next day, a date like the response's own.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from surveys.instrument import Instrument
 from surveys.redact import redact
 from surveys.textmatch import normalize_text
 
-COMMENT_MINUTES = 10  # how long later messages still count as the rest of a comment
-FINISHED_HOURS = 24  # how long a finished chat is thanked rather than greeted
+FINISHED_DAYS = 2  # a finished chat is thanked rather than greeted until this many days after (at 00:00 UTC)
 
 __all__ = ["COMMENT_CODE", "add_to_comment", "comment_open", "expire", "find", "forget", "remember"]
 
@@ -39,25 +38,21 @@ async def remember(session: AsyncSession, platform: str, chat_hash: str, languag
                    comment_last: bool, now: dt.datetime) -> None:
     """Leave a finished row for a chat whose survey just completed."""
     await forget(session, platform, chat_hash)
-    # The day-long retention is rounded to the hour: the row says nothing precise about when the survey ended.
-    forget_after = (now + dt.timedelta(hours=FINISHED_HOURS + 1)).replace(minute=0, second=0, microsecond=0)
+    # A date, not a time: the row must not say when (or in which order) surveys ended.
     session.add(FinishedChat(
         platform=platform, chat_hash=chat_hash, language=language_of(language),
-        response_id=response_id if comment_last else None,
-        comment_until=now + dt.timedelta(minutes=COMMENT_MINUTES) if comment_last else None,
-        forget_after=forget_after))
+        response_id=response_id if comment_last else None, comment_seen=False,
+        forget_after=now.astimezone(dt.UTC).date() + dt.timedelta(days=FINISHED_DAYS)))
 
 
 async def find(session: AsyncSession, platform: str, chat_hash: str, now: dt.datetime) -> FinishedChat | None:
     """The chat's finished row, while it is kept."""
     row = await session.get(FinishedChat, (platform, chat_hash))
-    return row if row is not None and _aware(row.forget_after) > now else None
+    return row if row is not None and row.forget_after > now.astimezone(dt.UTC).date() else None
 
 
-def comment_open(row: FinishedChat, now: dt.datetime) -> str | None:
+def comment_open(row: FinishedChat) -> str | None:
     """The response whose comment a message may still add to, or None once the few minutes are over."""
-    if row.response_id is None or row.comment_until is None or _aware(row.comment_until) < now:
-        return None
     return row.response_id
 
 
@@ -83,11 +78,9 @@ async def add_to_comment(session: AsyncSession, instrument_of: Callable[[str], I
 
 
 async def expire(session: AsyncSession, now: dt.datetime) -> None:
-    """Forget finished chats after a day, and each one's response as soon as its few minutes are over."""
-    await session.execute(delete(FinishedChat).where(FinishedChat.forget_after <= now))
-    await session.execute(update(FinishedChat).where(FinishedChat.comment_until < now)
-                          .values(response_id=None, comment_until=None).execution_options(synchronize_session=False))
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    """One sweep: forget finished chats past their day, the responses a previous sweep saw, and mark the rest."""
+    await session.execute(delete(FinishedChat).where(FinishedChat.forget_after <= now.astimezone(dt.UTC).date()))
+    await session.execute(update(FinishedChat).where(FinishedChat.comment_seen.is_(True))
+                          .values(response_id=None).execution_options(synchronize_session=False))
+    await session.execute(update(FinishedChat).where(FinishedChat.response_id.is_not(None))
+                          .values(comment_seen=True).execution_options(synchronize_session=False))

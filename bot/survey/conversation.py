@@ -237,7 +237,8 @@ class SurveyService:
             return Outcome("survey", after.language, (), reply)
         if after.status == "completed":
             response_id = await self._complete(session, row, instrument, after, now)
-            comment_last = reply.answered is not None and reply.answered.code == afterwards.COMMENT_CODE
+            comment_last = (reply.answered is not None and reply.answered.code == afterwards.COMMENT_CODE
+                            and reply.answered.kind == "text")
             await afterwards.remember(session, platform, row.chat_hash, after.language, response_id, comment_last,
                                       now)
         elif after.status == "cancelled":
@@ -254,7 +255,7 @@ class SurveyService:
 
     async def _after_end(self, session, finished, event: ev.Event, now) -> Outcome:
         language = finished.language
-        response_id = afterwards.comment_open(finished, now)
+        response_id = afterwards.comment_open(finished)
         if isinstance(event, ev.Text) and response_id is not None:
             said = await afterwards.add_to_comment(session, self.services.instrument, response_id, event.text,
                                                    language)

@@ -23,8 +23,8 @@ def upgrade() -> None:
     sa.Column('chat_hash', sa.String(length=64), nullable=False),
     sa.Column('language', sa.String(length=5), nullable=False),
     sa.Column('response_id', sa.String(length=32), nullable=True),
-    sa.Column('comment_until', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('forget_after', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('comment_seen', sa.Boolean(), nullable=False),
+    sa.Column('forget_after', sa.Date(), nullable=False),
     sa.PrimaryKeyConstraint('platform', 'chat_hash'),
     sqlite_with_rowid=False,
     )
