@@ -114,7 +114,7 @@ async def test_yes_stop_pressed_after_choosing_to_continue_changes_nothing(servi
 
 @pytest.mark.parametrize("typed, echo", [("4", "Ông/Bà chọn: 4 – Hài lòng"),
                                          ("rất hài lòng", "Ông/Bà chọn: 5 – Rất hài lòng"),
-                                         ("bỏ qua", "Ông/Bà chọn: Bỏ qua")])
+                                         ("bỏ qua", "Ông/Bà đã bỏ qua câu này.")])
 async def test_typed_answers_are_echoed_with_their_number(services, world, typed, echo):  # noqa: F811
     service, issued = world
     await service.redeem("telegram", 17, issued[0].token, now=NOW)

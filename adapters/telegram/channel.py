@@ -13,7 +13,7 @@ import hmac
 import logging
 import os
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable
 
 os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a timedelta, without a deprecation
@@ -29,6 +29,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from adapters.common.flood import FloodGuard
 from adapters.telegram.citizen import CitizenHandlers, error_text
 from adapters.telegram.sending import Sender, chat_tag
 from adapters.telegram.staff import StaffHandlers
@@ -74,29 +75,6 @@ class PerChatProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         pass
-
-
-class FloodGuard:
-    """More than `limit` updates a minute from one chat: one notice, then silence for `quiet` seconds."""
-
-    def __init__(self, limit: int, quiet: float = 60.0) -> None:
-        self.limit, self.quiet = limit, quiet
-        self.seen: dict[int, deque[float]] = defaultdict(deque)
-        self.muted_until: dict[int, float] = {}
-
-    def check(self, chat: int, now: float) -> str:
-        """"ok", "notice" (tell them once) or "drop"."""
-        if self.muted_until.get(chat, 0) > now:
-            return "drop"
-        window = self.seen[chat]
-        window.append(now)
-        while window and window[0] < now - 60:
-            window.popleft()
-        if len(window) > self.limit:
-            self.muted_until[chat] = now + self.quiet
-            window.clear()
-            return "notice"
-        return "ok"
 
 
 class TelegramChannel:

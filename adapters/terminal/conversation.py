@@ -7,30 +7,23 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from adapters.common.numbered import render_message, typing_hint
 from bot.errors import UserError
 from bot.reports.formatting import format_pct
 from bot.survey.conversation import Outcome, SurveyService
+from bot.survey.presenter import present
 from surveys import events as ev
 from surveys.engine import start, step
-from surveys.events import Reply
 from surveys.instrument import NOT_APPLICABLE, SKIPPED, AnswerValue, Instrument
 from surveys.scoring import answers_frame, score
 
-# What a person types for each command in the terminal, shown under every question.
-TYPED = {
-    "vi": {"back": "quay lại", "skip": "bỏ qua", "na": "không áp dụng", "help": "trợ giúp", "cancel": "hủy",
-           "lang_en": "English", "lang_vi": "tiếng Việt", "yes": "có", "no": "không"},
-    "en": {"back": "back", "skip": "skip", "na": "na", "help": "help", "cancel": "cancel",
-           "lang_en": "English", "lang_vi": "tiếng Việt", "yes": "yes", "no": "no"},
-}
+# The terminal's own words (its summary and its endings); what the survey says comes from the presenter.
 WORDS = {
-    "vi": {"type": "Gõ", "or": "hoặc", "option_number": "số của phương án", "your_comment": "ý kiến của Ông/Bà",
-           "answers": "Câu trả lời", "skipped": "(bỏ qua)", "na": "(không áp dụng)",
+    "vi": {"answers": "Câu trả lời", "skipped": "(bỏ qua)", "na": "(không áp dụng)",
            "measures": "Chỉ số của phiếu này", "sipas": "Chỉ số hài lòng (SIPAS)", "none": "không có",
            "ended": "Dữ liệu vào đã hết trước khi khảo sát hoàn thành (đang ở {progress}).",
            "cancelled": "Khảo sát đã dừng, không có câu trả lời nào được ghi nhận."},
-    "en": {"type": "Type", "or": "or", "option_number": "the option's number", "your_comment": "your comment",
-           "answers": "Answers", "skipped": "(skipped)", "na": "(not applicable)",
+    "en": {"answers": "Answers", "skipped": "(skipped)", "na": "(not applicable)",
            "measures": "Measures of this response", "sipas": "Satisfaction index (SIPAS)", "none": "none",
            "ended": "The input ended before the survey was complete (at {progress}).",
            "cancelled": "The survey was stopped; no answers were recorded."},
@@ -44,38 +37,30 @@ class TerminalResult:
     message: str = ""
 
 
-def render(reply: Reply, show_section: bool = False) -> str:
-    """One reply as terminal text: notices, the question with numbered options, and what can be typed."""
-    lang = reply.language if reply.language in WORDS else "vi"
-    words, typed = WORDS[lang], TYPED[lang]
-    lines = list(reply.notices)
-    question = reply.question
-    if question is not None:
-        if show_section and question.section_title:
-            lines.append(f"\n== {question.section_title} ==")
-        lines.append(f"\n{question.progress}. {question.text}")
-        if question.hint:
-            lines.append(f"   ({question.hint})")
-        if question.current_answer:
-            lines.append(f"   {question.current_answer}")
-        lines += [f"  {option.key}. {option.label}" for option in question.options]
-        first = words["option_number"] if question.options else words["your_comment"]
-    else:
-        first = None
-    if reply.commands:
-        choices = ([first] if first else []) + [f"“{typed[c]}”" for c in reply.commands]
-        lines.append(f"{words['type']}: " + " · ".join(choices))
-    if reply.closing:
-        lines.append(reply.closing)
-    return "\n".join(line for line in lines if line is not None)
+def render(outcome: Outcome, show_section: bool = False) -> str:
+    """One outcome as terminal text: the presenter's messages with numbered options, and what can be typed."""
+    shown = present(outcome)
+    reply = outcome.reply
+    lines = []
+    if shown.closing is not None:
+        lines.append(shown.closing.echo)  # a terminal cannot edit what it printed: the answer is echoed
+    for message in shown.messages:
+        if message.question is not None:
+            if show_section and reply.question and reply.question.section_title:
+                lines.append(f"\n== {reply.question.section_title} ==")
+            lines.append("")
+        lines.append(render_message(message))
+    if reply is not None and (hint := typing_hint(reply)):
+        lines.append(hint)
+    return "\n".join(lines)
 
 
 class Conversation(Protocol):
     """One survey as the terminal sees it: the pure engine, or the service layer when answers are saved."""
 
-    async def begin(self) -> tuple[tuple[str, ...], Reply]: ...
+    async def begin(self) -> Outcome: ...
 
-    async def send(self, text: str) -> tuple[tuple[str, ...], Reply]: ...
+    async def send(self, text: str) -> Outcome: ...
 
 
 class EngineConversation:
@@ -85,13 +70,13 @@ class EngineConversation:
         self.instrument, self.language, self.sections = instrument, language, sections
         self.progress = None
 
-    async def begin(self) -> tuple[tuple[str, ...], Reply]:
+    async def begin(self) -> Outcome:
         self.progress, reply = start(self.instrument, self.language, self.sections)
-        return (), reply
+        return Outcome("survey", reply.language, (), reply, started=True)
 
-    async def send(self, text: str) -> tuple[tuple[str, ...], Reply]:
+    async def send(self, text: str) -> Outcome:
         self.progress, reply = step(self.instrument, self.progress, ev.Text(text))
-        return (), reply
+        return Outcome("survey", reply.language, (), reply)
 
 
 class ServiceConversation:
@@ -104,30 +89,31 @@ class ServiceConversation:
         self.survey, self.language, self.sections = survey, language, sections
         self.chat_id = secrets.token_hex(8)  # a throwaway chat: nothing links it to a person
 
-    async def begin(self) -> tuple[tuple[str, ...], Reply]:
+    async def begin(self) -> Outcome:
         return self._unpack(await self.service.start_open(
             "terminal", self.chat_id, self.centre, service_code=self.service_code, survey=self.survey,
             language=self.language, allow_closed=True, sections=self.sections))
 
-    async def send(self, text: str) -> tuple[tuple[str, ...], Reply]:
+    async def send(self, text: str) -> Outcome:
         return self._unpack(await self.service.handle("terminal", self.chat_id, ev.Text(text)))
 
     async def end_early(self) -> None:
         await self.service.abandon("terminal", self.chat_id)
 
     @staticmethod
-    def _unpack(outcome: Outcome) -> tuple[tuple[str, ...], Reply]:
+    def _unpack(outcome: Outcome) -> Outcome:
         if outcome.reply is None:
             raise UserError(" ".join(outcome.texts) or "the survey could not be started")
-        return outcome.texts, outcome.reply
+        return outcome
 
 
 async def run_terminal(instrument: Instrument, conversation: Conversation, read: Callable[[], Awaitable[str | None]],
                        write: Callable[[str], None]) -> TerminalResult:
     """Run one survey: ``read`` returns the next answer line (``None`` at the end), ``write`` prints a block."""
-    texts, reply = await conversation.begin()
+    outcome = await conversation.begin()
+    reply = outcome.reply
     write(f"{instrument.title.get(reply.language)}")
-    write("\n".join((*texts, render(reply, show_section=True))))
+    write(render(outcome, show_section=True))
     section = reply.question.section_title if reply.question else None
     while reply.status in ("active", "confirm_cancel"):
         line = await read()
@@ -136,9 +122,10 @@ async def run_terminal(instrument: Instrument, conversation: Conversation, read:
             if hasattr(conversation, "end_early"):
                 await conversation.end_early()  # nothing half-answered is left behind
             return TerminalResult("incomplete", None, WORDS[reply.language]["ended"].format(progress=at))
-        texts, reply = await conversation.send(line.rstrip("\r\n"))
+        outcome = await conversation.send(line.rstrip("\r\n"))
+        reply = outcome.reply
         new_section = reply.question.section_title if reply.question else section
-        write("\n".join((*texts, render(reply, show_section=new_section != section))))
+        write(render(outcome, show_section=new_section != section))
         section = new_section
     if reply.status == "cancelled":
         return TerminalResult("cancelled", None, WORDS[reply.language]["cancelled"])

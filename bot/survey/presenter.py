@@ -138,6 +138,8 @@ def closing_of(answered: AnswerView, language: str) -> Closing:
     if answered.key:
         shown, echo = option_label(answered.key, answered.label), say(
             "citizen.chose", language, key=answered.key, label=answered.label)
+    elif answered.kind == "skip":
+        shown, echo = answered.label, say("citizen.skipped", language)
     elif answered.kind == "text":
         shown, echo = _shorten(answered.label), say("citizen.comment_noted", language)
     else:
