@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.texts import say
 from surveys.instrument import AnswerValue, Instrument
 from surveys.redact import redact
 
@@ -23,16 +24,16 @@ def alert_text(instrument: Instrument, answers: Mapping[str, AnswerValue], centr
         if isinstance(value, int) and value in LOW:
             question = instrument.question(code)
             name = (question.short or question.text).get("vi")
-            low.append(f"• {name}: {value}/5 ({question.label_for(value, 'vi')})")
+            low.append(say("staff.alert_item", name=name, value=value, label=question.label_for(value, "vi")))
     comments = [redact(str(value)) for code, value in answers.items()
                 if isinstance(value, str) and instrument.question(code).type == "text"]
     if not low and not comments:
         return None
-    lines = [f"⚠️ Phản hồi cần chú ý – {centre_name}"]
+    lines = [say("staff.alert_title", centre=centre_name)]
     if service_name:
-        lines.append(f"Dịch vụ: {service_name}")
+        lines.append(say("staff.alert_service", service=service_name))
     if low:
-        lines += ["Tiêu chí bị đánh giá thấp:", *low]
+        lines += [say("staff.alert_low"), *low]
     for comment in comments:
-        lines.append(f"Ý kiến: “{comment}”")
+        lines.append(say("staff.alert_comment", comment=comment))
     return "\n".join(lines)
