@@ -11,7 +11,7 @@ import yaml
 from bot.texts import LANGUAGES, catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALE = ROOT / "bot" / "survey" / "locale"
+LOCALE = ROOT / "bot" / "locale"
 
 
 def placeholders(text: str) -> set[str]:
