@@ -18,7 +18,7 @@ peak RSS is its own; the best of --repeat runs counts, the database file is warm
   cli               `python -m bot report --period month --by centre` end to end (process start, imports, output)
 
 The floors read through the same driver connection as the report (aiosqlite under SQLAlchemy). Also times the
-import of --import-rows rows through bot.paper.importer.import_file when bot/importer.py exists.
+import of --import-rows rows through bot.paper.importer.import_file.
 """
 
 from __future__ import annotations
@@ -222,8 +222,6 @@ async def measure_import(data: Path, rows: int) -> dict:
 
 
 def time_import(scratch: Path, rows: int) -> str:
-    if not (ROOT / "bot" / "importer.py").exists():
-        return "TODO: bot/importer.py does not exist yet; the import of 100,000 rows is not timed."
     data = scratch / "import"
     done = subprocess.run([sys.executable, __file__, "--phase", IMPORT_PHASE, "--data", str(data),
                            "--import-rows", str(rows)], capture_output=True, check=True, cwd=ROOT)

@@ -126,4 +126,4 @@ def test_benchmark_script_runs_at_tiny_size(tmp_path):
                              "--import-rows", "300"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "| report |" in result.stdout and "report / floor-ratings" in result.stdout
-    assert "import: 300 rows" in result.stdout or "TODO" in result.stdout
+    assert "import: 300 rows" in result.stdout
