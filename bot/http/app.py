@@ -74,7 +74,8 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
 
 def run_server(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per Bot API call is noise at INFO
+    for noisy in ("httpx", "alembic.runtime.plugins"):  # a line per Bot API call, per Alembic plugin: noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     app = create_app(settings, log=True)
     print(f"sipas-bot: serving on http://{settings.host}:{settings.port} "
           f"({len(app[INSTRUMENTS])} instruments; try `sipas-bot try` for a survey in the terminal).", flush=True)
