@@ -101,9 +101,10 @@ async def serve_ours(fake: BenchFake, port: int, data: Path, *, citizens: int, s
         issued = await invitations.issue(session, services.secret_key, centre=centre, service=None, survey=survey,
                                          count=citizens)
     state: dict = {"tokens": [i.token for i in issued]}
-    runner = web.AppRunner(create_app(settings))
+    # The Telegram channel's Application (and its rate limiter) is built by create_app, and started by setup.
     with mock.patch.object(channel_module, "AIORateLimiter", limiter_factory(cap)):
-        await runner.setup()  # starts the Telegram channel (its Application is built here)
+        runner = web.AppRunner(create_app(settings))
+        await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", port).start()
         yield state
