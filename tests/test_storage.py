@@ -103,8 +103,8 @@ async def test_concurrent_writers_on_one_file_queue_instead_of_failing(settings)
 
 @sqlite_only
 async def test_a_write_waits_for_another_process_lock_without_blocking_the_loop(settings):
-    """A lock held by another process is waited out in aiosqlite's thread (the busy timeout), not on the event
-    loop, so other chats and HTTP requests are still served meanwhile."""
+    """Writes run on the event loop (bot/db/inline_sqlite.py); a lock held elsewhere must be waited out
+    asynchronously, so other chats and HTTP requests are still served meanwhile."""
     async with open_services(settings) as services:
         other = sqlite3.connect(settings.data_dir / "sipas.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")

@@ -2,10 +2,7 @@
 
 SQLite: WAL so readers never block the writer, a busy timeout so writers queue instead of failing, foreign keys
 on, and write transactions opened with BEGIN IMMEDIATE: a deferred transaction that reads and then writes can fail
-at once with SQLITE_BUSY when another writer got in between, and the busy timeout does not help then. Everything
-goes through aiosqlite, whose thread is where a busy wait for another process's lock happens: the event loop keeps
-serving other chats meanwhile. (An inline driver on the loop was measured against it and removed: no clear gain
-with concurrent updates, docs/benchmarks.md.)
+at once with SQLITE_BUSY when another writer got in between, and the busy timeout does not help then.
 """
 
 from __future__ import annotations
@@ -22,12 +19,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import UserError
+from bot.storage.inline_sqlite import inline_creator
 
 BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+def _sqlite_engine(url: str, begin: str, *, inline: bool = False) -> AsyncEngine:
+    if inline:
+        # No busy timeout: waiting for another process's lock is done asynchronously by the inline driver.
+        busy_ms = 0
+        engine = create_async_engine(url, async_creator=inline_creator(make_url(url).database))
+    else:
+        busy_ms = BUSY_TIMEOUT_MS
+        engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -35,7 +39,7 @@ def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -58,6 +62,9 @@ def alembic_config():
 class Database:
     """One database: `transaction()` for a unit of work that writes, `reading()` for reports."""
 
+    # The SQLite write path: "inline" (bot/storage/inline_sqlite.py) or "aiosqlite"; bench/telegram.py compares them.
+    sqlite_writes = "inline"
+
     def __init__(self, url: str) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -67,7 +74,8 @@ class Database:
                 raise UserError.say("admin.embedded_file")
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             self.read_engine = _sqlite_engine(url, "BEGIN")
-            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+            # Writes are short units of work: inline on the loop. Reads may be long (reports): in a thread.
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", inline=self.sqlite_writes == "inline")
         else:
             self.read_engine = self.write_engine = create_async_engine(url, pool_pre_ping=True)
         self._writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
