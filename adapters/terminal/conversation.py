@@ -12,22 +12,11 @@ from bot.errors import UserError
 from bot.reports.formatting import format_pct
 from bot.survey.conversation import Outcome, SurveyService
 from bot.survey.presenter import present
+from bot.texts import language_of, say
 from surveys import events as ev
 from surveys.engine import start, step
 from surveys.instrument import NOT_APPLICABLE, SKIPPED, AnswerValue, Instrument
 from surveys.scoring import answers_frame, score
-
-# The terminal's own words (its summary and its endings); what the survey says comes from the presenter.
-WORDS = {
-    "vi": {"answers": "Câu trả lời", "skipped": "(bỏ qua)", "na": "(không áp dụng)",
-           "measures": "Chỉ số của phiếu này", "sipas": "Chỉ số hài lòng (SIPAS)", "none": "không có",
-           "ended": "Dữ liệu vào đã hết trước khi khảo sát hoàn thành (đang ở {progress}).",
-           "cancelled": "Khảo sát đã dừng, không có câu trả lời nào được ghi nhận."},
-    "en": {"answers": "Answers", "skipped": "(skipped)", "na": "(not applicable)",
-           "measures": "Measures of this response", "sipas": "Satisfaction index (SIPAS)", "none": "none",
-           "ended": "The input ended before the survey was complete (at {progress}).",
-           "cancelled": "The survey was stopped; no answers were recorded."},
-}
 
 
 @dataclass(frozen=True)
@@ -121,27 +110,31 @@ async def run_terminal(instrument: Instrument, conversation: Conversation, read:
             at = reply.question.progress if reply.question else "?"
             if hasattr(conversation, "end_early"):
                 await conversation.end_early()  # nothing half-answered is left behind
-            return TerminalResult("incomplete", None, WORDS[reply.language]["ended"].format(progress=at))
+            return TerminalResult("incomplete", None, say("citizen.terminal_ended", reply.language, progress=at))
         outcome = await conversation.send(line.rstrip("\r\n"))
         reply = outcome.reply
         new_section = reply.question.section_title if reply.question else section
         write(render(outcome, show_section=new_section != section))
         section = new_section
     if reply.status == "cancelled":
-        return TerminalResult("cancelled", None, WORDS[reply.language]["cancelled"])
+        return TerminalResult("cancelled", None, say("citizen.terminal_cancelled", reply.language))
     return TerminalResult("completed", dict(reply.answers or {}))
 
 
 def summarise(instrument: Instrument, answers: Mapping[str, AnswerValue], language: str) -> str:
     """The answers of one response and its measures (element indices and SIPAS), as terminal text."""
-    words = WORDS[language if language in WORDS else "vi"]
-    lines = [f"\n{words['answers']}:"]
+    language = language_of(language)
+
+    def words(key: str) -> str:
+        return say(f"citizen.summary_{key}", language)
+
+    lines = [f"\n{words('answers')}:"]
     for code, value in answers.items():
         question = instrument.question(code)
         if value is SKIPPED:
-            shown = words["skipped"]
+            shown = words("skipped")
         elif value == NOT_APPLICABLE:
-            shown = words["na"]
+            shown = words("na")
         elif question.type == "text":
             shown = str(value)
         else:
@@ -152,10 +145,10 @@ def summarise(instrument: Instrument, answers: Mapping[str, AnswerValue], langua
     if not shown_criteria:
         return "\n".join(lines)
     scores = score(answers_frame([answers], shown_criteria), shown_criteria, min_n=1)
-    lines.append(f"\n{words['measures']}:")
+    lines.append(f"\n{words('measures')}:")
     for row in scores.elements.itertuples(index=False):
         name = instrument.elements[row.element].get(language)
-        lines.append(f"  {name}: {format_pct(row.index, language, none=words['none'])}")
+        lines.append(f"  {name}: {format_pct(row.index, language, none=words('none'))}")
     sipas = scores.groups.iloc[0]["sipas"]
-    lines.append(f"  {words['sipas']}: {format_pct(sipas, language, none=words['none'])}")
+    lines.append(f"  {words('sipas')}: {format_pct(sipas, language, none=words('none'))}")
     return "\n".join(lines)
