@@ -35,14 +35,16 @@ class Services:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
-    """Load instruments, open the database (bringing its schema up to date unless told not to) and the key."""
-    instruments = load_instruments(settings.instruments_dir)
+async def open_services(settings: Settings, *, migrate: bool = True,
+                        instruments: bool = True) -> AsyncIterator[Services]:
+    """Load instruments (unless told not to: the reference-data commands need none), open the database (bringing
+    its schema up to date unless told not to) and the key."""
+    loaded = load_instruments(settings.instruments_dir) if instruments else {}
     db = Database(settings.resolved_database_url)
     try:
         if migrate:
             await db.ensure_schema(settings.auto_migrate)
         key = load_secret_key(settings, embedded=db.is_sqlite)
-        yield Services(settings, instruments, db, key)
+        yield Services(settings, loaded, db, key)
     finally:
         await db.dispose()

@@ -31,6 +31,12 @@ for _command, _words in {
     for _word in _words:
         COMMAND_WORDS[_word] = _command  # type: ignore[assignment]
 
+# What people write to say thank you or goodbye once they are done, folded: not a comment to keep.
+_COURTESY_ANCHORS = frozenset({"cam on", "thanks", "thank you", "thank", "ok", "oke", "okay", "vang", "da",
+                               "bye", "tam biet", "chao"})
+_COURTESY_EXTRAS = frozenset({"xin", "nhieu", "nhe", "nha", "a", "ban", "chi", "anh", "em", "nhe a", "very", "much",
+                              "so", "rat"})
+
 _NUMBER = re.compile(r"^\s*(\d{1,2})\s*(?:sao|diem|star|stars|\*+|⭐+)?\s*[.,:;!)]*\s*$")
 _PUNCT = re.compile(r"[^\w\s/<?*-]+")
 _SPACES = re.compile(r"\s+")
@@ -81,3 +87,20 @@ def match_label(text: str, labels: Sequence[str]) -> int | None:
         return None
     hits = [i for i, label in enumerate(labels) if fold(label) == folded]
     return hits[0] if len(hits) == 1 else None
+
+
+def is_courtesy(text: str) -> bool:
+    """Whether ``text`` only thanks or says goodbye ("Cảm ơn!", "cam on nhieu nhe", "thanks", "ok").
+
+    Args:
+        text: what the citizen typed.
+
+    Returns:
+        True when, folded, it is one of the courtesy phrases with at most some polite particles around it.
+    """
+    folded = fold(text).replace("?", "").strip()
+    for anchor in sorted(_COURTESY_ANCHORS, key=len, reverse=True):
+        if anchor in folded:
+            rest = f" {folded} ".replace(f" {anchor} ", " ").split()
+            return all(word in _COURTESY_EXTRAS for word in rest)
+    return False

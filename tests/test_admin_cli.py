@@ -118,8 +118,8 @@ async def test_a_database_at_an_old_revision_is_upgraded_by_a_command(settings, 
     from alembic import command
     from alembic.script import ScriptDirectory
 
-    from bot.cli.schema import head_revision, stored_revision
     from bot.storage.database import Database, alembic_config
+    from bot.storage.revisions import head_revision, stored_revision
 
     config = alembic_config()
     assert head_revision() == ScriptDirectory.from_config(config).get_current_head()

@@ -34,7 +34,7 @@ async def outbox_rows(services):
 
 
 async def test_low_rating_or_comment_enqueues_one_alert_and_a_failure_is_retried_once(services):
-    service = await complete_one(services, ["5", "2", "4", "4", "không áp dụng", "bỏ qua"])
+    await complete_one(services, ["5", "2", "4", "4", "không áp dụng", "bỏ qua"])
     [row] = await outbox_rows(services)
     assert row.chat_id == "-100555" and row.next_attempt_at is None  # not sent, not even scheduled yet
     assert row.text.splitlines() == ["⚠️ Phản hồi cần chú ý – Trung tâm Một cửa phường Đông Hà",
@@ -47,10 +47,10 @@ async def test_low_rating_or_comment_enqueues_one_alert_and_a_failure_is_retried
             raise failures.pop()
         delivered.append((chat_id, text))
 
-    assert await service.deliver_outbox("telegram", flaky) == 0
+    assert await outbox.deliver_due(services.db, "telegram", flaky) == 0
     [row] = await outbox_rows(services)
     assert row.attempts == 1 and row.last_error == "ConnectionError: Telegram is down"  # kept: not sent
-    assert await service.deliver_outbox("telegram", flaky) == 0  # not due yet: the backoff holds it back
+    assert await outbox.deliver_due(services.db, "telegram", flaky) == 0  # not due yet: the backoff holds it back
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
     assert await outbox.deliver_due(services.db, "telegram", flaky, now=later) == 1
     assert await outbox.deliver_due(services.db, "telegram", flaky, now=later + dt.timedelta(hours=2)) == 0
@@ -72,8 +72,8 @@ async def test_an_alert_left_by_a_dead_process_is_sent_by_the_next(settings):
         sent.append(chat_id)
 
     async with open_services(settings) as second:
-        assert await SurveyService(second).deliver_outbox("telegram", send) == 1
-        assert await SurveyService(second).deliver_outbox("telegram", send) == 0
+        assert await outbox.deliver_due(second.db, "telegram", send) == 1
+        assert await outbox.deliver_due(second.db, "telegram", send) == 0
     assert sent == ["-100555"]
 
 

@@ -44,6 +44,9 @@ async def test_a_comment_sent_in_several_messages_is_kept_whole(services, world)
     more = await service.handle("telegram", 12, ev.Text("nhưng phải chờ lâu. Gọi tôi 0912 345 678"), now=soon)
     assert more.texts == ("Chúng tôi đã bổ sung nội dung này vào ý kiến của Ông/Bà.",)
     assert await stored_comment(services) == "Cán bộ nhiệt tình,\nnhưng phải chờ lâu. Gọi tôi [số điện thoại]"
+    thanks = await service.handle("telegram", 12, ev.Text("Cảm ơn nhiều nhé!"), now=soon)
+    assert thanks.texts == ("Cảm ơn, câu trả lời của Ông/Bà đã được ghi nhận.",)  # a thank-you, not comment
+    assert await stored_comment(services) == "Cán bộ nhiệt tình,\nnhưng phải chờ lâu. Gọi tôi [số điện thoại]"
     # The instrument's limit holds for the whole comment, and the citizen is told when it is cut.
     limit = services.instrument("sipas-quick").question("comment").max_length
     cut = await service.handle("telegram", 12, ev.Text("x" * limit), now=soon)

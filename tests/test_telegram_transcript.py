@@ -29,6 +29,20 @@ async def test_typed_and_pressed_answers_close_their_question(fake, polling):  #
     assert [m.message_id for m in live(fake, CHAT)] == [third.message_id]
 
 
+async def test_the_latest_copy_of_a_repeated_question_shows_the_answer(fake, polling):  # noqa: F811
+    _, issued, _ = polling
+    fake.user_sends(CHAT, f"/start {issued[0].token}")
+    first = (await fake.wait_for_bot_messages(CHAT, 2))[1]
+    fake.user_sends(CHAT, "xyz")  # unclear: a hint, and the question again below it
+    again = (await fake.wait_for_bot_messages(CHAT, 4))[3]
+    assert again.text.startswith("Câu 1/6.") and again.keyboard
+    fake.user_sends(CHAT, "4")
+    await fake.wait_for_bot_messages(CHAT, 5)
+    await fake.wait_for(lambda: not fake.message(CHAT, again.message_id).keyboard, what="the repeat closed")
+    assert fake.message(CHAT, again.message_id).text.endswith("✅ 4 · Hài lòng")  # next to where the citizen typed
+    assert fake.message(CHAT, first.message_id).keyboard == [] and "✅" not in fake.message(CHAT, first.message_id).text
+
+
 async def test_yes_stop_from_an_old_confirmation_is_refused(fake, polling):  # noqa: F811
     services, issued, _ = polling
     fake.user_sends(CHAT, f"/start {issued[0].token}")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from surveys.textmatch import fold, match_label, parse_command, parse_number
+from surveys.textmatch import fold, is_courtesy, match_label, parse_command, parse_number
 
 SCALE = ["Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"]
 
@@ -44,3 +44,12 @@ def test_a_label_listed_twice_is_ambiguous():
 ])
 def test_parse_command(text, command):
     assert parse_command(text) == command
+
+
+@pytest.mark.parametrize("text, courtesy", [
+    ("Cảm ơn!", True), ("cam on nhieu nhe", True), ("Xin cảm ơn ạ", True), ("Thank you so much", True), ("ok", True),
+    ("Dạ", True), ("nhưng chờ hơi lâu.", False), ("cảm ơn nhưng chờ lâu quá", False), ("Dạ, chờ lâu", False),
+    ("tốt", False), ("book online", False),
+])
+def test_is_courtesy(text, courtesy):
+    assert is_courtesy(text) is courtesy

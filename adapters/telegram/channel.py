@@ -36,6 +36,7 @@ from adapters.telegram.staff import StaffHandlers
 from bot.config import Settings
 from bot.errors import UserError
 from bot.services import Services
+from bot.survey.batches import BOT_USERNAME_KEY
 from bot.survey.conversation import SurveyService
 from bot.survey.staff import StaffService
 from bot.texts import say
@@ -117,7 +118,7 @@ class TelegramChannel:
         CitizenHandlers(self.service, self.sender, on_completed=wake_outbox).register(
             self.application)
         await self.application.initialize()  # calls getMe
-        await self.service.remember("telegram_bot_username", self.application.bot.username)
+        await self.service.remember(BOT_USERNAME_KEY, self.application.bot.username)  # for invitation links
         await self.application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         await self.application.start()
         if self.webhook_mode:

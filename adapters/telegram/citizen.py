@@ -129,7 +129,7 @@ class CitizenHandlers:
         """Only the current question keeps live buttons: the answered one shows its answer, others just lose theirs."""
         pressed_message = pressed.message if pressed is not None and isinstance(pressed.message, Message) else None
         closed_answer = False
-        for live in self.live.take(chat):
+        for live in reversed(self.live.take(chat)):  # the latest copy of a question is the one to show the answer
             if pressed_message is not None and live.message_id == pressed_message.message_id:
                 continue
             if closing is not None and live.question == closing.question and not closed_answer:

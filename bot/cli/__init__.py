@@ -99,27 +99,11 @@ def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], 
     commands pass ``instruments=False``: parsing the instrument files was a quarter of their start-up time."""
     import asyncio
 
-    from bot.cli.schema import ensure_schema
+    from bot.services import open_services
 
     async def runner() -> T:
-        if instruments:
-            from bot.services import open_services
-
-            async with open_services(settings, migrate=False) as services:
-                if migrate:
-                    await ensure_schema(services.db, settings.auto_migrate)
-                return await work(services)
-        from bot.services import Services
-        from bot.storage.database import Database
-        from bot.storage.secret import load_secret_key
-
-        db = Database(settings.resolved_database_url)
-        try:
-            if migrate:
-                await ensure_schema(db, settings.auto_migrate)
-            return await work(Services(settings, {}, db, load_secret_key(settings, embedded=db.is_sqlite)))
-        finally:
-            await db.dispose()
+        async with open_services(settings, migrate=migrate, instruments=instruments) as services:
+            return await work(services)
 
     return asyncio.run(runner())
 

@@ -117,6 +117,11 @@ class Database:
 
     async def ensure_schema(self, auto_migrate: bool) -> None:
         """Upgrade an old or empty database, or, with auto-migration off, say how to."""
+        from bot.storage.revisions import head_revision, stored_revision
+
+        known = head_revision()
+        if known is not None and await stored_revision(self) == known:
+            return  # the common case, answered without importing Alembic
         current, head = await self.revisions()
         if current == head:
             return

@@ -26,10 +26,11 @@ from bot.survey import afterwards, invitations, outbox
 from bot.survey.alerts import alert_text
 from bot.survey.directory import alert_target, find_centre, find_service
 from bot.survey.step import ACTIVE, DROP, SAVE, Outcome, first_time
-from bot.texts import say
+from bot.texts import language_of, say
 from surveys import engine
 from surveys import events as ev
 from surveys.progress import Progress
+from surveys.textmatch import is_courtesy
 
 MAX_ATTEMPTS = 8
 
@@ -74,10 +75,6 @@ class SurveyService:
 
         return await self._unit(platform, chat_id, None, language, work)
 
-    async def deliver_outbox(self, platform: str, send) -> int:
-        """Send the due outbox messages of one platform with ``send(chat_id, text)``; returns how many went."""
-        return await outbox.deliver_due(self.services.db, platform, send)
-
     async def remember(self, key: str, value: str) -> None:
         """Keep a small fact learned at run time (the bot's username) for other processes and commands."""
         async with self.services.db.transaction() as session:
@@ -87,8 +84,7 @@ class SurveyService:
         """The language of the chat's survey in progress, Vietnamese when there is none."""
         async with self.services.db.reading() as session:
             row = await self._active(session, platform, chat_id)
-        language = row.progress.get("language") if row is not None else None
-        return language if language in ("vi", "en") else "vi"
+        return language_of(row.progress.get("language") if row is not None else None)
 
     async def abandon(self, platform: str, chat_id: str | int) -> None:
         """Drop the chat's survey in progress, if any (its answers are not counted; its invitation is freed)."""
@@ -124,7 +120,7 @@ class SurveyService:
     # -- one unit of work, retried on contention ----------------------------------------------------------
 
     async def _unit(self, platform, chat_id, event_key, language, work) -> Outcome:
-        lang = language if language in ("vi", "en") else "vi"
+        lang = language_of(language)
         for _ in range(MAX_ATTEMPTS):
             try:
                 async with self.services.db.transaction() as session:
@@ -256,7 +252,8 @@ class SurveyService:
     async def _after_end(self, session, finished, event: ev.Event, now) -> Outcome:
         language = finished.language
         response_id = afterwards.comment_open(finished)
-        if isinstance(event, ev.Text) and response_id is not None:
+        # A "cảm ơn" after the last answer is a thank-you, not more of the comment.
+        if isinstance(event, ev.Text) and response_id is not None and not is_courtesy(event.text):
             said = await afterwards.add_to_comment(session, self.services.instrument, response_id, event.text,
                                                    language)
             return Outcome("finished", language, (said,))

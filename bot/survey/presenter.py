@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.survey.conversation import Outcome
+from bot.survey.step import Outcome
 from bot.texts import language_of, say
 from surveys import events as ev
 from surveys.events import AnswerView, QuestionView, Reply
@@ -24,11 +24,10 @@ _COMMAND_LETTERS = {"na": "n", "skip": "s", "back": "b"}
 
 @dataclass(frozen=True)
 class Choice:
-    """One thing the citizen can pick: its label as shown, the action sent back, and what to type instead."""
+    """One thing the citizen can pick: its label as shown, and the action sent back."""
 
     label: str
     action: str
-    typed: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,6 @@ class Presentation:
     closing: Closing | None = None  # close this question's message before sending the new ones
     accepted: bool = True  # False: nothing changed, older messages keep their buttons
     completed: bool = False  # a survey was just completed (an alert may be waiting in the outbox)
-    language: str = "vi"
 
 
 def present(outcome: Outcome, *, pressed: bool = False) -> Presentation:
@@ -66,17 +64,16 @@ def present(outcome: Outcome, *, pressed: bool = False) -> Presentation:
     lang = language_of(outcome.language)
     reply = outcome.reply
     if reply is None:
-        return Presentation(tuple(Message(text) for text in outcome.texts), accepted=outcome.status != "duplicate",
-                            language=lang)
+        return Presentation(tuple(Message(text) for text in outcome.texts), accepted=outcome.status != "duplicate")
     if outcome.status == "duplicate":
         # Seen before: its reply may have been lost, so the current question (or confirmation) again.
         shown = question_message(reply) if reply.question is not None else None
         if reply.status == "confirm_cancel":
             shown = Message("\n".join(reply.notices), (confirm_choices(reply),))
-        return Presentation((shown,) if shown else (), accepted=False, language=lang)
+        return Presentation((shown,) if shown else (), accepted=False)
     if pressed and not reply.accepted:
         toast = reply.notices[0] if reply.notices else (reply.closing or say("citizen.stale_button", lang))
-        return Presentation(toast=toast, accepted=False, language=lang)
+        return Presentation(toast=toast, accepted=False)
     messages: list[Message] = []
     texts, notices = list(outcome.texts), list(reply.notices)
     if outcome.started or outcome.introduced:
@@ -94,7 +91,7 @@ def present(outcome: Outcome, *, pressed: bool = False) -> Presentation:
             messages.append(Message(reply.closing))
     closing = closing_of(reply.answered, lang) if reply.accepted and reply.answered else None
     return Presentation(tuple(messages), closing=closing, accepted=reply.accepted,
-                        completed=reply.status == "completed" and reply.accepted, language=lang)
+                        completed=reply.status == "completed" and reply.accepted)
 
 
 def question_text(question: QuestionView) -> str:
@@ -110,10 +107,9 @@ def question_text(question: QuestionView) -> str:
 def question_message(reply: Reply) -> Message:
     """The current question with one choice per option ("5 · Rất hài lòng") and its command choices."""
     question = reply.question
-    rows = [(Choice(option_label(o.key, o.label), _action("a", question.code, o.key), o.key),)
-            for o in question.options]
-    commands = tuple(Choice(reply.command_labels[c], _action(_COMMAND_LETTERS[c], question.code),
-                            say(f"citizen.typed_{c}", reply.language)) for c in COMMAND_CHOICES if c in reply.commands)
+    rows = [(Choice(option_label(o.key, o.label), _action("a", question.code, o.key)),) for o in question.options]
+    commands = tuple(Choice(reply.command_labels[c], _action(_COMMAND_LETTERS[c], question.code))
+                     for c in COMMAND_CHOICES if c in reply.commands)
     if commands:
         rows.append(commands)
     return Message(question_text(question), tuple(rows), question.code)
@@ -125,12 +121,11 @@ def option_label(key: str | None, label: str) -> str:
 
 
 def confirm_choices(reply: Reply) -> tuple[Choice, ...]:
-    return (Choice(reply.command_labels["yes"], "y", say("citizen.typed_yes", reply.language)),
-            Choice(reply.command_labels["no"], "r", say("citizen.typed_no", reply.language)))
+    return Choice(reply.command_labels["yes"], "y"), Choice(reply.command_labels["no"], "r")
 
 
 def language_choices() -> tuple[Choice, ...]:
-    return (Choice("Tiếng Việt", "l|vi", "tiếng Việt"), Choice("English", "l|en", "English"))
+    return Choice("Tiếng Việt", "l|vi"), Choice("English", "l|en")
 
 
 def closing_of(answered: AnswerView, language: str) -> Closing:

@@ -3,7 +3,7 @@
 Importing Alembic and loading its script directory (every migration module) took about a third of the start-up
 time of each command. The newest revision is read here from the migration files' `revision`/`down_revision`
 lines, and the database's from its `alembic_version` table; only when they differ (or either is unclear) does
-the command go through Alembic (`Database.ensure_schema`), which upgrades or says how to.
+`Database.ensure_schema` go through Alembic, which upgrades or says how to.
 """
 
 from __future__ import annotations
@@ -56,11 +56,3 @@ async def stored_revision(db: Database) -> str | None:
     except DBAPIError:
         return None  # an empty database: Alembic creates everything
     return rows[0][0] if len(rows) == 1 else None
-
-
-async def ensure_schema(db: Database, auto_migrate: bool) -> None:
-    """Nothing when the database is at the head revision; otherwise Alembic upgrades it (or says how to)."""
-    head = head_revision()
-    if head is not None and await stored_revision(db) == head:
-        return
-    await db.ensure_schema(auto_migrate)
