@@ -131,13 +131,13 @@ async def test_a_database_at_an_old_revision_is_upgraded_by_a_command(settings, 
 
         async with db.write_engine.begin() as connection:
             await connection.run_sync(to_first)
-        assert await stored_revision(db) == "0001" != head_revision()
+        assert await stored_revision(db.write_engine) == "0001" != head_revision()
         # With automatic migration off the command says how to, and changes nothing.
         code, _, err = cli("centre", "list", env={"SIPAS_AUTO_MIGRATE": "false"})
-        assert code == 1 and "Run `sipas-bot db upgrade`" in err and await stored_revision(db) == "0001"
+        assert code == 1 and "Run `sipas-bot db upgrade`" in err and await stored_revision(db.write_engine) == "0001"
         code, _out, err = cli("centre", "list")
         assert code == 0, err
-        assert await stored_revision(db) == head_revision()
+        assert await stored_revision(db.write_engine) == head_revision()
         assert cli("centre", "add", "hcc", "Trung tâm")[0] == 0  # the new tables are there and work
     finally:
         await db.dispose()

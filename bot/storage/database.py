@@ -120,7 +120,7 @@ class Database:
         from bot.storage.revisions import head_revision, stored_revision
 
         known = head_revision()
-        if known is not None and await stored_revision(self) == known:
+        if known is not None and await stored_revision(self.write_engine) == known:
             return  # the common case, answered without importing Alembic
         current, head = await self.revisions()
         if current == head:

@@ -14,7 +14,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.storage.database import Database
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 # `revision: str = '0002'`, `down_revision: Union[...] = '0001'` (or None, or a tuple of ids for a merge).
@@ -45,13 +45,13 @@ def head_revision() -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
-async def stored_revision(db: Database) -> str | None:
+async def stored_revision(engine: AsyncEngine) -> str | None:
     """The revision recorded in the database, or None (no table yet, several rows, a database error)."""
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
     try:
-        async with db.write_engine.connect() as connection:
+        async with engine.connect() as connection:
             rows = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
     except DBAPIError:
         return None  # an empty database: Alembic creates everything
