@@ -22,6 +22,8 @@ from bot.errors import UserError
 from bot.storage.inline_sqlite import inline_creator
 
 BUSY_TIMEOUT_MS = 30_000
+# The PostgreSQL advisory lock that migrations hold (any constant of our own: "sipas" in ASCII).
+MIGRATION_LOCK = 0x7369706173
 
 
 def _sqlite_engine(url: str, begin: str, *, inline: bool = False) -> AsyncEngine:
@@ -113,6 +115,10 @@ class Database:
 
         config = alembic_config()
         async with self.write_engine.begin() as connection:
+            if not self.is_sqlite:
+                # Processes starting together on an empty database queue here; each then finds the schema as the
+                # one before left it. (SQLite: BEGIN IMMEDIATE already admits one writer at a time.)
+                await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             await connection.run_sync(lambda sync: _run_upgrade(config, sync))
 
     async def ensure_schema(self, auto_migrate: bool) -> None:
