@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-postgres lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ run: $(STAMP)
 # Two workers: the suite is CPU-bound (real processes, real servers) and the machines have two cores.
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
+
+# The same suite on PostgreSQL: a throwaway cluster (Debian's package; installed when missing) on a unix socket.
+PG_DIR ?= /tmp/sipas-pg
+PG_PORT ?= 54329
+test-postgres: $(STAMP)
+	SIPAS_TEST_POSTGRES_URL="$$(.ci/start-postgres $(PG_DIR) $(PG_PORT))" $(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -45,8 +45,24 @@ class Report:
             "survey": request.survey, "period": request.period, "by": list(request.by), "min_n": request.min_n,
             "from": request.date_from.isoformat() if request.date_from else None,
             "to": request.date_to.isoformat() if request.date_to else None,
-            "rows": self.rows,
+            "rows": _settled(self.rows),
         }
+
+
+# Sums of floats depend on the order rows arrive in, which differs between SQLite and PostgreSQL (and between
+# runs): the last bits of an interval differ. Nine decimals of a percentage is far beyond what is meaningful and
+# makes the JSON the same for the same data on either backend.
+JSON_DECIMALS = 9
+
+
+def _settled(value):
+    if isinstance(value, float):
+        return round(value, JSON_DECIMALS)
+    if isinstance(value, dict):
+        return {key: _settled(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_settled(item) for item in value]
+    return value
 
 
 async def build_report(services: Services, request: ReportRequest) -> Report:
