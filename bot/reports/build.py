@@ -174,6 +174,8 @@ def _participation(counts: dict, request: ReportRequest, ids: dict[str, list], g
 
 def _order(row: dict, by: tuple[str, ...]) -> tuple:
     """Highest lower bound first, then rows without one, suppressed last; ties by the keys (None last)."""
+    # Rounded as in the JSON: equal bounds whose last bits differ (order of summation) must tie, on every backend.
     low = row["sipas_ci"][0] if row["sipas_ci"] else None
+    low = None if low is None else round(low, JSON_DECIMALS)
     keys = tuple((row[d] is None, row[d] or "") for d in by)
     return (row["suppressed"], low is None, -(low or 0.0), *keys, row["period"])
