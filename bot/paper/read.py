@@ -14,10 +14,12 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from bot.cells import csv_untext
 from bot.errors import UserError
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -67,7 +69,8 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
         raise UserError(f"{name} is not a readable CSV file: {error}") from error
     except pd.errors.EmptyDataError as error:
         raise UserError(f"{name} is empty") from error
-    return pd.DataFrame({j: _texts(table[j].to_numpy(dtype=object)) for j in table.columns})
+    # A CSV cell written by our exporter as "'=x" (so that Excel shows it as text) is "=x" again.
+    return pd.DataFrame({j: _texts(table[j].to_numpy(dtype=object), csv_untext) for j in table.columns})
 
 
 def _separator(text: str) -> str:
@@ -100,10 +103,10 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
     return pd.DataFrame({j: _texts(cells[:, j]) for j in range(width)})
 
 
-def _texts(column: np.ndarray) -> np.ndarray:
+def _texts(column: np.ndarray, then: Callable[[str], str] = str) -> np.ndarray:
     """Each cell as stripped text, converting each distinct value once (a rating column holds a handful)."""
     labels, uniques = pd.factorize(column, use_na_sentinel=True)
-    texts = np.array([_cell_text(value) for value in uniques] + [""], dtype=object)
+    texts = np.array([then(_cell_text(value)) for value in uniques] + [""], dtype=object)
     return texts[labels]  # label -1 (an empty cell) picks the "" at the end
 
 
