@@ -22,8 +22,11 @@ from surveys.textmatch import normalize_text
 KEY_COLUMNS = ("centre", "service", "submitted_on")
 REQUIRED_COLUMNS = ("centre", "submitted_on")
 COMMENT = "comment"
-FORMULA_START = ("=", "+", "-", "@")  # what a spreadsheet would run as a formula
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A date cell formatted as a number ("General") shows Excel's serial day: 45413 is 2024-05-01. Five digits cover
+# 1927-05-18 to 2173-10-14; a time of day after the point is ignored.
+EXCEL_SERIAL = re.compile(r"([0-9]{5})(\.[0-9]+)?")
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of the 1900 date system, past Excel's phantom 1900-02-29
 _RATINGS = {str(value): value for value in range(1, 6)}
 
 Parsed = tuple[object, str | None]  # (value, reason it is wrong or None)
@@ -52,6 +55,8 @@ class Checked:
     answers: list[dict[str, AnswerValue]]
     problems: list[Problem]
     bad_rows: int
+    row_numbers: list[int]  # of the good rows, as the spreadsheet shows them
+    warnings: list[Problem]  # imported, but not exactly as written (a comment cut to the limit)
 
 
 def wide_columns(instrument: Instrument) -> list[str]:
@@ -62,8 +67,11 @@ def wide_columns(instrument: Instrument) -> list[str]:
 
 
 def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[str, int],
-                services: Mapping[str, int], today: dt.date, name: str) -> Checked:
-    """Check every row; raise UserError for a problem of the whole file (the header, no rows)."""
+                services: Mapping[str, int], today: dt.date, name: str, truncate: bool = False) -> Checked:
+    """Check every row; raise UserError for a problem of the whole file (the header, no rows).
+
+    A comment longer than the instrument allows is a problem of its row, or with ``truncate`` cut to the limit
+    and a warning."""
     table = _check_header(table, instrument, name)
     table = table[(table != "").any(axis=1).to_numpy()]  # blank rows (often left at the end) are not responses
     if table.empty:
@@ -75,17 +83,20 @@ def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[st
     }
     values, bad = {}, np.zeros(len(table), dtype=bool)
     problems: list[tuple[int, int, Problem]] = []
+    cut: list[tuple[int, Problem]] = []
     rows = table.index.to_numpy()
     for position, column in enumerate(table.columns):
         if column in parsers:
             parse = parsers[column]
         elif column == COMMENT:
-            parse = _comment_parser(instrument.question(COMMENT))
+            parse = _comment_parser(instrument.question(COMMENT), truncate)
         else:
             parse = _answer_parser(instrument.question(column))
         texts = table[column].to_numpy(dtype=object)
         values[column], reasons, wrong = _parse_distinct(texts, parse)
         bad |= wrong
+        if column == COMMENT and truncate:
+            cut = _cut_comments(texts, rows, instrument.question(COMMENT).max_length)
         problems += [(rows[i], position, Problem(int(rows[i]), column, texts[i], reasons[i]))
                      for i in np.flatnonzero(wrong)]
     problems.sort(key=lambda item: item[:2])
@@ -101,6 +112,8 @@ def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[st
         if answer_codes else [{} for _ in range(int(good.sum()))],
         problems=[problem for *_, problem in problems],
         bad_rows=int(bad.sum()),
+        row_numbers=[int(row) for row in rows[good]],
+        warnings=[warning for i, warning in cut if good[i]],
     )
 
 
@@ -152,10 +165,13 @@ def _lookup(text: str, codes: Mapping[str, int], what: str) -> Parsed:
 def _date(text: str, today: dt.date) -> Parsed:
     if not text:
         return None, "a date is required (YYYY-MM-DD)"
+    serial = EXCEL_SERIAL.fullmatch(text)
     try:
         day = dt.date.fromisoformat(text) if DATE.fullmatch(text) else None
     except ValueError:
         return None, "there is no such date"
+    if serial:
+        day = EXCEL_EPOCH + dt.timedelta(days=int(serial.group(1)))
     if day is None:
         return None, "a date must be written YYYY-MM-DD, for example 2024-05-31"
     if day > today:
@@ -185,13 +201,25 @@ def _answer_parser(question: Question) -> Callable[[str], Parsed]:
     return parse
 
 
-def _comment_parser(question: Question) -> Callable[[str], Parsed]:
+def _comment_parser(question: Question, truncate: bool) -> Callable[[str], Parsed]:
     limit = question.max_length
 
     def parse(text: str) -> Parsed:
         cleaned = normalize_text(text)
-        if cleaned[:1] == "'" and cleaned[1:2] in FORMULA_START:
-            cleaned = cleaned[1:]  # the exporter's guard against spreadsheet formulas
-        return (cleaned[:limit].rstrip() if limit else cleaned) or None, None  # too long: cut, as in the chat
+        if limit and len(cleaned) > limit:
+            if not truncate:
+                return None, (f"the comment has {len(cleaned):,} characters, more than the {limit:,} this survey "
+                              "allows; shorten it, or use --truncate to cut it")
+            cleaned = cleaned[:limit].rstrip()
+        return cleaned or None, None
 
     return parse
+
+
+def _cut_comments(texts: np.ndarray, rows: np.ndarray, limit: int | None) -> list[tuple[int, Problem]]:
+    """A warning for each comment that --truncate cuts (a handful of rows, so a plain loop)."""
+    if not limit:
+        return []
+    return [(i, Problem(int(rows[i]), COMMENT, text, f"the comment has {len(normalize_text(text)):,} characters; "
+                    f"only the first {limit:,} were imported"))
+            for i, text in enumerate(texts) if len(normalize_text(text)) > limit]

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
 from bot.errors import Conflict, UserError
+from bot.paper.batches import Repeats, find_repeats, numbers
 from bot.paper.checks import Checked, Problem, check_table
 from bot.paper.read import read_table
 from bot.services import Services
@@ -38,6 +39,8 @@ class ImportResult:
     imported: int
     skipped: int
     problems: list[Problem]
+    warnings: list[Problem]
+    batch_id: int
 
 
 def problem_lines(problems: list[Problem]) -> list[str]:
@@ -49,8 +52,9 @@ def problem_lines(problems: list[Problem]) -> list[str]:
 
 
 async def import_file(services: Services, path: Path, instrument: Instrument, *, skip_invalid: bool,
-                      progress: bool = False) -> ImportResult:
-    """Import the responses of one file; nothing is written unless every row is good or ``skip_invalid``."""
+                      truncate: bool = False, allow_duplicates: bool = False, progress: bool = False) -> ImportResult:
+    """Import the responses of one file; nothing is written unless every row is good or ``skip_invalid``, and
+    nothing when rows repeat rows of an earlier batch, unless ``allow_duplicates``."""
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     async with services.db.reading() as session:
@@ -58,13 +62,18 @@ async def import_file(services: Services, path: Path, instrument: Instrument, *,
         centres = dict((await session.execute(select(Centre.code, Centre.id))).all())
         service_ids = dict((await session.execute(select(Service.code, Service.id))).all())
     checked = check_table(read_table(data, path.name), instrument, centres, service_ids,
-                          services.local_date(dt.datetime.now(dt.UTC)), path.name)
+                          services.local_date(dt.datetime.now(dt.UTC)), path.name, truncate)
     good = checked.total - checked.bad_rows
     if checked.problems and (not skip_invalid or good == 0):
         raise UserError(_refusal(checked))
     show = progress and checked.total > PROGRESS_ABOVE
     with tqdm(total=good, unit=" rows", desc="preparing", disable=not show) as bar:
         rows = _build_rows(instrument, checked, bar)
+        if not allow_duplicates:
+            async with services.db.reading() as session:
+                repeats = await find_repeats(session, instrument, rows, checked.row_numbers)
+            if repeats.count:
+                raise Conflict(_repeated(repeats, len(rows), services.settings.timezone))
         bar.set_description("writing")
         async with services.db.transaction() as session:
             batch = ImportBatch(content_hash=digest, filename=path.name[-300:], instrument=instrument.id,
@@ -79,7 +88,7 @@ async def import_file(services: Services, path: Path, instrument: Instrument, *,
             # The table, not the ORM entity: ORM bulk inserts split the rows into small batches wherever the
             # pattern of NULLs changes; a Core executemany sends them all at once.
             await session.execute(insert(Response.__table__), rows)
-    return ImportResult(len(rows), checked.bad_rows, checked.problems)
+    return ImportResult(len(rows), checked.bad_rows, checked.problems, checked.warnings, batch.id)
 
 
 async def _refuse_duplicate(session: AsyncSession, digest: str, timezone: str) -> None:
@@ -94,6 +103,19 @@ def imported_when(moment: dt.datetime, timezone: str) -> str:
     """When a batch was imported, in the centres' time zone (SQLite gives the stored UTC time back naive)."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     return aware.astimezone(ZoneInfo(timezone)).strftime(f"%Y-%m-%d %H:%M ({timezone})")
+
+
+def _repeated(repeats: Repeats, total: int, timezone: str) -> str:
+    lines = [f"nothing was imported: {repeats.count:,} of {total:,} rows repeat rows imported before (the same "
+             "centre, service, day and answers):"]
+    for batch_id, rows in sorted(repeats.by_batch.items()):
+        batch = repeats.batches[batch_id]
+        lines.append(f"rows {numbers(rows)} repeat batch {batch_id} ({batch.filename}, "
+                     f"{imported_when(batch.imported_at, timezone)})")
+    first = min(repeats.by_batch)
+    lines.append(f"if this is the corrected file of batch {first}, remove that batch first (`sipas-bot import undo "
+                 f"{first}`); if these are other forms with the same answers, use --allow-duplicates")
+    return "\n  ".join(lines)
 
 
 def _refusal(checked: Checked) -> str:
