@@ -12,7 +12,7 @@ import numpy as np
 import openpyxl
 from sqlalchemy import func, select
 
-from bot.paper.checks import Problem
+from bot.paper.checks import Problem, reason
 from bot.paper.importer import problem_lines
 from bot.reports.dataset import load_ratings
 from bot.storage.models import ImportBatch, Response
@@ -256,7 +256,7 @@ async def test_file_level_errors_import_nothing(services, cli, settings, tmp_pat
 
 
 def test_a_long_list_of_problems_is_cut_after_the_first_hundred():
-    problems = [Problem(row, "staff_1", "9", "a rating must be a whole number from 1 to 5") for row in range(2, 252)]
+    problems = [Problem(row, "staff_1", "9", reason("rating")) for row in range(2, 252)]
     lines = problem_lines(problems)
     assert len(lines) == 101 and lines[99].startswith("row 101, column staff_1")
     assert lines[-1] == "... and 150 more problems"

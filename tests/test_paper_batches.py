@@ -146,3 +146,23 @@ async def test_a_comment_starting_with_an_apostrophe_survives_export_and_import(
         async with services.db.reading() as session:
             again = sorted((await session.scalars(select(Response.comment))).all())
         assert again == sorted(comments), name
+
+
+async def test_row_problems_and_repeats_in_vietnamese(services, cli, tmp_path):
+    await seed(services)
+    vi = {"SIPAS_ADMIN_LANGUAGE": "vi"}
+    write(tmp_path / "bad.csv", [HEADER, "HUE01,,2024-05-01,6,4,", "HUE9,,2024-05-01,5,4,", "HUE01,,2024-05-02,5,4,"])
+    code, out, err = cli("import", "bad.csv", "--survey", "sipas-2023", env=vi)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "Lỗi: chưa nhập gì: 2 trên 3 dòng có lỗi (hãy sửa, hoặc dùng --skip-invalid để nhập 1 dòng còn lại):",
+        '  dòng 2, cột access_1, giá trị "6": điểm đánh giá phải là số nguyên từ 1 đến 5',
+        '  dòng 3, cột centre, giá trị "HUE9": không có trung tâm với mã này; xem `sipas-bot centre list`']
+    code, _, err = cli("import", "bad.csv", "--survey", "sipas-2023", "--skip-invalid", env=vi)
+    assert code == 0 and err.splitlines()[0] == "bỏ qua 2 dòng có lỗi:"
+    write(tmp_path / "again.csv", [HEADER, "HUE01,,2024-05-02,5,4,"])
+    code, _, err = cli("import", "again.csv", "--survey", "sipas-2023", env=vi)
+    assert code == 1 and err.splitlines()[0] == (
+        "Lỗi: chưa nhập gì: 1 trên 1 dòng trùng với các dòng đã nhập trước đó (cùng trung tâm, dịch vụ, ngày và câu "
+        "trả lời):")
+    assert err.splitlines()[1].startswith("  các dòng 2 trùng với đợt nhập 1 (bad.csv, ")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import cli, number, say, with_services
+from bot.cli import admin_language, cli, number, say, with_services
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -70,11 +70,11 @@ def import_responses(settings: Settings, file: Path, survey_id: str, skip_invali
     result = with_services(settings, work)
     if result.problems:
         click.echo(say("admin.rows_skipped", count=number(result.skipped)), err=True)
-        for line in importer.problem_lines(result.problems):
+        for line in importer.problem_lines(result.problems, admin_language(settings)):
             click.echo(f"  {line}", err=True)
     if result.warnings:
         click.echo(say("admin.comments_cut", count=number(len(result.warnings))), err=True)
-        for line in importer.problem_lines(result.warnings):
+        for line in importer.problem_lines(result.warnings, admin_language(settings)):
             click.echo(f"  {line}", err=True)
     click.echo(say("admin.imported", imported=result.imported, survey=survey_id, file=file, skipped=result.skipped,
                    batch=result.batch_id))

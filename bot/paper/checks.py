@@ -29,7 +29,12 @@ EXCEL_SERIAL = re.compile(r"([0-9]{5})(\.[0-9]+)?")
 EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of the 1900 date system, past Excel's phantom 1900-02-29
 _RATINGS = {str(value): value for value in range(1, 6)}
 
-Parsed = tuple[object, str | None]  # (value, reason it is wrong or None)
+Parsed = tuple[object, UserError | None]  # (value, why it is wrong or None); the reason renders in any language
+
+
+def reason(name: str, /, **values: object) -> UserError:
+    """Why a cell is wrong: a text of the admin catalogue ("admin.row_...")."""
+    return UserError.say(f"admin.row_{name}", **values)
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,18 @@ class Problem:
     row: int
     column: str
     value: str
-    reason: str
+    reason: UserError
+
+    def text(self, language: str) -> str:
+        """One line: the row as the spreadsheet shows it, the column, the value (shortened) and the reason."""
+        from bot.texts import say
+
+        shown = self.value if len(self.value) <= 40 else self.value[:39] + "…"
+        return say("admin.row_problem", language, row=self.row, column=self.column, value=shown,
+                   reason=self.reason.text(language))
 
     def __str__(self) -> str:
-        shown = self.value if len(self.value) <= 40 else self.value[:39] + "…"
-        return f'row {self.row}, column {self.column}, value "{shown}": {self.reason}'
+        return self.text("en")
 
 
 @dataclass
@@ -157,36 +169,36 @@ def _parse_distinct(texts: np.ndarray, parse: Callable[[str], Parsed]) -> tuple[
 
 def _lookup(text: str, codes: Mapping[str, int], what: str) -> Parsed:
     if not text:
-        return None, f"a {what} code is required"
+        return None, reason(f"{what}_required")
     found = codes.get(unicodedata.normalize("NFC", text).strip().upper())
-    return (found, None) if found is not None else (None, f"no {what} with this code; see `sipas-bot {what} list`")
+    return (found, None) if found is not None else (None, reason(f"no_{what}"))
 
 
 def _date(text: str, today: dt.date) -> Parsed:
     if not text:
-        return None, "a date is required (YYYY-MM-DD)"
+        return None, reason("date_required")
     serial = EXCEL_SERIAL.fullmatch(text)
     try:
         day = dt.date.fromisoformat(text) if DATE.fullmatch(text) else None
     except ValueError:
-        return None, "there is no such date"
+        return None, reason("no_such_date")
     if serial:
         day = EXCEL_EPOCH + dt.timedelta(days=int(serial.group(1)))
     if day is None:
-        return None, "a date must be written YYYY-MM-DD, for example 2024-05-31"
+        return None, reason("date_form")
     if day > today:
-        return None, "the date is in the future"
+        return None, reason("future")
     return day, None
 
 
 def _answer_parser(question: Question) -> Callable[[str], Parsed]:
-    na = " or NA" if question.allow_na else ""
+    na = "_or_na" if question.allow_na else ""
     if question.type == "rating":
-        wrong = f"a rating must be a whole number from 1 to 5{na}"
+        wrong = reason(f"rating{na}")
         options: dict[str, AnswerValue] = _RATINGS
     else:
         options = {str(value).lower(): value for value in question.option_values()}
-        wrong = f"not one of the options {', '.join(str(v) for v in question.option_values())}{na}"
+        wrong = reason(f"option{na}", options=", ".join(str(v) for v in question.option_values()))
 
     def parse(text: str) -> Parsed:
         if not text:
@@ -194,7 +206,7 @@ def _answer_parser(question: Question) -> Callable[[str], Parsed]:
         if text.upper() == NOT_APPLICABLE:
             if question.allow_na:
                 return NOT_APPLICABLE, None
-            return None, "NA (not applicable) is not allowed for this question"
+            return None, reason("na_not_allowed")
         key = text.lower()
         return (options[key], None) if key in options else (None, wrong)
 
@@ -208,8 +220,7 @@ def _comment_parser(question: Question, truncate: bool) -> Callable[[str], Parse
         cleaned = normalize_text(text)
         if limit and len(cleaned) > limit:
             if not truncate:
-                return None, (f"the comment has {len(cleaned):,} characters, more than the {limit:,} this survey "
-                              "allows; shorten it, or use --truncate to cut it")
+                return None, reason("comment_long", length=f"{len(cleaned):,}", limit=f"{limit:,}")
             cleaned = cleaned[:limit].rstrip()
         return cleaned or None, None
 
@@ -220,6 +231,6 @@ def _cut_comments(texts: np.ndarray, rows: np.ndarray, limit: int | None) -> lis
     """A warning for each comment that --truncate cuts (a handful of rows, so a plain loop)."""
     if not limit:
         return []
-    return [(i, Problem(int(rows[i]), COMMENT, text, f"the comment has {len(normalize_text(text)):,} characters; "
-                    f"only the first {limit:,} were imported"))
+    return [(i, Problem(int(rows[i]), COMMENT, text, reason("comment_cut", length=f"{len(normalize_text(text)):,}",
+                                                            limit=f"{limit:,}")))
             for i, text in enumerate(texts) if len(normalize_text(text)) > limit]

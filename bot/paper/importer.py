@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,12 +44,27 @@ class ImportResult:
     batch_id: int
 
 
-def problem_lines(problems: list[Problem]) -> list[str]:
+def problem_lines(problems: list[Problem], language: str = "en") -> list[str]:
     """The problems as printable lines, the first MAX_LISTED of them and a count of the rest."""
-    lines = [str(problem) for problem in problems[:MAX_LISTED]]
+    from bot.texts import say
+
+    lines = [problem.text(language) for problem in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
-        lines.append(f"... and {len(problems) - MAX_LISTED:,} more problems")
+        lines.append(say("admin.row_more", language, count=f"{len(problems) - MAX_LISTED:,}"))
     return lines
+
+
+class Refused(UserError):
+    """Nothing was imported: a first line, then one line per problem, each in the admin's language."""
+
+    def __init__(self, head: str, values: dict, lines: Callable[[str], list[str]], status: int = 400) -> None:
+        self.head, self.head_values, self.lines, self.status = head, values, lines, status
+        super().__init__(self.text("en"))
+
+    def text(self, language: str) -> str:
+        from bot.texts import say
+
+        return "\n  ".join([say(self.head, language, **self.head_values), *self.lines(language)])
 
 
 async def import_file(services: Services, path: Path, instrument: Instrument, *, skip_invalid: bool,
@@ -65,7 +81,7 @@ async def import_file(services: Services, path: Path, instrument: Instrument, *,
                           services.local_date(dt.datetime.now(dt.UTC)), path.name, truncate)
     good = checked.total - checked.bad_rows
     if checked.problems and (not skip_invalid or good == 0):
-        raise UserError(_refusal(checked))
+        raise _refusal(checked)
     show = progress and checked.total > PROGRESS_ABOVE
     with tqdm(total=good, unit=" rows", desc="preparing", disable=not show) as bar:
         rows = _build_rows(instrument, checked, bar)
@@ -73,7 +89,7 @@ async def import_file(services: Services, path: Path, instrument: Instrument, *,
             async with services.db.reading() as session:
                 repeats = await find_repeats(session, instrument, rows, checked.row_numbers)
             if repeats.count:
-                raise Conflict(_repeated(repeats, len(rows), services.settings.timezone))
+                raise _repeated(repeats, len(rows), services.settings.timezone)
         bar.set_description("writing")
         async with services.db.transaction() as session:
             batch = ImportBatch(content_hash=digest, filename=path.name[-300:], instrument=instrument.id,
@@ -105,28 +121,29 @@ def imported_when(moment: dt.datetime, timezone: str) -> str:
     return aware.astimezone(ZoneInfo(timezone)).strftime(f"%Y-%m-%d %H:%M ({timezone})")
 
 
-def _repeated(repeats: Repeats, total: int, timezone: str) -> str:
-    lines = [f"nothing was imported: {repeats.count:,} of {total:,} rows repeat rows imported before (the same "
-             "centre, service, day and answers):"]
-    for batch_id, rows in sorted(repeats.by_batch.items()):
-        batch = repeats.batches[batch_id]
-        lines.append(f"rows {numbers(rows)} repeat batch {batch_id} ({batch.filename}, "
-                     f"{imported_when(batch.imported_at, timezone)})")
+def _repeated(repeats: Repeats, total: int, timezone: str) -> Refused:
+    from bot.texts import say
+
     first = min(repeats.by_batch)
-    lines.append(f"if this is the corrected file of batch {first}, remove that batch first (`sipas-bot import undo "
-                 f"{first}`); if these are other forms with the same answers, use --allow-duplicates")
-    return "\n  ".join(lines)
+
+    def lines(language: str) -> list[str]:
+        found = [say("admin.repeat_batch", language, rows=numbers(rows), id=batch_id,
+                     file=repeats.batches[batch_id].filename,
+                     when=imported_when(repeats.batches[batch_id].imported_at, timezone))
+                 for batch_id, rows in sorted(repeats.by_batch.items())]
+        return [*found, say("admin.repeat_advice", language, id=first)]
+
+    return Refused("admin.repeat_head", {"count": f"{repeats.count:,}", "total": f"{total:,}"}, lines,
+                   status=Conflict.status)
 
 
-def _refusal(checked: Checked) -> str:
+def _refusal(checked: Checked) -> Refused:
     bad, total = checked.bad_rows, checked.total
     if bad == total:
-        head = "nothing was imported: " + ("the only row has" if total == 1 else f"all {total:,} rows have")
-        head += " problems:"
+        head, values = ("admin.rows_bad_only", {}) if total == 1 else ("admin.rows_bad_all", {"total": f"{total:,}"})
     else:
-        head = (f"nothing was imported: {bad:,} of {total:,} rows have problems (fix them, or use --skip-invalid "
-                f"to import the other {total - bad:,}):")
-    return "\n  ".join([head, *problem_lines(checked.problems)])
+        head, values = "admin.rows_bad_some", {"bad": f"{bad:,}", "total": f"{total:,}", "good": f"{total - bad:,}"}
+    return Refused(head, values, lambda language: problem_lines(checked.problems, language))
 
 
 def _build_rows(instrument: Instrument, checked: Checked, bar: tqdm) -> list[dict]:
