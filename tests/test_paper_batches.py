@@ -166,3 +166,19 @@ async def test_row_problems_and_repeats_in_vietnamese(services, cli, tmp_path):
         "Lỗi: chưa nhập gì: 1 trên 1 dòng trùng với các dòng đã nhập trước đó (cùng trung tâm, dịch vụ, ngày và câu "
         "trả lời):")
     assert err.splitlines()[1].startswith("  các dòng 2 trùng với đợt nhập 1 (bad.csv, ")
+
+
+async def test_file_problems_in_vietnamese(services, cli, tmp_path):
+    await seed(services)
+    vi = {"SIPAS_ADMIN_LANGUAGE": "vi"}
+    write(tmp_path / "cot.csv", ["centre,ngay,access_1", "HUE01,2024-05-01,5"])
+    code, _, err = cli("import", "cot.csv", "--survey", "sipas-quick", env=vi)
+    assert code == 1 and err.splitlines()[:2] == [
+        "Lỗi: chưa nhập gì; dòng tiêu đề (dòng 1) của cot.csv có lỗi:",
+        '  không biết cột "ngay"; các cột của sipas-quick là: centre, service, submitted_on, access_1, '
+        "procedure_1, staff_1, result_1, feedback_1, comment"]
+    (tmp_path / "cu.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64)
+    assert cli("import", "cu.xls", "--survey", "sipas-quick", env=vi) == (
+        1, "", 'Lỗi: cu.xls là tệp Excel .xls cũ, không đọc được; trong Excel hãy chọn Save As (Lưu thành) và chọn '
+               '"CSV UTF-8 (Comma delimited)" hoặc "Excel Workbook (.xlsx)"\n')
+    assert await counts(services) == (0, 0)

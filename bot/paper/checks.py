@@ -87,7 +87,7 @@ def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[st
     table = _check_header(table, instrument, name)
     table = table[(table != "").any(axis=1).to_numpy()]  # blank rows (often left at the end) are not responses
     if table.empty:
-        raise UserError(f"{name} has a header row but no responses below it")
+        raise UserError.say("admin.file_no_rows", file=name)
     parsers: dict[str, Callable[[str], Parsed]] = {
         "centre": lambda text: _lookup(text, centres, "centre"),
         "service": lambda text: (None, None) if not text else _lookup(text, services, "service"),
@@ -129,28 +129,40 @@ def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[st
     )
 
 
+class Refused(UserError):
+    """Nothing was imported: a first line, then one line per problem, each in the admin's language."""
+
+    def __init__(self, head: str, values: dict, lines: Callable[[str], list[str]], status: int = 400) -> None:
+        self.head, self.head_values, self.lines, self.status = head, values, lines, status
+        super().__init__(self.text("en"))
+
+    def text(self, language: str) -> str:
+        from bot.texts import say
+
+        return "\n  ".join([say(self.head, language, **self.head_values), *self.lines(language)])
+
+
 def _check_header(table: pd.DataFrame, instrument: Instrument, name: str) -> pd.DataFrame:
     allowed = wide_columns(instrument)
-    lines = []
+    found: list[UserError] = []
     for position, column in enumerate(table.columns):
         if column == "" and (table.iloc[:, position] != "").any():
-            lines.append(f"column {position + 1} has values but no name in the header row")
+            found.append(UserError.say("admin.header_unnamed", position=position + 1))
     table = table.loc[:, [column != "" for column in table.columns]]
     seen: set[str] = set()
     for column in table.columns:
         if column in seen:
-            lines.append(f'column "{column}" appears twice')
+            found.append(UserError.say("admin.header_twice", column=column))
         seen.add(column)
     unknown = [column for column in dict.fromkeys(table.columns) if column not in allowed]
     if unknown:
-        listed = ", ".join(f'"{column}"' for column in unknown)
-        lines.append(f"unknown column{'s' if len(unknown) > 1 else ''} {listed}; the columns of {instrument.id} "
-                     f"are: {', '.join(allowed)}")
-    lines += [f'no "{column}" column (the header row must name it)' for column in REQUIRED_COLUMNS
+        found.append(UserError.say("admin.header_unknown_many" if len(unknown) > 1 else "admin.header_unknown",
+                                   listed=", ".join(f'"{column}"' for column in unknown), survey=instrument.id,
+                                   allowed=", ".join(allowed)))
+    found += [UserError.say("admin.header_missing", column=column) for column in REQUIRED_COLUMNS
               if column not in seen]
-    if lines:
-        raise UserError(f"nothing was imported; the header row (row 1) of {name} has problems:\n  "
-                        + "\n  ".join(lines))
+    if found:
+        raise Refused("admin.header_head", {"file": name}, lambda language: [e.text(language) for e in found])
     return table
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
-from bot.errors import Conflict, UserError
+from bot.errors import Conflict
 from bot.paper.batches import Repeats, find_repeats, numbers
-from bot.paper.checks import Checked, Problem, check_table
+from bot.paper.checks import Checked, Problem, Refused, check_table
 from bot.paper.read import read_table
 from bot.services import Services
 from bot.storage.models import Centre, ImportBatch, Response, Service
@@ -52,19 +51,6 @@ def problem_lines(problems: list[Problem], language: str = "en") -> list[str]:
     if len(problems) > MAX_LISTED:
         lines.append(say("admin.row_more", language, count=f"{len(problems) - MAX_LISTED:,}"))
     return lines
-
-
-class Refused(UserError):
-    """Nothing was imported: a first line, then one line per problem, each in the admin's language."""
-
-    def __init__(self, head: str, values: dict, lines: Callable[[str], list[str]], status: int = 400) -> None:
-        self.head, self.head_values, self.lines, self.status = head, values, lines, status
-        super().__init__(self.text("en"))
-
-    def text(self, language: str) -> str:
-        from bot.texts import say
-
-        return "\n  ".join([say(self.head, language, **self.head_values), *self.lines(language)])
 
 
 async def import_file(services: Services, path: Path, instrument: Instrument, *, skip_invalid: bool,
@@ -98,7 +84,7 @@ async def import_file(services: Services, path: Path, instrument: Instrument, *,
             try:
                 await session.flush()
             except IntegrityError:  # imported by someone else since the check above
-                raise Conflict(f"{path.name} has just been imported by someone else; nothing was imported") from None
+                raise Conflict.say("admin.file_just_imported", file=path.name) from None
             for row in rows:
                 row["import_batch_id"] = batch.id
             # The table, not the ORM entity: ORM bulk inserts split the rows into small batches wherever the
@@ -111,8 +97,8 @@ async def _refuse_duplicate(session: AsyncSession, digest: str, timezone: str) -
     earlier = await session.scalar(select(ImportBatch).where(ImportBatch.content_hash == digest))
     if earlier is not None:
         when = imported_when(earlier.imported_at, timezone)
-        raise Conflict(f"this file was already imported on {when} ({earlier.rows} responses to "
-                       f"{earlier.instrument} from {earlier.filename}); nothing was imported")
+        raise Conflict.say("admin.file_imported_before", when=when, rows=earlier.rows, survey=earlier.instrument,
+                           file=earlier.filename)
 
 
 def imported_when(moment: dt.datetime, timezone: str) -> str:
