@@ -36,36 +36,54 @@ class Repeats:
         return sum(len(rows) for rows in self.by_batch.values())
 
 
-def fingerprint(values: dict) -> tuple:
-    """What makes two stored paper responses the same form: everything but the random id and the batch."""
-    answers = json.dumps(values["answers"] or {}, sort_keys=True, ensure_ascii=False)
-    return (values["centre_id"], values["service_id"], values["submitted_on"], bytes(values["ratings"]), answers,
-            values["comment"])
+def _key(centre_id: int, service_id: int | None, day, ratings: bytes, comment: str | None) -> tuple:
+    """The cheap part of what makes two paper forms the same: the packed ratings already tell most forms apart."""
+    return centre_id, service_id, day, bytes(ratings), comment
+
+
+def _answers(answers: dict | None) -> str:
+    return json.dumps(answers or {}, sort_keys=True, ensure_ascii=False)
 
 
 async def find_repeats(session: AsyncSession, instrument: Instrument, rows: Sequence[dict],
                        row_numbers: Sequence[int]) -> Repeats:
-    """The new rows (plain response values, as inserted) that exactly repeat rows of earlier batches."""
+    """The new rows (plain response values, as inserted) that exactly repeat rows of earlier batches.
+
+    Two passes, so that a large file compared with many stored rows stays fast: the stored rows' keys without
+    the JSON answers first, then the answers of the few stored rows whose key a new row has."""
     if not rows:
         return Repeats({}, {})
+    wanted = {_key(r["centre_id"], r["service_id"], r["submitted_on"], r["ratings"], r["comment"]) for r in rows}
     days = [row["submitted_on"] for row in rows]
     query = (
-        select(Response.import_batch_id, Response.centre_id, Response.service_id, Response.submitted_on,
-               Response.ratings, Response.answers, Response.comment)
+        select(Response.id, Response.import_batch_id, Response.centre_id, Response.service_id,
+               Response.submitted_on, Response.ratings, Response.comment)
         .where(Response.import_batch_id.is_not(None), Response.instrument == instrument.id,
                Response.instrument_version == instrument.version, Response.submitted_on >= min(days),
                Response.submitted_on <= max(days),
                Response.centre_id.in_(sorted({row["centre_id"] for row in rows})))
     )
-    stored: dict[tuple, list[int]] = defaultdict(list)  # fingerprint -> the batch of each stored copy
-    for batch_id, *columns in (await session.execute(query)).all():
-        keys = ("centre_id", "service_id", "submitted_on", "ratings", "answers", "comment")
-        stored[fingerprint(dict(zip(keys, columns, strict=True)))].append(batch_id)
+    connection = await session.connection()  # Core rows: the ORM's per-row work was most of the time
+    candidates: dict[tuple, list[tuple[str, int]]] = defaultdict(list)  # key -> (response id, its batch)
+    for response_id, batch_id, *columns in await connection.execute(query):
+        key = _key(*columns)
+        if key in wanted:
+            candidates[key].append((response_id, batch_id))
+    ids = [response_id for found in candidates.values() for response_id, _ in found]
+    stored_answers: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chosen = select(Response.id, Response.answers).where(Response.id.in_(ids[start:start + 500]))
+        stored_answers.update((rid, _answers(answers)) for rid, answers in await connection.execute(chosen))
     by_batch: dict[int, list[int]] = defaultdict(list)
     for row, number in zip(rows, row_numbers, strict=True):
-        copies = stored.get(fingerprint(row))
-        if copies:
-            by_batch[copies.pop()].append(number)
+        found = candidates.get(_key(row["centre_id"], row["service_id"], row["submitted_on"], row["ratings"],
+                                    row["comment"]))
+        if not found:
+            continue
+        answers = _answers(row["answers"])
+        match = next((i for i, (rid, _) in enumerate(found) if stored_answers[rid] == answers), None)
+        if match is not None:
+            by_batch[found.pop(match)[1]].append(number)  # each stored form matches one new form
     batches = {b.id: b for b in (await session.scalars(select(ImportBatch).where(
         ImportBatch.id.in_(list(by_batch))))).all()} if by_batch else {}
     return Repeats(dict(by_batch), batches)
