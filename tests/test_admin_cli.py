@@ -50,7 +50,7 @@ def test_services_and_csv_import(cli, tmp_path):
     latin = tmp_path / "latin.csv"
     latin.write_bytes("x,Đăng ký\n".encode("utf-16"))
     code, _, err = cli("service", "import", str(latin))
-    assert code == 1 and "the file is not UTF-8 text" in err
+    assert code == 1 and "latin.csv is neither a CSV file (UTF-8 text) nor an XLSX workbook" in err
     assert len(cli("service", "list")[1].splitlines()) == 2
 
 

@@ -112,7 +112,8 @@ async def test_export_reimports_into_an_empty_database_with_the_same_measures(se
 
     fresh, fresh_env = await fresh_copy(tmp_path, "fresh")
     code, out, err = cli("import", "out/all.csv", "--survey", SURVEY, env=fresh_env)
-    assert (code, out) == (0, f"imported {total} responses to {SURVEY} from out/all.csv (0 rows skipped)\n"), err
+    assert (code, out) == (
+        0, f"imported {total} responses to {SURVEY} from out/all.csv (0 rows skipped; batch 1)\n"), err
     original = await measures(settings)
     assert_same_measures(original, await measures(fresh))
     code, _, err = cli("export", "responses", "--survey", SURVEY, "-o", "out/again.csv", env=fresh_env)
@@ -132,7 +133,8 @@ async def test_export_reimports_into_an_empty_database_with_the_same_measures(se
     assert book_rows == csv_rows(tmp_path / "out/all.codebook.csv")
     fresh_xlsx, xlsx_env = await fresh_copy(tmp_path, "fresh-xlsx")
     code, out, err = cli("import", "out/all.xlsx", "--survey", SURVEY, env=xlsx_env)
-    assert (code, out) == (0, f"imported {total} responses to {SURVEY} from out/all.xlsx (0 rows skipped)\n"), err
+    assert (code, out) == (
+        0, f"imported {total} responses to {SURVEY} from out/all.xlsx (0 rows skipped; batch 1)\n"), err
     assert_same_measures(original, await measures(fresh_xlsx))
 
 
@@ -182,8 +184,6 @@ async def test_date_filter_and_bad_input(services, cli, cli_process, settings, t
         (["--to", "31/05/2024", "-o", "x.csv"], "Error: --to must be a date written YYYY-MM-DD, not '31/05/2024'"),
         (["--from", "2024-06-01", "--to", "2024-05-01", "-o", "x.csv"],
          "Error: --from 2024-06-01 is after --to 2024-05-01"),
-        (["-o", "no/such/folder/x.xlsx"],
-         "Error: the folder no/such/folder does not exist; create it first or choose another -o path"),
     ]
     with ThreadPoolExecutor(max_workers=4) as pool:  # in-process runs that write nothing (they take turns)
         results = list(pool.map(lambda args: cli("export", "responses", *args, env=env), [c[0] for c in cases]))

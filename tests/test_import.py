@@ -12,7 +12,7 @@ import numpy as np
 import openpyxl
 from sqlalchemy import func, select
 
-from bot.paper.checks import Problem
+from bot.paper.checks import Problem, reason
 from bot.paper.importer import problem_lines
 from bot.reports.dataset import load_ratings
 from bot.storage.models import ImportBatch, Response
@@ -67,7 +67,7 @@ async def test_good_csv_is_stored_as_paper_responses_and_refused_the_second_time
     path.write_bytes(csv_bytes(GOOD))
     code, out, err = cli_process("import", str(path), "--survey", "sipas-2023", env=database_env(settings))
     assert (code, err) == (0, "")
-    assert out == f"imported 3 responses to sipas-2023 from {path} (0 rows skipped)\n"
+    assert out == f"imported 3 responses to sipas-2023 from {path} (0 rows skipped; batch 1)\n"
 
     responses, batches = await stored(services)
     assert len(responses) == 3 and len(batches) == 1
@@ -120,11 +120,11 @@ async def test_xlsx_and_csv_without_bom_or_with_semicolons(services, cli, settin
     (tmp_path / "excel-vi.csv").write_bytes(csv_bytes(
         ["centre;submitted_on;staff_1;comment", "HUE01;2024-06-04;4;Phòng chờ chật, nóng"]))
 
-    for name in ("forms.xlsx", "plain.csv", "excel-vi.csv"):
+    for batch, name in enumerate(("forms.xlsx", "plain.csv", "excel-vi.csv"), start=1):
         code, out, err = cli("import", name, "--survey", "sipas-quick", env=database_env(settings))
         assert code == 0, err
         rows = 2 if name == "forms.xlsx" else 1
-        assert out == f"imported {rows} responses to sipas-quick from {name} (0 rows skipped)\n"
+        assert out == f"imported {rows} responses to sipas-quick from {name} (0 rows skipped; batch {batch})\n"
 
     async with services.db.reading() as session:
         frame = await load_ratings(session, services.instrument("sipas-quick"))
@@ -188,7 +188,7 @@ async def test_bad_rows_are_listed_and_nothing_is_imported_unless_skip_invalid(s
 
     code, out, err = cli("import", "bad.csv", "--survey", "sipas-2023", "--skip-invalid", env=database_env(settings))
     assert code == 0
-    assert out == "imported 2 responses to sipas-2023 from bad.csv (12 rows skipped)\n"
+    assert out == "imported 2 responses to sipas-2023 from bad.csv (12 rows skipped; batch 1)\n"
     assert err.splitlines() == ["skipped 12 rows with problems:", *(f"  {line}" for line in BAD_LINES)]
     responses, batches = await stored(services)
     assert [(r.submitted_on.isoformat(), r.comment) for r in responses] == [
@@ -256,7 +256,7 @@ async def test_file_level_errors_import_nothing(services, cli, settings, tmp_pat
 
 
 def test_a_long_list_of_problems_is_cut_after_the_first_hundred():
-    problems = [Problem(row, "staff_1", "9", "a rating must be a whole number from 1 to 5") for row in range(2, 252)]
+    problems = [Problem(row, "staff_1", "9", reason("rating")) for row in range(2, 252)]
     lines = problem_lines(problems)
     assert len(lines) == 101 and lines[99].startswith("row 101, column staff_1")
     assert lines[-1] == "... and 150 more problems"

@@ -121,6 +121,21 @@ def centre_list(settings: Settings) -> None:
         click.echo(f"{c.code:<16} {c.name}" + (f"  ({', '.join(extra)})" if extra else ""))
 
 
+@centre.command("remove")
+@click.argument("code")
+@click.pass_obj
+def centre_remove(settings: Settings, code: str) -> None:
+    """Remove a centre that has no responses, invitations, staff or child centres (a mistyped one)."""
+    from bot.survey import directory
+
+    async def work(services: Services) -> Centre:
+        async with services.db.transaction() as session:
+            return await directory.remove_centre(session, code)
+
+    removed = with_services(settings, work, instruments=False)
+    click.echo(say("admin.centre_removed", code=removed.code, name=removed.name))
+
+
 @cli.group()
 def service() -> None:
     """Administrative procedures (thủ tục hành chính) that citizens are surveyed about."""
@@ -162,14 +177,33 @@ def service_list(settings: Settings) -> None:
         click.echo(f"{s.code:<20} {s.name}" + (f"  [{s.field}]" if s.field else ""))
 
 
-@service.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@service.command("remove")
+@click.argument("code")
 @click.pass_obj
-def service_import(settings: Settings, file: Path) -> None:
-    """Add or update services from a CSV file with columns code,name,field."""
+def service_remove(settings: Settings, code: str) -> None:
+    """Remove a service that has no responses or invitations (a mistyped one)."""
     from bot.survey import directory
 
-    rows = directory.parse_services_csv(file.read_bytes())
+    async def work(services: Services) -> Service:
+        async with services.db.transaction() as session:
+            return await directory.remove_service(session, code)
+
+    removed = with_services(settings, work, instruments=False)
+    click.echo(say("admin.service_removed", code=removed.code, name=removed.name))
+
+
+@service.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def service_import(settings: Settings, file: Path) -> None:
+    """Add or update services from a CSV or XLSX file whose header is code,name[,field]."""
+    from bot.errors import UserError
+    from bot.paper.services import read_services
+    from bot.survey import directory
+
+    if not file.is_file():
+        raise UserError.say("admin.file_missing", file=file)
+    rows = read_services(file.read_bytes(), file.name)
 
     async def work(services: Services) -> ServiceImport:
         async with services.db.transaction() as session:

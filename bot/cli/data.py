@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import cli, number, say, with_services
+from bot.cli import admin_language, cli, number, say, with_services
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -19,12 +19,42 @@ if TYPE_CHECKING:
 EXPORT_FORMATS = ("csv", "xlsx")
 
 
-@cli.command("import")
+class ImportGroup(click.Group):
+    """`import FILE --survey ID` imports a file (as it always did); `import list` and `import undo BATCH` manage
+    the batches. Anything that is not one of those names is a file: a file called "list" is `import ./list`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["file", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("import", cls=ImportGroup, options_metavar="", subcommand_metavar="FILE --survey ID [OPTIONS] | list | "
+           "undo BATCH")
+def import_group() -> None:
+    """Import paper forms, or list and undo the imported batches.
+
+    \b
+    sipas-bot import FILE --survey ID [--skip-invalid] [--truncate] [--allow-duplicates]
+    sipas-bot import list
+    sipas-bot import undo BATCH
+
+    FILE is a CSV (UTF-8) or XLSX file in the wide format (see README). --skip-invalid imports the good rows and
+    lists the others; --truncate cuts comments longer than the survey allows; --allow-duplicates imports rows that
+    repeat rows of an earlier batch (other forms with the same answers). `sipas-bot import FILE --help` shows the
+    options."""
+
+
+@import_group.command("file", hidden=True)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--survey", "survey_id", required=True, help="Instrument id of the paper form (e.g. sipas-2023).")
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows and list the others.")
+@click.option("--truncate", is_flag=True, help="Cut comments longer than the survey allows (and list them).")
+@click.option("--allow-duplicates", is_flag=True,
+              help="Import rows that repeat rows of an earlier batch (other forms with the same answers).")
 @click.pass_obj
-def import_responses(settings: Settings, file: Path, survey_id: str, skip_invalid: bool) -> None:
+def import_responses(settings: Settings, file: Path, survey_id: str, skip_invalid: bool, truncate: bool,
+                     allow_duplicates: bool) -> None:
     """Import paper forms from a CSV (UTF-8) or XLSX file in the wide format (see README)."""
     from bot.errors import UserError
     from bot.paper import importer
@@ -34,15 +64,58 @@ def import_responses(settings: Settings, file: Path, survey_id: str, skip_invali
 
     async def work(services: Services) -> ImportResult:
         instrument = services.instrument(survey_id)
-        return await importer.import_file(services, file, instrument, skip_invalid=skip_invalid,
-                                          progress=sys.stderr.isatty())
+        return await importer.import_file(services, file, instrument, skip_invalid=skip_invalid, truncate=truncate,
+                                          allow_duplicates=allow_duplicates, progress=sys.stderr.isatty())
 
     result = with_services(settings, work)
     if result.problems:
         click.echo(say("admin.rows_skipped", count=number(result.skipped)), err=True)
-        for line in importer.problem_lines(result.problems):
+        for line in importer.problem_lines(result.problems, admin_language(settings)):
             click.echo(f"  {line}", err=True)
-    click.echo(say("admin.imported", imported=result.imported, survey=survey_id, file=file, skipped=result.skipped))
+    if result.warnings:
+        click.echo(say("admin.comments_cut", count=number(len(result.warnings))), err=True)
+        for line in importer.problem_lines(result.warnings, admin_language(settings)):
+            click.echo(f"  {line}", err=True)
+    click.echo(say("admin.imported", imported=result.imported, survey=survey_id, file=file, skipped=result.skipped,
+                   batch=result.batch_id))
+
+
+@import_group.command("list")
+@click.pass_obj
+def import_list(settings: Settings) -> None:
+    """The imported batches: id, date, responses, survey, file."""
+    from bot.paper.batches import list_batches
+    from bot.paper.importer import imported_when
+
+    async def work(services: Services) -> list:
+        async with services.db.reading() as session:
+            return await list_batches(session)
+
+    batches = with_services(settings, work, instruments=False)
+    if not batches:
+        click.echo(say("admin.no_batches"))
+        return
+    click.echo(say("admin.batch_header"))
+    for batch, stored in batches:
+        click.echo(f"{batch.id:>5}  {imported_when(batch.imported_at, settings.timezone):<34} {number(stored):>8}  "
+                   f"{batch.instrument:<12} {batch.filename}")
+
+
+@import_group.command("undo")
+@click.argument("batch")
+@click.pass_obj
+def import_undo(settings: Settings, batch: str) -> None:
+    """Remove an imported batch and all its responses (one transaction)."""
+    from bot.paper.batches import parse_batch_id, undo_batch
+
+    batch_id = parse_batch_id(batch)
+
+    async def work(services: Services) -> tuple:
+        async with services.db.transaction() as session:
+            return await undo_batch(session, batch_id)
+
+    removed, count = with_services(settings, work, instruments=False)
+    click.echo(say("admin.batch_undone", id=removed.id, file=removed.filename, count=number(count)))
 
 
 @cli.group()

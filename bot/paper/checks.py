@@ -22,11 +22,19 @@ from surveys.textmatch import normalize_text
 KEY_COLUMNS = ("centre", "service", "submitted_on")
 REQUIRED_COLUMNS = ("centre", "submitted_on")
 COMMENT = "comment"
-FORMULA_START = ("=", "+", "-", "@")  # what a spreadsheet would run as a formula
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A date cell formatted as a number ("General") shows Excel's serial day: 45413 is 2024-05-01. Five digits cover
+# 1927-05-18 to 2173-10-14; a time of day after the point is ignored.
+EXCEL_SERIAL = re.compile(r"([0-9]{5})(\.[0-9]+)?")
+EXCEL_EPOCH = dt.date(1899, 12, 30)  # day 0 of the 1900 date system, past Excel's phantom 1900-02-29
 _RATINGS = {str(value): value for value in range(1, 6)}
 
-Parsed = tuple[object, str | None]  # (value, reason it is wrong or None)
+Parsed = tuple[object, UserError | None]  # (value, why it is wrong or None); the reason renders in any language
+
+
+def reason(name: str, /, **values: object) -> UserError:
+    """Why a cell is wrong: a text of the admin catalogue ("admin.row_...")."""
+    return UserError.say(f"admin.row_{name}", **values)
 
 
 @dataclass(frozen=True)
@@ -34,11 +42,18 @@ class Problem:
     row: int
     column: str
     value: str
-    reason: str
+    reason: UserError
+
+    def text(self, language: str) -> str:
+        """One line: the row as the spreadsheet shows it, the column, the value (shortened) and the reason."""
+        from bot.texts import say
+
+        shown = self.value if len(self.value) <= 40 else self.value[:39] + "…"
+        return say("admin.row_problem", language, row=self.row, column=self.column, value=shown,
+                   reason=self.reason.text(language))
 
     def __str__(self) -> str:
-        shown = self.value if len(self.value) <= 40 else self.value[:39] + "…"
-        return f'row {self.row}, column {self.column}, value "{shown}": {self.reason}'
+        return self.text("en")
 
 
 @dataclass
@@ -52,6 +67,8 @@ class Checked:
     answers: list[dict[str, AnswerValue]]
     problems: list[Problem]
     bad_rows: int
+    row_numbers: list[int]  # of the good rows, as the spreadsheet shows them
+    warnings: list[Problem]  # imported, but not exactly as written (a comment cut to the limit)
 
 
 def wide_columns(instrument: Instrument) -> list[str]:
@@ -62,12 +79,15 @@ def wide_columns(instrument: Instrument) -> list[str]:
 
 
 def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[str, int],
-                services: Mapping[str, int], today: dt.date, name: str) -> Checked:
-    """Check every row; raise UserError for a problem of the whole file (the header, no rows)."""
+                services: Mapping[str, int], today: dt.date, name: str, truncate: bool = False) -> Checked:
+    """Check every row; raise UserError for a problem of the whole file (the header, no rows).
+
+    A comment longer than the instrument allows is a problem of its row, or with ``truncate`` cut to the limit
+    and a warning."""
     table = _check_header(table, instrument, name)
     table = table[(table != "").any(axis=1).to_numpy()]  # blank rows (often left at the end) are not responses
     if table.empty:
-        raise UserError(f"{name} has a header row but no responses below it")
+        raise UserError.say("admin.file_no_rows", file=name)
     parsers: dict[str, Callable[[str], Parsed]] = {
         "centre": lambda text: _lookup(text, centres, "centre"),
         "service": lambda text: (None, None) if not text else _lookup(text, services, "service"),
@@ -75,17 +95,20 @@ def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[st
     }
     values, bad = {}, np.zeros(len(table), dtype=bool)
     problems: list[tuple[int, int, Problem]] = []
+    cut: list[tuple[int, Problem]] = []
     rows = table.index.to_numpy()
     for position, column in enumerate(table.columns):
         if column in parsers:
             parse = parsers[column]
         elif column == COMMENT:
-            parse = _comment_parser(instrument.question(COMMENT))
+            parse = _comment_parser(instrument.question(COMMENT), truncate)
         else:
             parse = _answer_parser(instrument.question(column))
         texts = table[column].to_numpy(dtype=object)
         values[column], reasons, wrong = _parse_distinct(texts, parse)
         bad |= wrong
+        if column == COMMENT and truncate:
+            cut = _cut_comments(texts, rows, instrument.question(COMMENT).max_length)
         problems += [(rows[i], position, Problem(int(rows[i]), column, texts[i], reasons[i]))
                      for i in np.flatnonzero(wrong)]
     problems.sort(key=lambda item: item[:2])
@@ -101,31 +124,45 @@ def check_table(table: pd.DataFrame, instrument: Instrument, centres: Mapping[st
         if answer_codes else [{} for _ in range(int(good.sum()))],
         problems=[problem for *_, problem in problems],
         bad_rows=int(bad.sum()),
+        row_numbers=[int(row) for row in rows[good]],
+        warnings=[warning for i, warning in cut if good[i]],
     )
+
+
+class Refused(UserError):
+    """Nothing was imported: a first line, then one line per problem, each in the admin's language."""
+
+    def __init__(self, head: str, values: dict, lines: Callable[[str], list[str]], status: int = 400) -> None:
+        self.head, self.head_values, self.lines, self.status = head, values, lines, status
+        super().__init__(self.text("en"))
+
+    def text(self, language: str) -> str:
+        from bot.texts import say
+
+        return "\n  ".join([say(self.head, language, **self.head_values), *self.lines(language)])
 
 
 def _check_header(table: pd.DataFrame, instrument: Instrument, name: str) -> pd.DataFrame:
     allowed = wide_columns(instrument)
-    lines = []
+    found: list[UserError] = []
     for position, column in enumerate(table.columns):
         if column == "" and (table.iloc[:, position] != "").any():
-            lines.append(f"column {position + 1} has values but no name in the header row")
+            found.append(UserError.say("admin.header_unnamed", position=position + 1))
     table = table.loc[:, [column != "" for column in table.columns]]
     seen: set[str] = set()
     for column in table.columns:
         if column in seen:
-            lines.append(f'column "{column}" appears twice')
+            found.append(UserError.say("admin.header_twice", column=column))
         seen.add(column)
     unknown = [column for column in dict.fromkeys(table.columns) if column not in allowed]
     if unknown:
-        listed = ", ".join(f'"{column}"' for column in unknown)
-        lines.append(f"unknown column{'s' if len(unknown) > 1 else ''} {listed}; the columns of {instrument.id} "
-                     f"are: {', '.join(allowed)}")
-    lines += [f'no "{column}" column (the header row must name it)' for column in REQUIRED_COLUMNS
+        found.append(UserError.say("admin.header_unknown_many" if len(unknown) > 1 else "admin.header_unknown",
+                                   listed=", ".join(f'"{column}"' for column in unknown), survey=instrument.id,
+                                   allowed=", ".join(allowed)))
+    found += [UserError.say("admin.header_missing", column=column) for column in REQUIRED_COLUMNS
               if column not in seen]
-    if lines:
-        raise UserError(f"nothing was imported; the header row (row 1) of {name} has problems:\n  "
-                        + "\n  ".join(lines))
+    if found:
+        raise Refused("admin.header_head", {"file": name}, lambda language: [e.text(language) for e in found])
     return table
 
 
@@ -144,33 +181,36 @@ def _parse_distinct(texts: np.ndarray, parse: Callable[[str], Parsed]) -> tuple[
 
 def _lookup(text: str, codes: Mapping[str, int], what: str) -> Parsed:
     if not text:
-        return None, f"a {what} code is required"
+        return None, reason(f"{what}_required")
     found = codes.get(unicodedata.normalize("NFC", text).strip().upper())
-    return (found, None) if found is not None else (None, f"no {what} with this code; see `sipas-bot {what} list`")
+    return (found, None) if found is not None else (None, reason(f"no_{what}"))
 
 
 def _date(text: str, today: dt.date) -> Parsed:
     if not text:
-        return None, "a date is required (YYYY-MM-DD)"
+        return None, reason("date_required")
+    serial = EXCEL_SERIAL.fullmatch(text)
     try:
         day = dt.date.fromisoformat(text) if DATE.fullmatch(text) else None
     except ValueError:
-        return None, "there is no such date"
+        return None, reason("no_such_date")
+    if serial:
+        day = EXCEL_EPOCH + dt.timedelta(days=int(serial.group(1)))
     if day is None:
-        return None, "a date must be written YYYY-MM-DD, for example 2024-05-31"
+        return None, reason("date_form")
     if day > today:
-        return None, "the date is in the future"
+        return None, reason("future")
     return day, None
 
 
 def _answer_parser(question: Question) -> Callable[[str], Parsed]:
-    na = " or NA" if question.allow_na else ""
+    na = "_or_na" if question.allow_na else ""
     if question.type == "rating":
-        wrong = f"a rating must be a whole number from 1 to 5{na}"
+        wrong = reason(f"rating{na}")
         options: dict[str, AnswerValue] = _RATINGS
     else:
         options = {str(value).lower(): value for value in question.option_values()}
-        wrong = f"not one of the options {', '.join(str(v) for v in question.option_values())}{na}"
+        wrong = reason(f"option{na}", options=", ".join(str(v) for v in question.option_values()))
 
     def parse(text: str) -> Parsed:
         if not text:
@@ -178,20 +218,31 @@ def _answer_parser(question: Question) -> Callable[[str], Parsed]:
         if text.upper() == NOT_APPLICABLE:
             if question.allow_na:
                 return NOT_APPLICABLE, None
-            return None, "NA (not applicable) is not allowed for this question"
+            return None, reason("na_not_allowed")
         key = text.lower()
         return (options[key], None) if key in options else (None, wrong)
 
     return parse
 
 
-def _comment_parser(question: Question) -> Callable[[str], Parsed]:
+def _comment_parser(question: Question, truncate: bool) -> Callable[[str], Parsed]:
     limit = question.max_length
 
     def parse(text: str) -> Parsed:
         cleaned = normalize_text(text)
-        if cleaned[:1] == "'" and cleaned[1:2] in FORMULA_START:
-            cleaned = cleaned[1:]  # the exporter's guard against spreadsheet formulas
-        return (cleaned[:limit].rstrip() if limit else cleaned) or None, None  # too long: cut, as in the chat
+        if limit and len(cleaned) > limit:
+            if not truncate:
+                return None, reason("comment_long", length=f"{len(cleaned):,}", limit=f"{limit:,}")
+            cleaned = cleaned[:limit].rstrip()
+        return cleaned or None, None
 
     return parse
+
+
+def _cut_comments(texts: np.ndarray, rows: np.ndarray, limit: int | None) -> list[tuple[int, Problem]]:
+    """A warning for each comment that --truncate cuts (a handful of rows, so a plain loop)."""
+    if not limit:
+        return []
+    return [(i, Problem(int(rows[i]), COMMENT, text, reason("comment_cut", length=f"{len(normalize_text(text)):,}",
+                                                            limit=f"{limit:,}")))
+            for i, text in enumerate(texts) if len(normalize_text(text)) > limit]

@@ -7,6 +7,7 @@ the JSON column, the comment as stored (already redacted). Nothing identifies a 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from pathlib import Path
@@ -16,8 +17,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cells import FORMULA_START, csv_text, xlsx_text
 from bot.errors import UserError
-from bot.paper.checks import COMMENT, DATE, FORMULA_START, KEY_COLUMNS, wide_columns
+from bot.paper.checks import COMMENT, DATE, KEY_COLUMNS, wide_columns
 from bot.storage.models import Centre, Response, Service
 from bot.storage.packing import unpack_ratings
 from surveys.instrument import NOT_APPLICABLE, Instrument
@@ -49,12 +51,10 @@ def parse_day(text: str | None, option: str) -> dt.date | None:
 
 
 def plan_output(path: Path, fmt: str | None) -> tuple[str, Path | None]:
-    """The format to write (given, or from the file name) and the CSV codebook's path; checks the folder."""
+    """The format to write (given, or from the file name) and the CSV codebook's path (a missing folder is made
+    when the file is written, as `invite --qr-dir` does)."""
     if path.is_dir():
         raise UserError.say("admin.output_is_folder", path=path, example=path / "responses.csv")
-    folder = path.parent
-    if not folder.is_dir():
-        raise UserError.say("admin.output_folder_missing", folder=folder)
     fmt = fmt or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
     return fmt, (path.with_suffix(".codebook.csv") if fmt == "csv" else None)
 
@@ -112,9 +112,10 @@ def write_export(table: pd.DataFrame, book: pd.DataFrame, path: Path, fmt: str, 
     if codebook_path is not None:
         moves.append((codebook_path.with_name(f".{codebook_path.name}.partial"), codebook_path))
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "csv":
             _write_csv(_guard_formulas(table), moves[0][0])
-            _write_csv(book, moves[1][0])
+            _write_csv(_guard_formulas(book), moves[1][0])
         else:
             _write_xlsx(table, book, moves[0][0])
         for temporary, final in moves:
@@ -123,7 +124,8 @@ def write_export(table: pd.DataFrame, book: pd.DataFrame, path: Path, fmt: str, 
         raise UserError.say("admin.cannot_write", path=path, reason=error.strerror or error) from error
     finally:
         for temporary, _ in moves:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # nothing to remove where the folder could not be made
+                temporary.unlink(missing_ok=True)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -132,13 +134,10 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _guard_formulas(table: pd.DataFrame) -> pd.DataFrame:
-    """A comment starting with = + - @ would run as a formula in Excel; an apostrophe (dropped on import) stops it."""
-    if COMMENT not in table.columns:
-        return table
-    guarded = table.copy()
-    guarded[COMMENT] = [f"'{text}" if isinstance(text, str) and text.startswith(FORMULA_START) else text
-                        for text in table[COMMENT]]
-    return guarded
+    """Every text that Excel would run as a formula gets an apostrophe (see bot.cells; dropped on import)."""
+    # Column by column as objects: DataFrame.map would turn a column of whole numbers and gaps into floats.
+    return pd.DataFrame({column: [csv_text(value) for value in table[column]] for column in table.columns},
+                        columns=table.columns, dtype=object)
 
 
 def _write_xlsx(table: pd.DataFrame, book: pd.DataFrame, path: Path) -> None:
@@ -155,9 +154,9 @@ def _write_xlsx(table: pd.DataFrame, book: pd.DataFrame, path: Path) -> None:
             for value in row:
                 if isinstance(value, str):
                     value = ILLEGAL_CHARACTERS_RE.sub("", value)  # control characters are not allowed in XLSX
-                    if value.startswith("="):  # always text, never a formula
+                    if value.startswith(FORMULA_START):  # always text, never a formula
                         value = WriteOnlyCell(sheet, value)
-                        value.data_type = "s"
+                        xlsx_text(value)
                 cells.append(value)
             sheet.append(cells)
     workbook.save(path)

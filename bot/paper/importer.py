@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
-from bot.errors import Conflict, UserError
-from bot.paper.checks import Checked, Problem, check_table
+from bot.errors import Conflict
+from bot.paper.batches import Repeats, find_repeats, numbers
+from bot.paper.checks import Checked, Problem, Refused, check_table
 from bot.paper.read import read_table
 from bot.services import Services
 from bot.storage.models import Centre, ImportBatch, Response, Service
@@ -38,19 +39,24 @@ class ImportResult:
     imported: int
     skipped: int
     problems: list[Problem]
+    warnings: list[Problem]
+    batch_id: int
 
 
-def problem_lines(problems: list[Problem]) -> list[str]:
+def problem_lines(problems: list[Problem], language: str = "en") -> list[str]:
     """The problems as printable lines, the first MAX_LISTED of them and a count of the rest."""
-    lines = [str(problem) for problem in problems[:MAX_LISTED]]
+    from bot.texts import say
+
+    lines = [problem.text(language) for problem in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
-        lines.append(f"... and {len(problems) - MAX_LISTED:,} more problems")
+        lines.append(say("admin.row_more", language, count=f"{len(problems) - MAX_LISTED:,}"))
     return lines
 
 
 async def import_file(services: Services, path: Path, instrument: Instrument, *, skip_invalid: bool,
-                      progress: bool = False) -> ImportResult:
-    """Import the responses of one file; nothing is written unless every row is good or ``skip_invalid``."""
+                      truncate: bool = False, allow_duplicates: bool = False, progress: bool = False) -> ImportResult:
+    """Import the responses of one file; nothing is written unless every row is good or ``skip_invalid``, and
+    nothing when rows repeat rows of an earlier batch, unless ``allow_duplicates``."""
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     async with services.db.reading() as session:
@@ -58,13 +64,18 @@ async def import_file(services: Services, path: Path, instrument: Instrument, *,
         centres = dict((await session.execute(select(Centre.code, Centre.id))).all())
         service_ids = dict((await session.execute(select(Service.code, Service.id))).all())
     checked = check_table(read_table(data, path.name), instrument, centres, service_ids,
-                          services.local_date(dt.datetime.now(dt.UTC)), path.name)
+                          services.local_date(dt.datetime.now(dt.UTC)), path.name, truncate)
     good = checked.total - checked.bad_rows
     if checked.problems and (not skip_invalid or good == 0):
-        raise UserError(_refusal(checked))
+        raise _refusal(checked)
     show = progress and checked.total > PROGRESS_ABOVE
     with tqdm(total=good, unit=" rows", desc="preparing", disable=not show) as bar:
         rows = _build_rows(instrument, checked, bar)
+        if not allow_duplicates:
+            async with services.db.reading() as session:
+                repeats = await find_repeats(session, instrument, rows, checked.row_numbers)
+            if repeats.count:
+                raise _repeated(repeats, len(rows), services.settings.timezone)
         bar.set_description("writing")
         async with services.db.transaction() as session:
             batch = ImportBatch(content_hash=digest, filename=path.name[-300:], instrument=instrument.id,
@@ -73,21 +84,21 @@ async def import_file(services: Services, path: Path, instrument: Instrument, *,
             try:
                 await session.flush()
             except IntegrityError:  # imported by someone else since the check above
-                raise Conflict(f"{path.name} has just been imported by someone else; nothing was imported") from None
+                raise Conflict.say("admin.file_just_imported", file=path.name) from None
             for row in rows:
                 row["import_batch_id"] = batch.id
             # The table, not the ORM entity: ORM bulk inserts split the rows into small batches wherever the
             # pattern of NULLs changes; a Core executemany sends them all at once.
             await session.execute(insert(Response.__table__), rows)
-    return ImportResult(len(rows), checked.bad_rows, checked.problems)
+    return ImportResult(len(rows), checked.bad_rows, checked.problems, checked.warnings, batch.id)
 
 
 async def _refuse_duplicate(session: AsyncSession, digest: str, timezone: str) -> None:
     earlier = await session.scalar(select(ImportBatch).where(ImportBatch.content_hash == digest))
     if earlier is not None:
         when = imported_when(earlier.imported_at, timezone)
-        raise Conflict(f"this file was already imported on {when} ({earlier.rows} responses to "
-                       f"{earlier.instrument} from {earlier.filename}); nothing was imported")
+        raise Conflict.say("admin.file_imported_before", when=when, rows=earlier.rows, survey=earlier.instrument,
+                           file=earlier.filename)
 
 
 def imported_when(moment: dt.datetime, timezone: str) -> str:
@@ -96,15 +107,29 @@ def imported_when(moment: dt.datetime, timezone: str) -> str:
     return aware.astimezone(ZoneInfo(timezone)).strftime(f"%Y-%m-%d %H:%M ({timezone})")
 
 
-def _refusal(checked: Checked) -> str:
+def _repeated(repeats: Repeats, total: int, timezone: str) -> Refused:
+    from bot.texts import say
+
+    first = min(repeats.by_batch)
+
+    def lines(language: str) -> list[str]:
+        found = [say("admin.repeat_batch", language, rows=numbers(rows), id=batch_id,
+                     file=repeats.batches[batch_id].filename,
+                     when=imported_when(repeats.batches[batch_id].imported_at, timezone))
+                 for batch_id, rows in sorted(repeats.by_batch.items())]
+        return [*found, say("admin.repeat_advice", language, id=first)]
+
+    return Refused("admin.repeat_head", {"count": f"{repeats.count:,}", "total": f"{total:,}"}, lines,
+                   status=Conflict.status)
+
+
+def _refusal(checked: Checked) -> Refused:
     bad, total = checked.bad_rows, checked.total
     if bad == total:
-        head = "nothing was imported: " + ("the only row has" if total == 1 else f"all {total:,} rows have")
-        head += " problems:"
+        head, values = ("admin.rows_bad_only", {}) if total == 1 else ("admin.rows_bad_all", {"total": f"{total:,}"})
     else:
-        head = (f"nothing was imported: {bad:,} of {total:,} rows have problems (fix them, or use --skip-invalid "
-                f"to import the other {total - bad:,}):")
-    return "\n  ".join([head, *problem_lines(checked.problems)])
+        head, values = "admin.rows_bad_some", {"bad": f"{bad:,}", "total": f"{total:,}", "good": f"{total - bad:,}"}
+    return Refused(head, values, lambda language: problem_lines(checked.problems, language))
 
 
 def _build_rows(instrument: Instrument, checked: Checked, bar: tqdm) -> list[dict]:

@@ -14,29 +14,31 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
+from bot.cells import csv_untext
 from bot.errors import UserError
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc) format
-SAVE_AS = 'in Excel use Save As and pick "CSV UTF-8 (Comma delimited)" or "Excel Workbook (.xlsx)"'
+SAVE_AS = UserError.term("admin.file_save_as")  # how to save a file that can be read
 
 
 def read_table(data: bytes, name: str) -> pd.DataFrame:
     """The cells of a CSV or XLSX file; a file that is empty or of another kind raises UserError."""
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise UserError(f"{name} is empty")
+        raise UserError.say("admin.file_empty", file=name)
     if data.startswith(ZIP_MAGIC):
         table = _read_xlsx(data, name)
     elif data.startswith(OLE_MAGIC):
-        raise UserError(f"{name} is an old Excel .xls file, which cannot be read; {SAVE_AS}")
+        raise UserError.say("admin.file_xls", file=name, save_as=SAVE_AS)
     else:
         table = _read_csv(data, name)
     if table.shape[0] == 0 or not (table != "").to_numpy().any():
-        raise UserError(f"{name} is empty")
+        raise UserError.say("admin.file_empty", file=name)
     header = [unicodedata.normalize("NFC", cell).strip().lower() for cell in table.iloc[0]]
     table = table.iloc[1:]
     table.columns = header
@@ -46,13 +48,12 @@ def read_table(data: bytes, name: str) -> pd.DataFrame:
 
 def _read_csv(data: bytes, name: str) -> pd.DataFrame:
     if b"\x00" in data[:4096]:
-        raise UserError(f"{name} is neither a CSV file (UTF-8 text) nor an XLSX workbook; {SAVE_AS}")
+        raise UserError.say("admin.file_not_text", file=name, save_as=SAVE_AS)
     try:
         text = data.decode("utf-8-sig")  # Excel's "CSV UTF-8" starts with a BOM
     except UnicodeDecodeError as error:
         row = data[: error.start].count(b"\n") + 1
-        raise UserError(f"{name} is neither an XLSX workbook nor a CSV file in UTF-8 (row {row} has text in another "
-                        f"encoding, as an older 'CSV' save in the Windows code page writes); {SAVE_AS}") from error
+        raise UserError.say("admin.file_not_utf8", file=name, row=row, save_as=SAVE_AS) from error
     separator = _separator(text)
     try:
         # Everything as text and no NA guessing: "NA" is an answer here, and "" means skipped.
@@ -62,12 +63,13 @@ def _read_csv(data: bytes, name: str) -> pd.DataFrame:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
         if found:
             width, row, seen = found.groups()
-            raise UserError(f"row {row} of {name} has {seen} cells but the header row has {width}; a comment "
-                            f"with a '{separator}' in it must be in double quotes") from error
-        raise UserError(f"{name} is not a readable CSV file: {error}") from error
+            raise UserError.say("admin.file_row_width", file=name, row=row, seen=seen, width=width,
+                                separator=separator) from error
+        raise UserError.say("admin.file_bad_csv", file=name, error=error) from error
     except pd.errors.EmptyDataError as error:
-        raise UserError(f"{name} is empty") from error
-    return pd.DataFrame({j: _texts(table[j].to_numpy(dtype=object)) for j in table.columns})
+        raise UserError.say("admin.file_empty", file=name) from error
+    # A CSV cell written by our exporter as "'=x" (so that Excel shows it as text) is "=x" again.
+    return pd.DataFrame({j: _texts(table[j].to_numpy(dtype=object), csv_untext) for j in table.columns})
 
 
 def _separator(text: str) -> str:
@@ -86,7 +88,7 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it does not read
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise UserError(f"{name} is a zip file but not a readable XLSX workbook; {SAVE_AS}") from error
+        raise UserError.say("admin.file_bad_zip", file=name, save_as=SAVE_AS) from error
     try:
         rows = list(book.worksheets[0].iter_rows(values_only=True)) if book.worksheets else []
     finally:
@@ -100,10 +102,10 @@ def _read_xlsx(data: bytes, name: str) -> pd.DataFrame:
     return pd.DataFrame({j: _texts(cells[:, j]) for j in range(width)})
 
 
-def _texts(column: np.ndarray) -> np.ndarray:
+def _texts(column: np.ndarray, then: Callable[[str], str] = str) -> np.ndarray:
     """Each cell as stripped text, converting each distinct value once (a rating column holds a handful)."""
     labels, uniques = pd.factorize(column, use_na_sentinel=True)
-    texts = np.array([_cell_text(value) for value in uniques] + [""], dtype=object)
+    texts = np.array([then(_cell_text(value)) for value in uniques] + [""], dtype=object)
     return texts[labels]  # label -1 (an empty cell) picks the "" at the end
 
 

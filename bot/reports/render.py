@@ -10,6 +10,7 @@ import csv
 import io
 import json
 
+from bot.cells import csv_text
 from bot.reports.build import CRITERION_MEASURES, Report
 from bot.reports.request import PARTICIPATION, period_label
 
@@ -118,7 +119,7 @@ def render_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(headers)
-    writer.writerows([["" if v is None else v for v in cells] for cells in table])
+    writer.writerows([["" if v is None else csv_text(v) for v in cells] for cells in table])
     return buffer.getvalue()
 
 

@@ -15,6 +15,7 @@ from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from bot.cells import xlsx_text
 from bot.reports.build import Report
 from bot.reports.chart import draw_chart
 from bot.reports.render import DIMENSION_HEADERS, NO_SERVICE, SUPPRESSED
@@ -97,7 +98,10 @@ def _header(sheet, headers: list[str]) -> None:
 
 
 def _finish(sheet, first_number: int) -> None:
-    """Two decimals on every number, and columns wide enough for their headers."""
+    """Two decimals on every number, texts never formulas, and columns wide enough for their headers."""
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            xlsx_text(cell)  # a centre or service called "=..." is its name, not a formula
     for column in sheet.iter_cols(min_row=2, min_col=first_number):
         for cell in column:
             if isinstance(cell.value, float):

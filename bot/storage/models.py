@@ -126,6 +126,7 @@ class Response(Base):
     __table_args__ = (
         Index("ix_responses_instrument_day", "instrument", "submitted_on"),
         Index("ix_responses_centre", "centre_id"),
+        Index("ix_responses_import_batch", "import_batch_id"),  # `import undo`, the check for repeated rows
         {"sqlite_with_rowid": False},  # stored in random-key order: no hidden rowid in insertion order
     )
 
@@ -146,6 +147,11 @@ class Response(Base):
 
 
 class ImportBatch(Base):
+    """One imported file: its name, SHA-256, survey, number of responses and when (`sipas-bot import list`).
+
+    Its responses point to it (``Response.import_batch_id``), so `import undo` removes exactly them. Paper
+    responses reach nobody's chat, so the batch's time says nothing about a citizen."""
+
     __tablename__ = "import_batches"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,21 +6,20 @@ Functions take a session and never commit: the caller's transaction is the unit 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import Conflict, NotFound, UserError
-from bot.storage.models import Centre, Service, Staff
+from bot.storage.models import Centre, Invitation, Response, Service, Staff, SurveySession
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
 PLATFORMS = ("telegram", "zalo")
 ROLES = ("staff", "admin")
+NAME_LIMITS = {"centre name": 300, "service name": 500, "field": 300, "name": 200}  # the columns' lengths
 
 
 def normalize_code(raw: str, what: str = "code") -> str:
@@ -34,6 +33,9 @@ def normalize_name(raw: str, what: str = "name") -> str:
     name = " ".join(unicodedata.normalize("NFC", raw).split())
     if not name:
         raise UserError.say("admin.empty_name", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"))
+    if len(name) > NAME_LIMITS.get(what, 200):
+        raise UserError.say("admin.name_too_long", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"),
+                            length=f"{len(name):,}", limit=NAME_LIMITS.get(what, 200))
     return name
 
 
@@ -47,10 +49,9 @@ def parse_alert_chat(raw: str) -> str | None:
     platform = platform.strip().lower()
     chat = chat.strip()
     if platform not in PLATFORMS:
-        raise UserError(f"alert chat '{raw}': the platform must be one of {', '.join(PLATFORMS)} "
-                        "(for example telegram:-100123456), or give a bare Telegram chat id")
+        raise UserError.say("admin.bad_alert_platform", raw=raw, platforms=", ".join(PLATFORMS))
     if not re.fullmatch(r"-?\d{1,20}" if platform == "telegram" else r"[A-Za-z0-9_-]{1,64}", chat):
-        raise UserError(f"alert chat '{raw}': '{chat}' is not a {platform} chat id")
+        raise UserError.say("admin.bad_alert_chat", raw=raw, chat=chat, platform=platform)
     return chat if ":" not in value else f"{platform}:{chat}"
 
 
@@ -104,40 +105,6 @@ class ServiceImport:
     updated: int
 
 
-def parse_services_csv(data: bytes) -> list[tuple[str, str, str | None]]:
-    """Rows of code,name,field from a UTF-8 CSV (with or without BOM and header); every bad row is listed."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise UserError.say("admin.services_not_utf8", byte=error.start) from error
-    rows, problems, seen = [], [], set()
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if not any(cell.strip() for cell in row):
-            continue
-        if number == 1 and [c.strip().lower() for c in row[:2]] == ["code", "name"]:
-            continue
-        if len(row) < 2 or len(row) > 3:
-            problems.append(f"row {number}: expected code,name[,field] but found {len(row)} columns")
-            continue
-        try:
-            code = normalize_code(row[0], "service code")
-            name = normalize_name(row[1], "service name")
-        except UserError as error:
-            problems.append(f"row {number}: {error}")
-            continue
-        if code in seen:
-            problems.append(f"row {number}: service code '{code}' appears twice in the file")
-            continue
-        seen.add(code)
-        field = normalize_name(row[2]) if len(row) == 3 and row[2].strip() else None
-        rows.append((code, name, field))
-    if problems:
-        raise UserError.say("admin.services_rows_bad", problems="\n  ".join(problems))
-    if not rows:
-        raise UserError.say("admin.services_no_rows")
-    return rows
-
-
 async def import_services(session: AsyncSession, rows: list[tuple[str, str, str | None]]) -> ServiceImport:
     existing = {s.code: s for s in (await session.scalars(select(Service))).all()}
     added = updated = 0
@@ -183,3 +150,32 @@ async def find_staff(session: AsyncSession, platform: str, user_id: str) -> Staf
     """The registered staff member behind a chat account, if any (for staff-only bot commands)."""
     return await session.scalar(
         select(Staff).where(Staff.platform == platform, Staff.platform_user_id == str(user_id)))
+
+
+
+async def remove_centre(session: AsyncSession, code: str) -> Centre:
+    """Delete a centre that nothing uses; one with responses, invitations, staff or child centres is kept."""
+    centre = await find_centre(session, code)
+    uses = {name: await _count(session, column == centre.id) for name, column in (
+        ("responses", Response.centre_id), ("invitations", Invitation.centre_id),
+        ("sessions", SurveySession.centre_id), ("staff", Staff.centre_id), ("children", Centre.parent_id))}
+    if any(uses.values()):
+        raise Conflict.say("admin.centre_in_use", code=centre.code, **uses)
+    await session.delete(centre)
+    return centre
+
+
+async def remove_service(session: AsyncSession, code: str) -> Service:
+    """Delete a service that nothing uses; one with responses or invitations is kept."""
+    service = await find_service(session, code)
+    uses = {name: await _count(session, column == service.id) for name, column in (
+        ("responses", Response.service_id), ("invitations", Invitation.service_id),
+        ("sessions", SurveySession.service_id))}
+    if any(uses.values()):
+        raise Conflict.say("admin.service_in_use", code=service.code, **uses)
+    await session.delete(service)
+    return service
+
+
+async def _count(session: AsyncSession, condition) -> int:
+    return await session.scalar(select(func.count()).select_from(condition.left.table).where(condition)) or 0
