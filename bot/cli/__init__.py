@@ -144,6 +144,14 @@ def run(args: list[str] | None = None) -> int:
     message on stderr for every mistake, a usage mistake included, never a traceback."""
     try:
         code = cli.main(args=args, prog_name="sipas-bot", standalone_mode=False)
+    except click.UsageError as error:  # one line too: the mistake, then where the command's help is
+        from bot.texts import say as catalogue_say
+
+        language = admin_language(error.ctx.find_root().obj if error.ctx else None)
+        path = error.ctx.command_path if error.ctx else "sipas-bot"
+        click.echo(catalogue_say("admin.error", language, message=catalogue_say(
+            "admin.usage", language, message=error.format_message(), help=f"{path} --help")), err=True)
+        return 1
     except click.ClickException as error:
         error.show()
         return 1
