@@ -118,6 +118,18 @@ def test_serve_shows_the_database_without_its_password(cli_process):
     assert err.strip().splitlines()[-1].startswith("Error: cannot reach the database postgresql+asyncpg://admin:***@")
 
 
+def test_a_data_folder_that_is_a_file_is_named(cli, tmp_path):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    code, out, err = cli("centre", "list", env={"SIPAS_DATA_DIR": str(a_file)})
+    assert (code, out, one_line(err)) == (1, "", f"Error: {a_file} already exists and is not a folder: choose "
+                                                 "another path")
+    code, out, err = cli("centre", "list", env={"SIPAS_DATA_DIR": str(a_file / "data")})
+    assert (code, out, one_line(err)) == (1, "", f"Error: {a_file / 'data'}: a part of this path is not a folder; "
+                                                 "check the path")
+    assert a_file.read_text() == "x"
+
+
 @sqlite_only
 def test_a_database_file_that_is_not_one_is_a_bug_line_with_the_log(cli, tmp_path):
     data = tmp_path / "data"

@@ -127,7 +127,8 @@ def explain(error: BaseException, settings: Settings | None, language: str) -> s
     if isinstance(error, OSError) and _path_of(error) is not None:
         path = _path_of(error)
         name = {errno.ENOENT: "admin.os_missing", errno.ENOTDIR: "admin.os_not_folder",
-                errno.EISDIR: "admin.os_is_folder", errno.EACCES: "admin.os_denied", errno.EPERM: "admin.os_denied",
+                errno.EISDIR: "admin.os_is_folder",
+                errno.EEXIST: "admin.os_exists", errno.EACCES: "admin.os_denied", errno.EPERM: "admin.os_denied",
                 errno.EROFS: "admin.os_denied", errno.ENOSPC: "admin.os_full"}.get(error.errno or 0, "admin.os_other")
         return _say(name, language, path=path, reason=error.strerror or error)
     if _is_database_error(error):
