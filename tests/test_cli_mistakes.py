@@ -118,6 +118,7 @@ def test_serve_shows_the_database_without_its_password(cli_process):
     assert err.strip().splitlines()[-1].startswith("Error: cannot reach the database postgresql+asyncpg://admin:***@")
 
 
+@sqlite_only  # the data folder holds the embedded database; PostgreSQL runs need none
 def test_a_data_folder_that_is_a_file_is_named(cli, tmp_path):
     a_file = tmp_path / "a-file"
     a_file.write_text("x")
