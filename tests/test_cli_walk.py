@@ -149,3 +149,31 @@ def test_every_command_goes_through_the_settings_check(cli, tmp_path):
         assert (code, out) == (1, ""), (args, err)
         assert err.strip() == ("Error: the setting SIPAS_PORT=abc is not valid: expected a whole number from 1 to "
                                "65535 (set in the environment or in the .env file)"), (args, err)
+
+
+def test_every_command_on_an_unreachable_database_says_so_without_its_password(cli, tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"SIPAS_DATABASE_URL": f"postgresql+asyncpg://admin:pw-{port}-secret@127.0.0.1:{port}/sipas",
+           "SIPAS_SECRET_KEY": "k" * 40}
+    reached = 0
+    for words, command in commands():
+        if words == ("serve",):
+            continue  # a real process in test_cli_mistakes (it sets up logging for the whole process)
+        args = list(words)
+        for param in command.params:
+            if param.required:
+                given = placeholder(param, tmp_path, words)
+                args += given if isinstance(param, click.Argument) else [flag_of(param), *given]
+        code, out, err = cli(*args, env=env)
+        assert code in (0, 1) and "Traceback" not in err and f"pw-{port}-secret" not in out + err, (args, err)
+        if "cannot reach the database" in err:
+            reached += 1
+            assert (code, err.strip().splitlines()) == (1, [
+                f"Error: cannot reach the database postgresql+asyncpg://admin:***@127.0.0.1:{port}/sipas ([Errno 111] "
+                f"Connect call failed ('127.0.0.1', {port})): check SIPAS_DATABASE_URL and that the database server "
+                "is running"]), (args, err)
+    assert reached >= 8, reached

@@ -122,6 +122,15 @@ def _is_database_error(error: BaseException) -> bool:
     return isinstance(error, ConnectionError | socket.gaierror | TimeoutError) and _path_of(error) is None
 
 
+def _is_damaged_file(error: BaseException) -> bool:
+    """SQLite's answer for a file that is not a database (another file at its name, a damaged copy)."""
+    from sqlalchemy.exc import DatabaseError
+
+    orig = getattr(error, "orig", None)
+    return isinstance(error, DatabaseError) and type(orig).__module__.startswith("sqlite3") and \
+        any(words in str(orig) for words in ("file is not a database", "database disk image is malformed"))
+
+
 def explain(error: BaseException, settings: Settings | None, language: str) -> str | None:
     """The one line for an OS error on a path or a database that cannot be reached; None for anything else."""
     if isinstance(error, OSError) and _path_of(error) is not None:
@@ -131,6 +140,9 @@ def explain(error: BaseException, settings: Settings | None, language: str) -> s
                 errno.EEXIST: "admin.os_exists", errno.EACCES: "admin.os_denied", errno.EPERM: "admin.os_denied",
                 errno.EROFS: "admin.os_denied", errno.ENOSPC: "admin.os_full"}.get(error.errno or 0, "admin.os_other")
         return _say(name, language, path=path, reason=error.strerror or error)
+    if _is_damaged_file(error):
+        url = settings.database_url_shown if settings is not None else "SIPAS_DATABASE_URL"
+        return _say("admin.db_not_database", language, url=url, reason=_reason(error, settings))
     if _is_database_error(error):
         url = settings.database_url_shown if settings is not None else "SIPAS_DATABASE_URL"
         return _say("admin.db_unreachable", language, url=url, reason=_reason(error, settings))
