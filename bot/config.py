@@ -18,8 +18,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIPAS_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the embedded database and the secret key live.")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy async URL; default sqlite+aiosqlite:///{data_dir}/sipas.db. "
+    database_url: str | None = Field(  # repr=False: a printed Settings must not show the password
+        None, repr=False, description="SQLAlchemy async URL; default sqlite+aiosqlite:///{data_dir}/sipas.db. "
                           "PostgreSQL: postgresql+asyncpg://user:password@host/db."
     )
     auto_migrate: bool = Field(True, description="Bring the database schema up to date on start.")

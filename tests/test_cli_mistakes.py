@@ -178,3 +178,11 @@ def test_unreachable_database_with_the_vietnamese_text(cli):
     url = f"postgresql+asyncpg://admin:{PASSWORD}@127.0.0.1:{closed_port()}/sipas"
     code, _, err = cli("centre", "list", env={"SIPAS_DATABASE_URL": url, **KEY, "SIPAS_ADMIN_LANGUAGE": "vi"})
     assert code == 1 and one_line(err).startswith("Lỗi: không kết nối được cơ sở dữ liệu postgresql+asyncpg://admin:***@")
+
+
+def test_settings_printed_never_show_the_database_password():
+    from bot.config import Settings
+
+    settings = Settings(database_url=f"postgresql+asyncpg://admin:{PASSWORD}@db/sipas", _env_file=None)
+    assert PASSWORD not in repr(settings) + str(settings)
+    assert settings.database_url_shown == "postgresql+asyncpg://admin:***@db/sipas"
