@@ -18,8 +18,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIPAS_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the embedded database and the secret key live.")
-    database_url: str | None = Field(
-        None, description="SQLAlchemy async URL; default sqlite+aiosqlite:///{data_dir}/sipas.db. "
+    database_url: str | None = Field(  # repr=False: a printed Settings must not show the password
+        None, repr=False, description="SQLAlchemy async URL; default sqlite+aiosqlite:///{data_dir}/sipas.db. "
                           "PostgreSQL: postgresql+asyncpg://user:password@host/db."
     )
     auto_migrate: bool = Field(True, description="Bring the database schema up to date on start.")
@@ -53,6 +53,21 @@ class Settings(BaseSettings):
     )
     admin_language: Literal["vi", "en"] = Field("vi", description="The language of the admin command line.")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        from sqlalchemy.engine import make_url  # only when a URL is set: the default needs no parsing
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            make_url(value).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError) as error:
+            # The message names no part of the URL: it may hold a password.
+            raise ValueError("not a database URL this program can use") from error
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -67,3 +82,19 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'sipas.db').as_posix()}"
+
+    @property
+    def database_url_shown(self) -> str:
+        """The database URL as it may be printed or logged: its password masked."""
+        return shown_url(self.resolved_database_url)
+
+
+def shown_url(url: str) -> str:
+    """``url`` with its password masked (``***``); a URL that does not parse is not shown at all."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "***"

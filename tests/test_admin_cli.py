@@ -96,10 +96,10 @@ def test_real_processes_speak_vietnamese_by_default(cli_process):
 
 def test_bad_settings_and_usage_mistakes_exit_1_without_a_traceback(cli):
     code, out, err = cli("centre", "list", env={"SIPAS_PORT": "abc", "SIPAS_ADMIN_LANGUAGE": "vi"})
-    assert (code, out) == (1, "") and err.startswith("Lỗi: cài đặt không hợp lệ: SIPAS_PORT: ")
+    assert (code, out) == (1, "") and err.startswith("Lỗi: cài đặt SIPAS_PORT=abc không hợp lệ: ")
     code, _, err = cli("centre", "list", env={"SIPAS_ADMIN_LANGUAGE": "fr"})
     # An unknown language is itself the mistake, said in Vietnamese (the default).
-    assert code == 1 and err.startswith("Lỗi: cài đặt không hợp lệ: SIPAS_ADMIN_LANGUAGE: ")
+    assert code == 1 and err.startswith("Lỗi: cài đặt SIPAS_ADMIN_LANGUAGE=fr không hợp lệ: ")
     code, _, err = cli("centre", "nope")
     assert code == 1 and "No such command 'nope'" in err and "Traceback" not in err
     assert cli("--help")[0] == 0

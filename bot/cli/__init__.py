@@ -1,8 +1,10 @@
 """The `sipas-bot` command line.
 
-`SipasGroup.invoke` and `run` are the one error boundary: a `UserError`, a broken instrument or a bad setting
-becomes a clear message in the admin language (SIPAS_ADMIN_LANGUAGE, Vietnamese by default) with exit code 1, never
-a traceback. Each command module below registers its commands on `cli`.
+`SipasGroup.invoke` and `run` are the one error boundary: a `UserError`, a broken instrument, a bad setting, a
+path that does not exist or cannot be written and a database that cannot be reached each become one line in the
+admin language (SIPAS_ADMIN_LANGUAGE, Vietnamese by default) with exit code 1, never a traceback; anything else is
+a bug, said in one line that names the log file holding its traceback (`bot.cli.mistakes`). Each command module
+below registers its commands on `cli`.
 
 Start-up time matters here (people type these commands), so this module and the command modules import only
 click at import time; the settings, the database, pandas, matplotlib and the chat libraries load inside the
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bot.config import Settings
     from bot.services import Services
 
@@ -74,6 +78,26 @@ class SipasGroup(click.Group):
             raise AdminError(error.text(language), language) from error
         except InstrumentError as error:
             raise AdminError(str(error), admin_language(ctx.obj)) from error
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            raise _explained(error, ctx.obj) from error
+
+
+def _explained(error: Exception, settings: object) -> AdminError:
+    """The one line for an error no command turned into a `UserError`: a path, the database, or a bug."""
+    from bot.cli import mistakes
+    from bot.config import Settings
+
+    settings = settings if isinstance(settings, Settings) else None
+    language = admin_language(settings)
+    message = mistakes.explain(error, settings, language)
+    if message is None:
+        from bot.texts import say as catalogue_say
+
+        message = catalogue_say("admin.bug", language, kind=type(error).__name__,
+                                log=mistakes.log_bug(error, settings))
+    return AdminError(message, language)
 
 
 @click.group(cls=SipasGroup)
@@ -84,13 +108,13 @@ def cli(ctx: click.Context) -> None:
     from pydantic import ValidationError
 
     from bot.config import Settings
-    from bot.errors import UserError
 
     try:
         ctx.obj = Settings()
     except ValidationError as error:
-        problems = "; ".join(f"SIPAS_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors())
-        raise UserError.say("admin.bad_settings", problems=problems) from None
+        from bot.cli.mistakes import bad_settings
+
+        raise bad_settings(error, admin_language()) from None
 
 
 def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], *, migrate: bool = True,
@@ -108,11 +132,26 @@ def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], 
     return asyncio.run(runner())
 
 
+def check_writable(path: Path, option: str) -> None:
+    """Refuse, before any work, an output file whose folder does not exist or cannot be written (one line)."""
+    from bot.cli.mistakes import check_writable as check
+
+    check(path, option)
+
+
 def run(args: list[str] | None = None) -> int:
     """Run the command line on ``args`` (default: the process's) and return its exit code: 0, or 1 with a
     message on stderr for every mistake, a usage mistake included, never a traceback."""
     try:
         code = cli.main(args=args, prog_name="sipas-bot", standalone_mode=False)
+    except click.UsageError as error:  # one line too: the mistake, then where the command's help is
+        from bot.texts import say as catalogue_say
+
+        language = admin_language(error.ctx.find_root().obj if error.ctx else None)
+        path = error.ctx.command_path if error.ctx else "sipas-bot"
+        click.echo(catalogue_say("admin.error", language, message=catalogue_say(
+            "admin.usage", language, message=error.format_message(), help=f"{path} --help")), err=True)
+        return 1
     except click.ClickException as error:
         error.show()
         return 1
@@ -123,6 +162,9 @@ def run(args: list[str] | None = None) -> int:
         return 1
     except SystemExit as exit_:  # `try` ends with sys.exit(1) when the survey was not completed
         return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
+    except Exception as error:  # raised outside a command (parsing the group's own options): still one line
+        _explained(error, None).show()
+        return 1
     return code if isinstance(code, int) else 0
 
 

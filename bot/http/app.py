@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 
 from aiohttp import web
 
 from bot import channels as channel_registry
 from bot import logs
 from bot.config import Settings
+from bot.errors import UserError
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
@@ -72,15 +75,48 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
     return app
 
 
+def check_listen(host: str, port: int) -> None:
+    """Refuse, before anything starts (the database, the channels), an address the server could not listen on:
+    a port in use, a privileged port, a host that is not this machine's."""
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise UserError.say("admin.host_unusable", host=host, reason=error.strerror) from None
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            # As asyncio binds: address reuse (a closed server's TIME_WAIT is no conflict), IPv6 apart from IPv4.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                raise _listen_error(error, host, port) from None
+
+
+def _listen_error(error: OSError, host: str, port: int) -> UserError:
+    if error.errno == errno.EADDRINUSE:
+        return UserError.say("admin.port_in_use", host=host, port=port)
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return UserError.say("admin.port_denied", port=port)
+    return UserError.say("admin.host_unusable", host=host, reason=error.strerror or error)
+
+
 def run_server(settings: Settings) -> None:
+    check_listen(settings.host, settings.port)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic.runtime.plugins"):  # a line per Bot API call, per Alembic plugin: noise
         logging.getLogger(noisy).setLevel(logging.WARNING)
     app = create_app(settings, log=True)
     print(f"sipas-bot: serving on http://{settings.host}:{settings.port} "
           f"({len(app[INSTRUMENTS])} instruments; try `sipas-bot try` for a survey in the terminal).", flush=True)
-    print(f"sipas-bot: database {settings.resolved_database_url}", flush=True)
+    print(f"sipas-bot: database {settings.database_url_shown}", flush=True)
     for line in channel_registry.describe(settings):
         print(f"sipas-bot: {line}", flush=True)
     print("sipas-bot: not built yet: the Zalo and web survey channels and the admin HTTP API.", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    except OSError as error:  # taken between the check and the start: still one line
+        if error.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise _listen_error(error, settings.host, settings.port) from None
+        raise
