@@ -35,7 +35,7 @@ def normalize_name(raw: str, what: str = "name") -> str:
         raise UserError.say("admin.empty_name", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"))
     if len(name) > NAME_LIMITS.get(what, 200):
         raise UserError.say("admin.name_too_long", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"),
-                            length=f"{len(name):,}", limit=NAME_LIMITS.get(what, 200))
+                            length=len(name), limit=NAME_LIMITS.get(what, 200))
     return name
 
 
