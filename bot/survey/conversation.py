@@ -29,6 +29,7 @@ from bot.survey.step import ACTIVE, DROP, SAVE, Outcome, first_time
 from bot.texts import language_of, say
 from surveys import engine
 from surveys import events as ev
+from surveys.cleaning import clean_text
 from surveys.progress import Progress
 from surveys.textmatch import is_courtesy
 
@@ -49,12 +50,15 @@ class SurveyService:
     async def redeem(self, platform: str, chat_id: str | int, credential: str, *, language: str | None = None,
                      event_key: str | None = None, now: dt.datetime | None = None) -> Outcome:
         """Start (or resume) the survey of the invitation behind a token or a typed short code."""
+        credential = clean_text(credential)
         return await self._unit(platform, chat_id, event_key, language, lambda s, lang: self._redeem(
             s, platform, chat_id, credential, lang, now or utcnow()))
 
     async def handle(self, platform: str, chat_id: str | int, event: ev.Event, *, event_key: str | None = None,
                      now: dt.datetime | None = None) -> Outcome:
         """Apply one citizen event; with no survey running, a typed code starts one, anything else is greeted."""
+        if isinstance(event, ev.Text):
+            event = ev.Text(clean_text(event.text))  # the one place citizen text is cleaned, for every channel
         return await self._unit(platform, chat_id, event_key, None, lambda s, lang: self._handle(
             s, platform, chat_id, event, now or utcnow()))
 
