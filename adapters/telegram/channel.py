@@ -30,6 +30,7 @@ from telegram.ext import (
 )
 
 from adapters.common.flood import FloodGuard
+from adapters.telegram import webhook_input
 from adapters.telegram.citizen import CitizenHandlers, error_text
 from adapters.telegram.sending import Sender, chat_tag
 from adapters.telegram.staff import StaffHandlers
@@ -150,13 +151,16 @@ class TelegramChannel:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.json_response({"error": "unauthorized", "status": 401}, status=401)
+        verdict = webhook_input.check(await request.read())
+        if verdict.kind == "ignore":
+            return web.json_response({"ok": True, "ignored": True})
         try:
-            body = await request.json()
-            update = Update.de_json(body, self.application.bot) if isinstance(body, dict) else None
-        except (ValueError, TypeError, KeyError):
+            update = Update.de_json(verdict.body, self.application.bot) if verdict.kind == "update" else None
+        except Exception:  # the checked fields are sound; anything PTB still refuses is not an update we can use
             update = None
-        if update is None or not isinstance(update.update_id, int):
-            return web.json_response({"error": "not a Telegram update", "status": 400}, status=400)
+        if update is None:
+            return web.json_response({"error": verdict.reason or "not a Telegram update", "status": 400},
+                                     status=400)
         processor = self.application.update_processor
         await processor.process_update(update, self.application.process_update(update))
         if update.update_id in self._failed:
