@@ -60,8 +60,9 @@ class FakeTelegram(BotApi):
 
     def __init__(self, token: str = "123456:TEST", *, bot_username: str = "test_bot", bot_first_name: str = "Test Bot",
                  bot_id: int | None = None, default_user: dict[str, Any] | None = None, first_update_id: int = 1000,
-                 webhook_auto_retry: bool = False, webhook_retry_delay: float = 0.2, webhook_timeout: float = 10.0):
-        self.token = token
+                 webhook_auto_retry: bool = False, webhook_retry_delay: float = 0.2, webhook_timeout: float = 10.0,
+                 port: int = 0):
+        self.token, self.port = token, port  # a fixed port lets a test start the Bot API after the bot
         self.bot = {"id": bot_id or int(token.split(":")[0]), "is_bot": True, "first_name": bot_first_name,
                     "username": bot_username, "can_join_groups": True, "can_read_all_group_messages": False,
                     "supports_inline_queries": False}
@@ -107,7 +108,7 @@ class FakeTelegram(BotApi):
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()  # 0: a free port
         port = self._runner.addresses[0][1]
         self.base_url, self.base_file_url = f"http://127.0.0.1:{port}/bot", f"http://127.0.0.1:{port}/file/bot"
         self._session = ClientSession()

@@ -70,8 +70,8 @@ async def test_no_survey_gets_a_greeting_asking_for_the_code(services, world):
 
 
 @pytest.mark.parametrize("credential, problem, words", [
-    ("ZZZZ-ZZZZ", "unknown", "không tìm thấy mã khảo sát"),
-    ("A" * 32, "unknown", "không tìm thấy mã khảo sát"),
+    ("ZZZZ-ZZZZ", "unknown", "Mã khảo sát này không dùng được"),
+    ("A" * 32, "unknown", "Mã khảo sát này không dùng được"),
 ])
 async def test_unknown_codes_are_refused_politely(services, world, credential, problem, words):
     service, _ = world
@@ -85,7 +85,7 @@ async def test_expired_invitation_is_refused_and_nothing_recorded(services, worl
     service, issued = world
     later = NOW + dt.timedelta(days=31)
     outcome = await service.redeem("telegram", 555, issued[0].code, now=later)
-    assert outcome.problem == "expired" and outcome.texts == ("Mã khảo sát này đã hết hạn. Cảm ơn Ông/Bà đã quan tâm.",)
+    assert outcome.problem == "expired" and outcome.texts[0].startswith("Mã khảo sát này không dùng được")
     assert await invitation_status(services, issued[0].id) == "issued"
     assert await count(services, SurveySession) == 0
 
@@ -109,7 +109,7 @@ async def test_completion_stores_an_anonymous_response_and_closes_everything(ser
     assert not columns & {"chat_hash", "chat_id", "token", "token_hash", "invitation_id", "phone", "dossier"}
     # The citizen comes back with the same code: thanked, not surveyed again.
     again = await service.redeem("telegram", 666, issued[0].code, now=NOW)
-    assert again.problem == "used" and "Cảm ơn Ông/Bà đã đóng góp ý kiến" in again.texts[0]
+    assert again.problem == "used" and again.texts[0].startswith("Mã khảo sát này không dùng được")
     assert await count(services, Response) == 1
 
 

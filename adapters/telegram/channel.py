@@ -20,6 +20,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")  # RetryAfter.retry_after as a ti
 
 from aiohttp import web
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -30,6 +31,7 @@ from telegram.ext import (
 )
 
 from adapters.common.flood import FloodGuard
+from adapters.telegram import webhook_input
 from adapters.telegram.citizen import CitizenHandlers, error_text
 from adapters.telegram.sending import Sender, chat_tag
 from adapters.telegram.staff import StaffHandlers
@@ -104,6 +106,7 @@ class TelegramChannel:
         self.sender = Sender(self.application.bot)
         self.flood = FloodGuard(settings.telegram_flood_per_minute)
         self._failed: set[int] = set()
+        self._connecting: asyncio.Task | None = None
         self.application.add_handler(TypeHandler(Update, self._flood_gate), group=-1)
         self.application.add_error_handler(self._on_error)
 
@@ -117,7 +120,37 @@ class TelegramChannel:
         StaffHandlers(StaffService(services), self.sender).register(self.application)
         CitizenHandlers(self.service, self.sender, on_completed=wake_outbox).register(
             self.application)
-        await self.application.initialize()  # calls getMe
+        try:
+            await self.application.initialize()  # calls getMe
+        except InvalidToken:
+            # PTB's own message and traceback carry the token: neither is shown (`from None`).
+            raise UserError.say("admin.telegram_token_rejected") from None
+        except NetworkError as error:  # the Bot API is out of reach: keep the service up and try again later
+            log.warning("telegram: Bot API unreachable at start (%s); retrying in the background",
+                        type(error).__name__)
+            self._connecting = asyncio.create_task(self._connect_later())
+            return
+        await self._connected()
+
+    async def _connect_later(self, delays=(1, 2, 5, 10, 30, 60)) -> None:
+        """Retry getMe with backoff (the last delay repeats) until the Bot API answers."""
+        for attempt in range(10**9):
+            await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
+            try:
+                await self.application.initialize()
+            except InvalidToken:
+                log.error("telegram: %s", say("admin.telegram_token_rejected", self.settings.admin_language))
+                return
+            except NetworkError as error:
+                log.warning("telegram: Bot API still unreachable (%s)", type(error).__name__)
+                continue
+            try:
+                await self._connected()
+            except Exception:
+                log.exception("telegram: start failed after reconnecting")
+            return
+
+    async def _connected(self) -> None:
         await self.service.remember(BOT_USERNAME_KEY, self.application.bot.username)  # for invitation links
         await self.application.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
         await self.application.start()
@@ -134,6 +167,8 @@ class TelegramChannel:
                  "webhook" if self.webhook_mode else "long polling")
 
     async def stop(self) -> None:
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
         if self.application.updater and self.application.updater.running:
             await self.application.updater.stop()
         if self.application.running:
@@ -145,18 +180,21 @@ class TelegramChannel:
         await self.sender.send(int(chat_id), text)
 
     async def handle_webhook(self, request: web.Request) -> web.Response:
-        if self.service is None:
+        if self.service is None or not self.application.running:
             return web.json_response({"error": "the Telegram channel is starting", "status": 503}, status=503)
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.json_response({"error": "unauthorized", "status": 401}, status=401)
+        verdict = webhook_input.check(await request.read())
+        if verdict.kind == "ignore":
+            return web.json_response({"ok": True, "ignored": True})
         try:
-            body = await request.json()
-            update = Update.de_json(body, self.application.bot) if isinstance(body, dict) else None
-        except (ValueError, TypeError, KeyError):
+            update = Update.de_json(verdict.body, self.application.bot) if verdict.kind == "update" else None
+        except Exception:  # the checked fields are sound; anything PTB still refuses is not an update we can use
             update = None
-        if update is None or not isinstance(update.update_id, int):
-            return web.json_response({"error": "not a Telegram update", "status": 400}, status=400)
+        if update is None:
+            return web.json_response({"error": verdict.reason or "not a Telegram update", "status": 400},
+                                     status=400)
         processor = self.application.update_processor
         await processor.process_update(update, self.application.process_update(update))
         if update.update_id in self._failed:

@@ -25,10 +25,12 @@ from bot.storage.secret import keyed_hash
 from bot.survey import afterwards, invitations, outbox
 from bot.survey.alerts import alert_text
 from bot.survey.directory import alert_target, find_centre, find_service
+from bot.survey.redemptions import PROCESS_GUARD, RedemptionGuard
 from bot.survey.step import ACTIVE, DROP, SAVE, Outcome, first_time
 from bot.texts import language_of, say
 from surveys import engine
 from surveys import events as ev
+from surveys.cleaning import clean_text
 from surveys.progress import Progress
 from surveys.textmatch import is_courtesy
 
@@ -40,8 +42,9 @@ class _Stale(Exception):
 
 
 class SurveyService:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, guard: RedemptionGuard | None = None) -> None:
         self.services = services
+        self.guard = guard or PROCESS_GUARD  # limits on guessing codes (bot/survey/redemptions.py)
 
     def chat_hash(self, platform: str, chat_id: str | int) -> str:
         return keyed_hash(self.services.secret_key, "chat", f"{platform}:{chat_id}")
@@ -49,14 +52,20 @@ class SurveyService:
     async def redeem(self, platform: str, chat_id: str | int, credential: str, *, language: str | None = None,
                      event_key: str | None = None, now: dt.datetime | None = None) -> Outcome:
         """Start (or resume) the survey of the invitation behind a token or a typed short code."""
-        return await self._unit(platform, chat_id, event_key, language, lambda s, lang: self._redeem(
-            s, platform, chat_id, credential, lang, now or utcnow()))
+        credential = clean_text(credential)
+        if refusal := self.guard.refusal(self.chat_hash(platform, chat_id), language or "vi"):  # no database
+            return Outcome("invitation_problem", language or "vi", (refusal,), problem="locked")
+        return await self._guarded(platform, chat_id, await self._unit(platform, chat_id, event_key, language,
+            lambda s, lang: self._redeem(s, platform, chat_id, credential, lang, now or utcnow())))
 
     async def handle(self, platform: str, chat_id: str | int, event: ev.Event, *, event_key: str | None = None,
                      now: dt.datetime | None = None) -> Outcome:
         """Apply one citizen event; with no survey running, a typed code starts one, anything else is greeted."""
-        return await self._unit(platform, chat_id, event_key, None, lambda s, lang: self._handle(
-            s, platform, chat_id, event, now or utcnow()))
+        if isinstance(event, ev.Text):
+            event = ev.Text(clean_text(event.text))  # the one place citizen text is cleaned, for every channel
+        return await self._guarded(platform, chat_id, await self._unit(
+            platform, chat_id, event_key, None, lambda s, lang: self._handle(
+                s, platform, chat_id, event, now or utcnow())))
 
     async def start_open(self, platform: str, chat_id: str | int, centre_code: str, *,
                          service_code: str | None = None, survey: str | None = None, language: str | None = None,
@@ -74,6 +83,11 @@ class SurveyService:
                                      now or utcnow(), sections)
 
         return await self._unit(platform, chat_id, None, language, work)
+
+    async def _guarded(self, platform: str, chat_id, outcome: Outcome) -> Outcome:
+        # Counted after the transaction, never inside it: under a global attack a failure waits.
+        await self.guard.settle(self.chat_hash(platform, chat_id), outcome.problem, outcome.started)
+        return outcome
 
     async def remember(self, key: str, value: str) -> None:
         """Keep a small fact learned at run time (the bot's username) for other processes and commands."""
@@ -167,6 +181,8 @@ class SurveyService:
 
     async def _redeem(self, session, platform, chat_id, credential, language, now) -> Outcome:
         lang = language or "vi"
+        if refusal := self.guard.refusal(self.chat_hash(platform, chat_id), lang):
+            return Outcome("invitation_problem", lang, (refusal,), problem="locked")
         invitation = await invitations.find(session, self.services.secret_key, credential)
         current = await self._active(session, platform, chat_id)
         if current is not None and self._timed_out(current, now):
@@ -179,11 +195,11 @@ class SurveyService:
         problem = invitations.problem_with(invitation, now)
         if problem is None and invitation.status == "started":
             problem = "in_progress"
-        if problem is not None:
-            return Outcome("invitation_problem", lang, (say(f"citizen.{problem}", lang),), problem=problem)
+        if problem is not None:  # one reply for every kind, so a guess learns nothing about the code
+            return Outcome("invitation_problem", lang, (say("citizen.invalid_code", lang),), problem=problem)
         await invitations.mark_opened(session, invitation, now)
         if not await invitations.claim(session, invitation.id, now):
-            return Outcome("invitation_problem", lang, (say("citizen.in_progress", lang),), problem="in_progress")
+            return Outcome("invitation_problem", lang, (say("citizen.invalid_code", lang),), problem="in_progress")
         if current is not None:
             await self._close(session, current, release=True)
         centre = await session.get(Centre, invitation.centre_id)
