@@ -17,11 +17,28 @@ class Term:
     name: str
 
 
+@dataclass(frozen=True)
+class Count:
+    """A whole number used as a value, written as the message's language writes it (1.234 / 1,234)."""
+
+    value: int
+
+
+def grouped(value: int, language: str) -> str:
+    """``value`` with the thousands separator of ``language``: a dot in Vietnamese, a comma in English."""
+    text = f"{value:,}"
+    return text if language == "en" else text.replace(",", ".")
+
+
 def _render(name: str, language: str, values: dict[str, object]) -> str:
     from bot.texts import say  # the catalogue loads when an error is made, not when bot/ is imported
 
-    return say(name, language, **{key: say(value.name, language) if isinstance(value, Term) else value
-                                  for key, value in values.items()})
+    def shown(value: object) -> object:
+        if isinstance(value, Term):
+            return say(value.name, language)
+        return grouped(value.value, language) if isinstance(value, Count) else value
+
+    return say(name, language, **{key: shown(value) for key, value in values.items()})
 
 
 class UserError(Exception):
@@ -42,6 +59,11 @@ class UserError(Exception):
     def term(name: str) -> Term:
         """A catalogue text to pass as a value of `say` (rendered in the same language as the message)."""
         return Term(name)
+
+    @staticmethod
+    def count(value: int) -> Count:
+        """A number to pass as a value of `say`, with the thousands separator of the message's language."""
+        return Count(value)
 
     def text(self, language: str) -> str:
         """The message in ``language`` (errors made from a plain string have only the one they were given)."""

@@ -22,7 +22,7 @@ async def test_a_name_over_the_limit_and_a_bad_alert_chat_are_refused_in_one_lin
     assert cli("centre", "add", "HCC", "Trung tâm")[0] == 0
     before = await reference(services)
     assert cli("centre", "add", "HUE", "a" * 2000) == (
-        1, "", "Error: the centre name has 2000 characters; at most 300 are allowed\n")
+        1, "", "Error: the centre name has 2,000 characters; at most 300 are allowed\n")
     assert cli("centre", "set", "HCC", "--name", "b" * 301) == (
         1, "", "Error: the centre name has 301 characters; at most 300 are allowed\n")
     assert cli("service", "add", "DD", "c" * 501) == (

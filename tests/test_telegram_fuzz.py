@@ -2,7 +2,8 @@
 mutated (wrong JSON types, missing fields, lone surrogates, kinds of update we never asked for). Every answer is a
 JSON 200 or 400, never a 5xx, and nothing is stored.
 
-CI runs a fixed, derandomized set (SIPAS_FUZZ_EXAMPLES, default 150); a larger run is `SIPAS_FUZZ_EXAMPLES=5000`.
+CI runs a fixed, derandomized set (SIPAS_FUZZ_EXAMPLES, default 150); a larger run is
+`SIPAS_FUZZ_EXAMPLES=3000` (docs/benchmarks.md).
 """
 
 import asyncio

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import itertools
 import logging
 import os
 import time
@@ -134,7 +135,7 @@ class TelegramChannel:
 
     async def _connect_later(self, delays=(1, 2, 5, 10, 30, 60)) -> None:
         """Retry getMe with backoff (the last delay repeats) until the Bot API answers."""
-        for attempt in range(10**9):
+        for attempt in itertools.count():
             await asyncio.sleep(delays[min(attempt, len(delays) - 1)])
             try:
                 await self.application.initialize()
@@ -193,7 +194,7 @@ class TelegramChannel:
         except Exception:  # the checked fields are sound; anything PTB still refuses is not an update we can use
             update = None
         if update is None:
-            return web.json_response({"error": verdict.reason or "not a Telegram update", "status": 400},
+            return web.json_response({"error": verdict.reason or webhook_input.NOT_AN_UPDATE, "status": 400},
                                      status=400)
         processor = self.application.update_processor
         await processor.process_update(update, self.application.process_update(update))

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
 from adapters.telegram.sending import Sender
-from bot.errors import NotFound
+from bot.errors import NotFound, grouped
 from bot.reports.formatting import format_pct
 from bot.survey.qr import instruction, qr_png
 from bot.survey.staff import CentreStats, NotStaff, StaffService
@@ -93,7 +93,7 @@ def stats_text(stats: CentreStats) -> str:
     row = stats.row
     if row is None:
         return "\n".join([*lines, say("staff.stats_none")])
-    lines.append(say("staff.stats_count", count=f"{row['n']:,}".replace(",", ".")))
+    lines.append(say("staff.stats_count", count=grouped(row["n"], "vi")))
     if row["suppressed"]:
         lines.append(say("staff.stats_suppressed", min_n=stats.min_n))
     else:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_ID = 2**53  # Telegram's ids fit in 52 bits; anything larger is not from Telegram
+NOT_AN_UPDATE = "not a Telegram update"
 
 
 @dataclass(frozen=True)
@@ -78,24 +79,24 @@ def check(raw: bytes) -> Verdict:
     try:
         body = json.loads(raw)
     except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser allows
-        return Verdict("bad", "not a Telegram update")
+        return Verdict("bad", NOT_AN_UPDATE)
     if not isinstance(body, dict) or not _int(body.get("update_id")):
-        return Verdict("bad", "not a Telegram update")
+        return Verdict("bad", NOT_AN_UPDATE)
     if "message" in body:
         message = _message(body["message"])
         if message is None:
-            return Verdict("bad", "not a Telegram update")
+            return Verdict("bad", NOT_AN_UPDATE)
         return Verdict("update", body={"update_id": body["update_id"], "message": message})
     if "callback_query" in body:
         query = body["callback_query"]
         if not (isinstance(query, dict) and _str(query.get("id")) and _user(query.get("from"))
                 and (query.get("data") is None or _str(query.get("data")))):
-            return Verdict("bad", "not a Telegram update")
+            return Verdict("bad", NOT_AN_UPDATE)
         if "message" not in query:
             return Verdict("ignore")  # a press on an inline message: the bot sends none
         message = _message(query["message"])
         if message is None:
-            return Verdict("bad", "not a Telegram update")
+            return Verdict("bad", NOT_AN_UPDATE)
         kept = {"id": query["id"], "from": query["from"], "chat_instance": str(query.get("chat_instance", "")),
                 "message": message}
         if query.get("data") is not None:

@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from bot.config import Settings
     from bot.services import Services
 
@@ -47,9 +45,10 @@ def say(name: str, /, **values: object) -> str:
 
 def number(value: int) -> str:
     """A whole number with the admin language's thousands separator (1.234 in Vietnamese, 1,234 in English)."""
+    from bot.errors import grouped
+
     context = click.get_current_context(silent=True)
-    text = f"{value:,}"
-    return text if admin_language(context.find_root().obj if context else None) == "en" else text.replace(",", ".")
+    return grouped(value, admin_language(context.find_root().obj if context else None))
 
 
 class AdminError(click.ClickException):
@@ -130,13 +129,6 @@ def with_services(settings: Settings, work: Callable[[Services], Awaitable[T]], 
             return await work(services)
 
     return asyncio.run(runner())
-
-
-def check_writable(path: Path, option: str) -> None:
-    """Refuse, before any work, an output file whose folder does not exist or cannot be written (one line)."""
-    from bot.cli.mistakes import check_writable as check
-
-    check(path, option)
 
 
 def run(args: list[str] | None = None) -> int:

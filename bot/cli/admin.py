@@ -128,12 +128,7 @@ def centre_remove(settings: Settings, code: str) -> None:
     """Remove a centre that has no responses, invitations, staff or child centres (a mistyped one)."""
     from bot.survey import directory
 
-    async def work(services: Services) -> Centre:
-        async with services.db.transaction() as session:
-            return await directory.remove_centre(session, code)
-
-    removed = with_services(settings, work, instruments=False)
-    click.echo(say("admin.centre_removed", code=removed.code, name=removed.name))
+    _remove(settings, lambda session: directory.remove_centre(session, code), "admin.centre_removed")
 
 
 @cli.group()
@@ -184,12 +179,18 @@ def service_remove(settings: Settings, code: str) -> None:
     """Remove a service that has no responses or invitations (a mistyped one)."""
     from bot.survey import directory
 
-    async def work(services: Services) -> Service:
+    _remove(settings, lambda session: directory.remove_service(session, code), "admin.service_removed")
+
+
+def _remove(settings: Settings, remove, done: str) -> None:
+    """`centre remove` and `service remove`: ``remove(session)`` in one transaction, then the text ``done``."""
+
+    async def work(services: Services):
         async with services.db.transaction() as session:
-            return await directory.remove_service(session, code)
+            return await remove(session)
 
     removed = with_services(settings, work, instruments=False)
-    click.echo(say("admin.service_removed", code=removed.code, name=removed.name))
+    click.echo(say(done, code=removed.code, name=removed.name))
 
 
 @service.command("import")

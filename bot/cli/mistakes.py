@@ -91,15 +91,20 @@ def _path_of(error: OSError) -> str | None:
     return str(error.filename) if error.filename not in (None, "") else None
 
 
-def _reason(error: BaseException, settings: Settings | None) -> str:
-    """``error``'s text without the database password (drivers may quote the URL or the DSN)."""
+def _database_password(settings: Settings | None) -> str | None:
+    if settings is None or not settings.database_url:
+        return None
     from sqlalchemy.engine import make_url
 
+    password = make_url(settings.database_url).password
+    return str(password) if password else None
+
+
+def _reason(error: BaseException, settings: Settings | None) -> str:
+    """``error``'s text without the database password (drivers may quote the URL or the DSN)."""
     text = str(getattr(error, "orig", None) or error) or type(error).__name__
-    if settings is not None and settings.database_url:
-        password = make_url(settings.database_url).password
-        if password:
-            text = text.replace(str(password), "***")
+    if password := _database_password(settings):
+        text = text.replace(password, "***")
     return text.splitlines()[0] if text.strip() else type(error).__name__
 
 
@@ -140,11 +145,10 @@ def explain(error: BaseException, settings: Settings | None, language: str) -> s
                 errno.EEXIST: "admin.os_exists", errno.EACCES: "admin.os_denied", errno.EPERM: "admin.os_denied",
                 errno.EROFS: "admin.os_denied", errno.ENOSPC: "admin.os_full"}.get(error.errno or 0, "admin.os_other")
         return _say(name, language, path=path, reason=error.strerror or error)
+    url = settings.database_url_shown if settings is not None else "SIPAS_DATABASE_URL"
     if _is_damaged_file(error):
-        url = settings.database_url_shown if settings is not None else "SIPAS_DATABASE_URL"
         return _say("admin.db_not_database", language, url=url, reason=_reason(error, settings))
     if _is_database_error(error):
-        url = settings.database_url_shown if settings is not None else "SIPAS_DATABASE_URL"
         return _say("admin.db_unreachable", language, url=url, reason=_reason(error, settings))
     if isinstance(error, ModuleNotFoundError):
         return _say("admin.missing_package", language, package=error.name or str(error))
@@ -160,10 +164,7 @@ def log_bug(error: BaseException, settings: Settings | None) -> Path:
     if settings is not None:
         known = [s.get_secret_value() for s in (settings.telegram_token, settings.telegram_webhook_secret,
                                                 settings.secret_key) if s is not None]
-        if settings.database_url:
-            from sqlalchemy.engine import make_url
-
-            known.append(str(make_url(settings.database_url).password or ""))
+        known.append(_database_password(settings) or "")
     text = logs.redact("".join(traceback.format_exception(error)), tuple(k for k in known if len(k) >= 4))
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     folders = [settings.data_dir] if settings is not None else []

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import check_writable, cli, say, with_services
+from bot.cli import cli, say, with_services
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -48,6 +48,8 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
         raise UserError.say("admin.xlsx_needs_output")
     if chart is not None and chart.suffix.lower() != ".png":
         raise UserError.say("admin.chart_png", name=chart.name)
+    from bot.cli.mistakes import check_writable
+
     # Before the report is computed or printed: a missing folder must not cost the work, nor half the output.
     if output is not None:
         check_writable(output, "-o/--output")

@@ -117,8 +117,8 @@ async def undo_batch(session: AsyncSession, batch_id: int) -> tuple[ImportBatch,
 
 
 def numbers(rows: Iterable[int]) -> str:
-    """Row numbers for a message: "2, 3, 5" or "2, 3, 5, … (40 rows)"."""
+    """Row numbers for a message in any language: "2, 3, 5", or the first 20 and "… (+40)" for the rest."""
     rows = list(rows)
     shown = ", ".join(str(row) for row in rows[:MAX_ROWS_NAMED])
-    return shown + (f", … ({len(rows):,} rows)" if len(rows) > MAX_ROWS_NAMED else "")
+    return shown + (f", … (+{len(rows) - MAX_ROWS_NAMED})" if len(rows) > MAX_ROWS_NAMED else "")
 

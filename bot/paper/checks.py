@@ -137,9 +137,7 @@ class Refused(UserError):
         super().__init__(self.text("en"))
 
     def text(self, language: str) -> str:
-        from bot.texts import say
-
-        return "\n  ".join([say(self.head, language, **self.head_values), *self.lines(language)])
+        return "\n  ".join([UserError.say(self.head, **self.head_values).text(language), *self.lines(language)])
 
 
 def _check_header(table: pd.DataFrame, instrument: Instrument, name: str) -> pd.DataFrame:
@@ -232,7 +230,8 @@ def _comment_parser(question: Question, truncate: bool) -> Callable[[str], Parse
         cleaned = normalize_text(text)
         if limit and len(cleaned) > limit:
             if not truncate:
-                return None, reason("comment_long", length=f"{len(cleaned):,}", limit=f"{limit:,}")
+                return None, reason("comment_long", length=UserError.count(len(cleaned)),
+                                                limit=UserError.count(limit))
             cleaned = cleaned[:limit].rstrip()
         return cleaned or None, None
 
@@ -243,6 +242,10 @@ def _cut_comments(texts: np.ndarray, rows: np.ndarray, limit: int | None) -> lis
     """A warning for each comment that --truncate cuts (a handful of rows, so a plain loop)."""
     if not limit:
         return []
-    return [(i, Problem(int(rows[i]), COMMENT, text, reason("comment_cut", length=f"{len(normalize_text(text)):,}",
-                                                            limit=f"{limit:,}")))
-            for i, text in enumerate(texts) if len(normalize_text(text)) > limit]
+    cut = []
+    for i, text in enumerate(texts):
+        length = len(normalize_text(text))
+        if length > limit:
+            why = reason("comment_cut", length=UserError.count(length), limit=UserError.count(limit))
+            cut.append((i, Problem(int(rows[i]), COMMENT, text, why)))
+    return cut

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tqdm import tqdm
 
-from bot.errors import Conflict
+from bot.errors import Conflict, UserError
 from bot.paper.batches import Repeats, find_repeats, numbers
 from bot.paper.checks import Checked, Problem, Refused, check_table
 from bot.paper.read import read_table
@@ -45,11 +45,10 @@ class ImportResult:
 
 def problem_lines(problems: list[Problem], language: str = "en") -> list[str]:
     """The problems as printable lines, the first MAX_LISTED of them and a count of the rest."""
-    from bot.texts import say
-
     lines = [problem.text(language) for problem in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
-        lines.append(say("admin.row_more", language, count=f"{len(problems) - MAX_LISTED:,}"))
+        rest = UserError.count(len(problems) - MAX_LISTED)
+        lines.append(UserError.say("admin.row_more", count=rest).text(language))
     return lines
 
 
@@ -122,16 +121,18 @@ def _repeated(repeats: Repeats, total: int, timezone: str) -> Refused:
                  for batch_id, rows in sorted(repeats.by_batch.items())]
         return [*found, say("admin.repeat_advice", language, id=first)]
 
-    return Refused("admin.repeat_head", {"count": f"{repeats.count:,}", "total": f"{total:,}"}, lines,
-                   status=Conflict.status)
+    counts = {"count": UserError.count(repeats.count), "total": UserError.count(total)}
+    return Refused("admin.repeat_head", counts, lines, status=Conflict.status)
 
 
 def _refusal(checked: Checked) -> Refused:
     bad, total = checked.bad_rows, checked.total
     if bad == total:
-        head, values = ("admin.rows_bad_only", {}) if total == 1 else ("admin.rows_bad_all", {"total": f"{total:,}"})
+        head, values = ("admin.rows_bad_only", {}) if total == 1 else \
+            ("admin.rows_bad_all", {"total": UserError.count(total)})
     else:
-        head, values = "admin.rows_bad_some", {"bad": f"{bad:,}", "total": f"{total:,}", "good": f"{total - bad:,}"}
+        head = "admin.rows_bad_some"
+        values = {"bad": UserError.count(bad), "total": UserError.count(total), "good": UserError.count(total - bad)}
     return Refused(head, values, lambda language: problem_lines(checked.problems, language))
 
 

@@ -126,7 +126,9 @@ class Response(Base):
     __table_args__ = (
         Index("ix_responses_instrument_day", "instrument", "submitted_on"),
         Index("ix_responses_centre", "centre_id"),
-        Index("ix_responses_import_batch", "import_batch_id"),  # `import undo`, the check for repeated rows
+        # `import undo`, `import list`: paper responses only, so a chat response adds nothing to this index.
+        Index("ix_responses_import_batch", "import_batch_id", sqlite_where=text("import_batch_id IS NOT NULL"),
+              postgresql_where=text("import_batch_id IS NOT NULL")),
         {"sqlite_with_rowid": False},  # stored in random-key order: no hidden rowid in insertion order
     )
 

@@ -53,8 +53,6 @@ class SurveyService:
                      event_key: str | None = None, now: dt.datetime | None = None) -> Outcome:
         """Start (or resume) the survey of the invitation behind a token or a typed short code."""
         credential = clean_text(credential)
-        if refusal := self.guard.refusal(self.chat_hash(platform, chat_id), language or "vi"):  # no database
-            return Outcome("invitation_problem", language or "vi", (refusal,), problem="locked")
         return await self._guarded(platform, chat_id, await self._unit(platform, chat_id, event_key, language,
             lambda s, lang: self._redeem(s, platform, chat_id, credential, lang, now or utcnow())))
 

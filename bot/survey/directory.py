@@ -33,9 +33,10 @@ def normalize_name(raw: str, what: str = "name") -> str:
     name = " ".join(unicodedata.normalize("NFC", raw).split())
     if not name:
         raise UserError.say("admin.empty_name", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"))
-    if len(name) > NAME_LIMITS.get(what, 200):
+    limit = NAME_LIMITS.get(what, 200)
+    if len(name) > limit:
         raise UserError.say("admin.name_too_long", what=UserError.term(f"admin.what_{what.replace(' ', '_')}"),
-                            length=len(name), limit=NAME_LIMITS.get(what, 200))
+                            length=UserError.count(len(name)), limit=UserError.count(limit))
     return name
 
 
@@ -152,30 +153,26 @@ async def find_staff(session: AsyncSession, platform: str, user_id: str) -> Staf
         select(Staff).where(Staff.platform == platform, Staff.platform_user_id == str(user_id)))
 
 
-
 async def remove_centre(session: AsyncSession, code: str) -> Centre:
     """Delete a centre that nothing uses; one with responses, invitations, staff or child centres is kept."""
-    centre = await find_centre(session, code)
-    uses = {name: await _count(session, column == centre.id) for name, column in (
-        ("responses", Response.centre_id), ("invitations", Invitation.centre_id),
-        ("sessions", SurveySession.centre_id), ("staff", Staff.centre_id), ("children", Centre.parent_id))}
-    if any(uses.values()):
-        raise Conflict.say("admin.centre_in_use", code=centre.code, **uses)
-    await session.delete(centre)
-    return centre
+    return await _remove_unused(session, await find_centre(session, code), "admin.centre_in_use", {
+        "responses": Response.centre_id, "invitations": Invitation.centre_id, "sessions": SurveySession.centre_id,
+        "staff": Staff.centre_id, "children": Centre.parent_id})
 
 
 async def remove_service(session: AsyncSession, code: str) -> Service:
     """Delete a service that nothing uses; one with responses or invitations is kept."""
-    service = await find_service(session, code)
-    uses = {name: await _count(session, column == service.id) for name, column in (
-        ("responses", Response.service_id), ("invitations", Invitation.service_id),
-        ("sessions", SurveySession.service_id))}
+    return await _remove_unused(session, await find_service(session, code), "admin.service_in_use", {
+        "responses": Response.service_id, "invitations": Invitation.service_id,
+        "sessions": SurveySession.service_id})
+
+
+async def _remove_unused(session: AsyncSession, entry, in_use: str, users: dict):
+    """Delete ``entry`` unless a row of ``users`` (what: its column pointing to the entry) points to it; the
+    refusal counts each kind."""
+    uses = {what: await session.scalar(select(func.count()).select_from(column.table).where(column == entry.id))
+            for what, column in users.items()}
     if any(uses.values()):
-        raise Conflict.say("admin.service_in_use", code=service.code, **uses)
-    await session.delete(service)
-    return service
-
-
-async def _count(session: AsyncSession, condition) -> int:
-    return await session.scalar(select(func.count()).select_from(condition.left.table).where(condition)) or 0
+        raise Conflict.say(in_use, code=entry.code, **uses)
+    await session.delete(entry)
+    return entry

@@ -16,6 +16,7 @@ import qrcode
 import qrcode.constants
 from qrcode.image.pil import PilImage
 
+from bot.errors import grouped
 from bot.texts import say
 
 COLUMNS, ROWS = 3, 4
@@ -97,7 +98,7 @@ def sheet_html(cards: Sequence[Card], *, title: str) -> str:
     pages = [cards[start:start + PER_PAGE] for start in range(0, len(cards), PER_PAGE)]
     body = "\n".join(f'<section class="page">{"".join(_card_html(card) for card in page)}</section>'
                      for page in pages)
-    count = f"{len(cards):,}".replace(",", ".")
+    count = grouped(len(cards), "vi")
     return (f'<!DOCTYPE html>\n<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             f'<p class="note">{html.escape(title)}: {count} phiếu, {len(pages)} trang A4 '
