@@ -117,6 +117,9 @@ class SurveySession(Base):
     progress: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="active")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # An open survey's visitor keys (keyed hashes of the browser and the client address, bot/survey/open_limits.py),
+    # checked against the daily limits when it completes; gone with the session.
+    visitor: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -146,6 +149,10 @@ class Response(Base):
     answers: Mapped[dict] = mapped_column(JSON)
     comment: Mapped[str | None] = mapped_column(Text)
     import_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
+    # Started without an invitation (an open survey at a counter), and flagged as likely stuffing (a burst from one
+    # client address): reports can separate or leave them out (`report --exclude-flagged`).
+    open_survey: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class ImportBatch(Base):
@@ -162,6 +169,21 @@ class ImportBatch(Base):
     instrument: Mapped[str] = mapped_column(String(40))
     rows: Mapped[int] = mapped_column(Integer)
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OpenLimit(Base):
+    """How many open surveys a visitor (a browser, or a client address) completed at a centre on a day.
+
+    The visitor hash is keyed and includes the day, so rows of two days cannot be linked to one visitor; no time is
+    kept and rows go after the next day. WITHOUT ROWID: no hidden order of completions."""
+
+    __tablename__ = "open_limits"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"), primary_key=True)
+    visitor_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    completed: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedEvent(Base):

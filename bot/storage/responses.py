@@ -16,18 +16,20 @@ COMMENT_CODE = "comment"
 
 def build_response(instrument: Instrument, answers: Mapping[str, AnswerValue], *, centre_id: int,
                    service_id: int | None, channel: str, submitted_on: dt.date,
-                   import_batch_id: int | None = None) -> Response:
+                   import_batch_id: int | None = None, open_survey: bool = False,
+                   flagged: bool = False) -> Response:
     """A `Response` row: ratings packed, other answers as JSON, free text with personal data masked.
 
     Nothing that identifies the person (chat id, token, dossier number, phone) is copied in.
     """
     return Response(**response_values(instrument, answers, centre_id=centre_id, service_id=service_id,
-                                      channel=channel, submitted_on=submitted_on, import_batch_id=import_batch_id))
+                                      channel=channel, submitted_on=submitted_on, import_batch_id=import_batch_id,
+                                      open_survey=open_survey, flagged=flagged))
 
 
 def response_values(instrument: Instrument, answers: Mapping[str, AnswerValue], *, centre_id: int,
                     service_id: int | None, channel: str, submitted_on: dt.date,
-                    import_batch_id: int | None = None) -> dict:
+                    import_batch_id: int | None = None, open_survey: bool = False, flagged: bool = False) -> dict:
     """The column values of a response, as a plain dict (bulk inserts skip building ORM objects)."""
     criteria = instrument.criteria()
     other: dict[str, AnswerValue] = {}
@@ -46,5 +48,5 @@ def response_values(instrument: Instrument, answers: Mapping[str, AnswerValue], 
         "id": secrets.token_hex(16), "centre_id": centre_id, "service_id": service_id, "instrument": instrument.id,
         "instrument_version": instrument.version, "channel": channel, "submitted_on": submitted_on,
         "ratings": pack_ratings(instrument, answers), "answers": other, "comment": comment,
-        "import_batch_id": import_batch_id,
+        "import_batch_id": import_batch_id, "open_survey": open_survey, "flagged": flagged,
     }
