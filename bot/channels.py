@@ -43,6 +43,10 @@ class Channel(Protocol):
 def build_channels(settings: Settings) -> list[Channel]:
     """The channels the settings turn on (a platform's adapter is imported only when it is on)."""
     channels: list[Channel] = []
+    if settings.web_survey:
+        from adapters.web.channel import WebChannel
+
+        channels.append(WebChannel(settings))
     if settings.telegram_token is not None:
         from adapters.telegram.channel import TelegramChannel
 
@@ -72,9 +76,12 @@ async def running(services: Services, channels: Sequence[Channel], *,
 
 def describe(settings: Settings) -> list[str]:
     """One line per platform for `serve`'s start-up message."""
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    lines = [f"web survey on: {base}/s (the code box), {base}/s/TOKEN (invitations), {base}/c/CENTRE "
+             "(open surveys)." if settings.web_survey else "web survey off (SIPAS_WEB_SURVEY=false)."]
     if settings.telegram_token is None:
-        return ["Telegram is off (no SIPAS_TELEGRAM_TOKEN)."]
-    return [f"Telegram on ({'webhook' if settings.public_url else 'long polling'})."]
+        return [*lines, "Telegram is off (no SIPAS_TELEGRAM_TOKEN)."]
+    return [*lines, f"Telegram on ({'webhook' if settings.public_url else 'long polling'})."]
 
 
 async def run_terminal_survey(services: Services | None, instrument: Instrument, *, language: str | None,

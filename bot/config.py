@@ -6,6 +6,7 @@ HTTP on 127.0.0.1:8080.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,6 +52,11 @@ class Settings(BaseSettings):
     session_timeout_hours: float = Field(
         48, gt=0, description="Hours after which an unfinished survey is abandoned; its answers are not counted."
     )
+    web_survey: bool = Field(True, description="Serve the web survey (/s, /s/TOKEN, /c/CENTRE) on the HTTP port.")
+    open_per_address: int = Field(1, ge=1, le=10_000, description="Open surveys one client address may complete "
+                                  "at a centre a day (raise it where citizens share the centre's Wi-Fi).")
+    trusted_proxies: str = Field("", description="Comma-separated addresses or networks of reverse proxies whose "
+                                 "X-Forwarded-For is believed (e.g. 127.0.0.1,10.0.0.0/8); empty: none.")
     admin_language: Literal["vi", "en"] = Field("vi", description="The language of the admin command line.")
 
     @field_validator("database_url")
@@ -76,6 +82,23 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone '{value}' (for example Asia/Ho_Chi_Minh)") from error
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"'{part}' is not an address or a network (for example 127.0.0.1,10.0.0.0/8)") \
+                    from None
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The reverse proxies whose X-Forwarded-For header is believed."""
+        return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",")
+                     if p.strip())
 
     @property
     def resolved_database_url(self) -> str:

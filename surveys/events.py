@@ -119,6 +119,7 @@ class QuestionView:
     section_title: str | None = None
     max_length: int | None = None
     current_answer: str | None = None
+    current_value: AnswerValue | None = None  # the earlier answer itself (a form preselects it), when going back
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def ask(instrument: Instrument, progress: Progress, notices: tuple[str, ...] = (
     options = tuple(
         OptionView(o.value, o.label.get(lang), question.key_for(i, o)) for i, o in enumerate(question.options)
     )
-    current = None
+    current, previous = None, None
     if question.code in progress.answers:
         previous = progress.answers[question.code]
         label = question.label_for(previous, lang) if question.type != "text" else previous
@@ -91,7 +91,7 @@ def ask(instrument: Instrument, progress: Progress, notices: tuple[str, ...] = (
         progress=say("progress", lang, number=number, total=total), options=options,
         hint=question.hint.get(lang) if question.hint else None,
         section_title=_section_title(instrument, question.section, lang), max_length=question.max_length,
-        current_answer=current,
+        current_answer=current, current_value=previous,
     )
     commands: list[CommandName] = []
     if question.allow_na:

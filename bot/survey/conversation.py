@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import Services
-from bot.storage.models import AppState, Centre, Invitation, ProcessedEvent, Service, SurveySession, utcnow
+from bot.storage.models import AppState, Centre, Invitation, Service, SurveySession, utcnow
 from bot.storage.responses import build_response
 from bot.storage.secret import keyed_hash
-from bot.survey import afterwards, invitations, outbox
+from bot.survey import afterwards, invitations, lookup, open_limits, outbox
 from bot.survey.alerts import alert_text
 from bot.survey.directory import alert_target, find_centre, find_service
 from bot.survey.redemptions import PROCESS_GUARD, RedemptionGuard
 from bot.survey.step import ACTIVE, DROP, SAVE, Outcome, first_time
+from bot.survey.sweep import sweep
 from bot.texts import language_of, say
 from surveys import engine
 from surveys import events as ev
@@ -42,49 +43,97 @@ class _Stale(Exception):
 
 
 class SurveyService:
-    def __init__(self, services: Services, guard: RedemptionGuard | None = None) -> None:
+    def __init__(self, services: Services, guard: RedemptionGuard | None = None,
+                 bursts: open_limits.BurstWatch | None = None) -> None:
         self.services = services
         self.guard = guard or PROCESS_GUARD  # limits on guessing codes (bot/survey/redemptions.py)
+        self.bursts = bursts or open_limits.PROCESS_BURSTS  # bursts of open surveys (bot/survey/open_limits.py)
 
     def chat_hash(self, platform: str, chat_id: str | int) -> str:
         return keyed_hash(self.services.secret_key, "chat", f"{platform}:{chat_id}")
 
     async def redeem(self, platform: str, chat_id: str | int, credential: str, *, language: str | None = None,
-                     event_key: str | None = None, now: dt.datetime | None = None) -> Outcome:
-        """Start (or resume) the survey of the invitation behind a token or a typed short code."""
+                     event_key: str | None = None, guard_id: str | None = None,
+                     now: dt.datetime | None = None) -> Outcome:
+        """Start (or resume) the survey of the invitation behind a token or a typed short code.
+
+        ``guard_id`` is who the limits on guessing codes count against when it is not the chat (the web: the
+        client address, since a browser can drop its cookie)."""
         credential = clean_text(credential)
-        return await self._guarded(platform, chat_id, await self._unit(platform, chat_id, event_key, language,
-            lambda s, lang: self._redeem(s, platform, chat_id, credential, lang, now or utcnow())))
+        guard_key = self.chat_hash(platform, guard_id if guard_id is not None else chat_id)
+        return await self._guarded(guard_key, await self._unit(platform, chat_id, event_key, language,
+            lambda s, lang: self._redeem(s, platform, chat_id, credential, lang, now or utcnow(), guard_key)))
 
     async def handle(self, platform: str, chat_id: str | int, event: ev.Event, *, event_key: str | None = None,
-                     now: dt.datetime | None = None) -> Outcome:
-        """Apply one citizen event; with no survey running, a typed code starts one, anything else is greeted."""
+                     question: str | None = None, now: dt.datetime | None = None) -> Outcome:
+        """Apply one citizen event; with no survey running, a typed code starts one, anything else is greeted.
+
+        ``question``: the code of the question the event answers, where the channel knows it (a web form), so an
+        event from an older page is refused rather than applied to the current question."""
         if isinstance(event, ev.Text):
             event = ev.Text(clean_text(event.text))  # the one place citizen text is cleaned, for every channel
-        return await self._guarded(platform, chat_id, await self._unit(
+        return await self._guarded(self.chat_hash(platform, chat_id), await self._unit(
             platform, chat_id, event_key, None, lambda s, lang: self._handle(
-                s, platform, chat_id, event, now or utcnow())))
+                s, platform, chat_id, event, now or utcnow(), question)))
+
+    async def current(self, platform: str, chat_id: str | int, now: dt.datetime | None = None) -> Outcome:
+        """Where the chat stands, changing nothing (a web page's GET): its survey's current question
+        (status "survey"), "finished" for a survey ended lately, else "no_survey"."""
+        async with self.services.db.reading() as session:
+            return await lookup.where(self, session, platform, chat_id, now or utcnow())
+
+    async def preview(self, platform: str, chat_id: str | int, credential: str, *, language: str | None = None,
+                      now: dt.datetime | None = None) -> lookup.Preview:
+        """What an invitation would start, changing nothing (a link opened, or fetched by a link preview)."""
+        async with self.services.db.reading() as session:
+            return await lookup.preview(self, session, platform, chat_id, clean_text(credential), now or utcnow(),
+                                        language)
+
+    async def preview_open(self, centre_code: str, *, visitor: open_limits.Visitor | None = None,
+                           language: str | None = None, now: dt.datetime | None = None) -> lookup.Preview:
+        """What an open survey at ``centre_code`` would start, changing nothing."""
+        keys = visitor.keys(self.services.secret_key) if visitor else None
+        async with self.services.db.reading() as session:
+            return await lookup.preview_open(self, session, centre_code, keys=keys, now=now or utcnow(),
+                                             language=language)
 
     async def start_open(self, platform: str, chat_id: str | int, centre_code: str, *,
                          service_code: str | None = None, survey: str | None = None, language: str | None = None,
                          allow_closed: bool = False, sections: frozenset[str] = frozenset(),
+                         visitor: open_limits.Visitor | None = None, event_key: str | None = None,
                          now: dt.datetime | None = None) -> Outcome:
-        """Start a survey without an invitation, where the centre accepts open surveys (or when allowed)."""
+        """Start a survey without an invitation, where the centre accepts open surveys (or when allowed).
+
+        With a ``visitor`` (the web), the daily limits of `bot/survey/open_limits.py` apply: a browser or an
+        address that already completed its open survey here today is told so and nothing starts."""
+        now = now or utcnow()
 
         async def work(session: AsyncSession, lang: str) -> Outcome:
             centre = await find_centre(session, centre_code)
             if not centre.open_surveys and not allow_closed:
-                return Outcome("invitation_problem", lang, (say("citizen.not_open", lang),))
+                return Outcome("invitation_problem", lang, (say("citizen.not_open", lang),), problem="closed")
+            keys = visitor.keys(self.services.secret_key) if visitor else None
+            if keys and await self.open_limit_reached(session, keys, centre.id, now):
+                return Outcome("invitation_problem", lang, (say("web.open_done_today", lang),),
+                               problem="open_limit")
+            current = await self.active_row(session, platform, chat_id)
+            if current is not None and current.invitation_id is None and current.centre_id == centre.id \
+                    and keys and not self.timed_out(current, now):
+                return await self._resume(session, current)  # the same poster scanned again: go on
             service = await find_service(session, service_code) if service_code else None
             await self._drop_active(session, platform, chat_id)
             return await self._begin(session, platform, chat_id, centre, service, survey, None, language,
-                                     now or utcnow(), sections)
+                                     now, sections, visitor=keys)
 
-        return await self._unit(platform, chat_id, None, language, work)
+        return await self._unit(platform, chat_id, event_key, language, work)
 
-    async def _guarded(self, platform: str, chat_id, outcome: Outcome) -> Outcome:
+    async def open_limit_reached(self, session: AsyncSession, keys: str, centre_id: int, now) -> bool:
+        return await open_limits.reached(session, self.services.secret_key, keys, centre_id,
+                                         self.services.local_date(now), self.services.settings.open_per_address)
+
+    async def _guarded(self, guard_key: str, outcome: Outcome) -> Outcome:
         # Counted after the transaction, never inside it: under a global attack a failure waits.
-        await self.guard.settle(self.chat_hash(platform, chat_id), outcome.problem, outcome.started)
+        await self.guard.settle(guard_key, outcome.problem, outcome.started)
         return outcome
 
     async def remember(self, key: str, value: str) -> None:
@@ -95,7 +144,7 @@ class SurveyService:
     async def chat_language(self, platform: str, chat_id: str | int) -> str:
         """The language of the chat's survey in progress, Vietnamese when there is none."""
         async with self.services.db.reading() as session:
-            row = await self._active(session, platform, chat_id)
+            row = await self.active_row(session, platform, chat_id)
         return language_of(row.progress.get("language") if row is not None else None)
 
     async def abandon(self, platform: str, chat_id: str | int) -> None:
@@ -108,26 +157,8 @@ class SurveyService:
         await self._unit(platform, chat_id, None, None, work)
 
     async def expire_abandoned(self, now: dt.datetime | None = None) -> int:
-        """Delete sessions idle for longer than the timeout (their answers are not counted), free their
-        invitations, expire overdue invitations, forget event keys older than a day and (PostgreSQL) rewrite
-        the last two days' completions in random order; returns the sessions removed."""
-        now = now or utcnow()
-        cutoff = now - dt.timedelta(hours=self.services.settings.session_timeout_hours)
-        async with self.services.db.transaction() as session:
-            stale = (await session.execute(select(SurveySession.id, SurveySession.invitation_id).where(
-                SurveySession.status == "active", SurveySession.updated_at < cutoff))).all()
-            for session_id, invitation_id in stale:
-                await session.execute(delete(SurveySession).where(SurveySession.id == session_id))
-                if invitation_id is not None:
-                    await invitations.release(session, invitation_id)
-            await invitations.expire_overdue(session, now)
-            await afterwards.expire(session, now)
-            # A day: Telegram keeps an undelivered update no longer, so an older key can never be redelivered.
-            await session.execute(delete(ProcessedEvent).where(
-                ProcessedEvent.processed_at < now - dt.timedelta(days=1)))
-            today = self.services.local_date(now)
-            await invitations.settle(session, (today - dt.timedelta(days=1), today))
-        return len(stale)
+        """The periodic sweep (`bot/survey/sweep.py`); returns the abandoned sessions removed."""
+        return await sweep(self.services, now or utcnow())
 
     # -- one unit of work, retried on contention ----------------------------------------------------------
 
@@ -146,7 +177,7 @@ class SurveyService:
     async def _current(self, session: AsyncSession, platform: str, chat_id, lang: str) -> Outcome:
         """An event seen before: its reply may never have reached the citizen (the process died after the commit),
         so say again where the survey stands, never nothing."""
-        row = await self._active(session, platform, chat_id)
+        row = await self.active_row(session, platform, chat_id)
         if row is not None:
             progress = Progress.from_dict(row.progress)
             again = ev.Cancel() if progress.status == "confirm_cancel" else ev.Resume()  # asks the same again
@@ -157,12 +188,12 @@ class SurveyService:
             return Outcome("duplicate", finished.language, (say("citizen.after_end", finished.language),))
         return Outcome("duplicate", lang)
 
-    async def _active(self, session: AsyncSession, platform: str, chat_id) -> Row | None:
+    async def active_row(self, session: AsyncSession, platform: str, chat_id) -> Row | None:
         return (await session.execute(ACTIVE, {"platform": platform,
                                                 "chat_hash": self.chat_hash(platform, chat_id)})).first()
 
     async def _drop_active(self, session: AsyncSession, platform: str, chat_id) -> None:
-        current = await self._active(session, platform, chat_id)
+        current = await self.active_row(session, platform, chat_id)
         if current is not None:
             await self._close(session, current, release=True)
 
@@ -173,17 +204,17 @@ class SurveyService:
         if release and row.invitation_id is not None:
             await invitations.release(session, row.invitation_id)
 
-    def _timed_out(self, row: Row, now: dt.datetime) -> bool:
+    def timed_out(self, row: Row, now: dt.datetime) -> bool:
         updated = row.updated_at if row.updated_at.tzinfo else row.updated_at.replace(tzinfo=dt.UTC)
         return now - updated > dt.timedelta(hours=self.services.settings.session_timeout_hours)
 
-    async def _redeem(self, session, platform, chat_id, credential, language, now) -> Outcome:
+    async def _redeem(self, session, platform, chat_id, credential, language, now, guard_key=None) -> Outcome:
         lang = language or "vi"
-        if refusal := self.guard.refusal(self.chat_hash(platform, chat_id), lang):
+        if refusal := self.guard.refusal(guard_key or self.chat_hash(platform, chat_id), lang):
             return Outcome("invitation_problem", lang, (refusal,), problem="locked")
         invitation = await invitations.find(session, self.services.secret_key, credential)
-        current = await self._active(session, platform, chat_id)
-        if current is not None and self._timed_out(current, now):
+        current = await self.active_row(session, platform, chat_id)
+        if current is not None and self.timed_out(current, now):
             await self._close(session, current, release=True)
             current = None
             if invitation is not None:
@@ -206,7 +237,7 @@ class SurveyService:
                                  language, now)
 
     async def _begin(self, session, platform, chat_id, centre, service, survey, invitation: Invitation | None,
-                     language, now, sections: frozenset[str] = frozenset()) -> Outcome:
+                     language, now, sections: frozenset[str] = frozenset(), visitor: str | None = None) -> Outcome:
         instrument = self.services.instrument(survey)
         progress, reply = engine.start(instrument, language, sections)
         session.add(SurveySession(
@@ -214,10 +245,10 @@ class SurveyService:
             invitation_id=invitation.id if invitation else None, centre_id=centre.id,
             service_id=service.id if service else None, instrument=instrument.id,
             instrument_version=instrument.version, progress=progress.to_dict(), status="active", version=1,
-            created_at=now, updated_at=now))
+            visitor=visitor, created_at=now, updated_at=now))
         await afterwards.forget(session, platform, self.chat_hash(platform, chat_id))
         await session.flush()
-        welcome = await self._welcome(session, centre.id, service.id if service else None, progress.language)
+        welcome = await self.welcome(session, centre.id, service.id if service else None, progress.language)
         return Outcome("survey", progress.language, (welcome,), reply, started=True)
 
     async def _resume(self, session, row: Row) -> Outcome:
@@ -226,12 +257,14 @@ class SurveyService:
         _, reply = engine.step(instrument, progress, ev.Resume())
         return Outcome("survey", progress.language, (say("citizen.resumed", progress.language),), reply)
 
-    async def _handle(self, session, platform, chat_id, event: ev.Event, now) -> Outcome:
-        row = await self._active(session, platform, chat_id)
-        if row is not None and self._timed_out(row, now):
+    async def _handle(self, session, platform, chat_id, event: ev.Event, now, question=None) -> Outcome:
+        row = await self.active_row(session, platform, chat_id)
+        if row is not None and self.timed_out(row, now):
             language = row.progress.get("language", "vi")
             await self._close(session, row, release=True)
             return Outcome("no_survey", language, (say("citizen.session_expired", language),))
+        if row is None and question is not None:  # a page of a survey that has ended since: nothing to apply
+            return await lookup.where(self, session, platform, chat_id, now)
         if row is None:
             if isinstance(event, ev.Text) and (invitations.looks_like_code(event.text)
                                                or invitations.looks_like_token(event.text)):
@@ -242,10 +275,17 @@ class SurveyService:
             return Outcome("no_survey", "vi", (say("citizen.ask_code", "vi"),))
         instrument = self.services.instrument(row.instrument)
         before = Progress.from_dict(row.progress)
+        if question is not None and (before.status != "active" or before.history[-1] != question):
+            return Outcome("survey", before.language, (), lookup.stale(instrument, before))
         after, reply = engine.step(instrument, before, event)
         if after == before:
             return Outcome("survey", after.language, (), reply)
         if after.status == "completed":
+            if row.visitor and await self.open_limit_reached(session, row.visitor, row.centre_id, now):
+                # Another tab of this browser, or another browser at this address, completed first today.
+                await self._close(session, row, release=False)
+                return Outcome("invitation_problem", after.language,
+                               (say("web.open_done_today", after.language),), problem="open_limit")
             response_id = await self._complete(session, row, instrument, after, now)
             comment_last = (reply.answered is not None and reply.answered.code == afterwards.COMMENT_CODE
                             and reply.answered.kind == "text")
@@ -259,7 +299,7 @@ class SurveyService:
             if result.rowcount != 1:
                 raise _Stale
         if after.language != before.language:
-            welcome = await self._welcome(session, row.centre_id, row.service_id, after.language)
+            welcome = await self.welcome(session, row.centre_id, row.service_id, after.language)
             return Outcome("survey", after.language, (welcome,), reply, introduced=True)
         return Outcome("survey", after.language, (), reply)
 
@@ -273,7 +313,7 @@ class SurveyService:
             return Outcome("finished", language, (said,))
         return Outcome("finished", language, (say("citizen.after_end", language),))
 
-    async def _welcome(self, session, centre_id: int, service_id: int | None, lang: str) -> str:
+    async def welcome(self, session, centre_id: int, service_id: int | None, lang: str) -> str:
         centre = await session.get(Centre, centre_id)
         service = await session.get(Service, service_id) if service_id else None
         service_text = say("citizen.service", lang, name=service.name) if service else ""
@@ -284,8 +324,13 @@ class SurveyService:
         # Nothing written here carries a time or an order: the response and the invitation get the local day only.
         day = self.services.local_date(now)
         await self._close(session, row, release=False)
+        flagged = False
+        if row.visitor:
+            await open_limits.count(session, self.services.secret_key, row.visitor, row.centre_id, day)
+            flagged = self.bursts.completed(row.visitor)
         response = build_response(instrument, progress.answers, centre_id=row.centre_id,
-                                  service_id=row.service_id, channel=row.platform, submitted_on=day)
+                                  service_id=row.service_id, channel=row.platform, submitted_on=day,
+                                  open_survey=row.invitation_id is None, flagged=flagged)
         session.add(response)
         if row.invitation_id is not None:
             await invitations.complete(session, row.invitation_id, day)
