@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/sipas-bot serve
+	$(BIN)/sipas-bot serve --demo
 
 # Two workers: the suite is CPU-bound (real processes, real servers) and the machines have two cores.
 test: $(STAMP)

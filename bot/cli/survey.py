@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli import cli, say, with_services
+from bot.errors import UserError
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -118,11 +119,38 @@ def survey_validate(file: str) -> None:
 
 
 @cli.command()
+@click.option("--demo", is_flag=True, help="First make sure a demo centre (DEMO, open surveys) exists, and print a "
+              "fresh invitation link and its open-survey link to try the web survey (`make run` does this).")
 @click.pass_obj
-def serve(settings: Settings) -> None:
-    """Start the HTTP service (health check and instrument list; chat channels come in later releases)."""
-    from bot.http.app import run_server
+def serve(settings: Settings, demo: bool) -> None:
+    """Start the HTTP service: the web survey, the chat channels that have tokens, /healthz."""
+    from bot.http.app import check_listen, run_server
     from bot.instruments import load_instruments
 
     load_instruments(settings.instruments_dir)  # fail fast on a broken instrument
+    if demo:
+        check_listen(settings.host, settings.port)  # before issuing a link to a server that cannot start
+        for line in with_services(settings, lambda services: demo_links(services)):
+            click.echo(line)
     run_server(settings)
+
+
+DEMO_CENTRE = "DEMO"
+
+
+async def demo_links(services: Services) -> list[str]:
+    """The demo centre (made once) and a fresh invitation: the lines `serve --demo` prints."""
+    from bot.survey import directory
+    from bot.survey.batches import issue_batch
+
+    settings = services.settings
+    async with services.db.transaction() as session:
+        try:
+            await directory.find_centre(session, DEMO_CENTRE)
+        except UserError:
+            await directory.add_centre(session, DEMO_CENTRE, say("admin.demo_centre_name"), open_surveys=True)
+    batch = await issue_batch(services, centre_code=DEMO_CENTRE)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    base = (settings.public_url or f"http://{host}:{settings.port}").rstrip("/")
+    return [say("admin.demo_links", invitation=f"{base}/s/{batch.issued[0].token}", code=batch.issued[0].display_code,
+                open=f"{base}/c/{DEMO_CENTRE}", codebox=f"{base}/s")]

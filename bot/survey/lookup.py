@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,8 +22,17 @@ from surveys.instrument import Instrument
 from surveys.progress import Progress
 from surveys.replies import ask, confirm_reply
 
-if TYPE_CHECKING:
-    from bot.survey.conversation import SurveyService
+
+class SurveyService(Protocol):
+    """What these questions need of the conversation service (which imports this module, so no import back)."""
+
+    services: Any
+
+    def chat_hash(self, platform: str, chat_id) -> str: ...
+    async def active_row(self, session: AsyncSession, platform: str, chat_id): ...
+    def timed_out(self, row, now: dt.datetime) -> bool: ...
+    async def welcome(self, session: AsyncSession, centre_id: int, service_id: int | None, lang: str) -> str: ...
+    async def open_limit_reached(self, session: AsyncSession, keys: str, centre_id: int, now) -> bool: ...
 
 
 @dataclass(frozen=True)
