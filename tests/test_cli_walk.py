@@ -26,6 +26,9 @@ BAD_CODE = {"centre remove", "service remove"}
 CREATES_FOLDER = {("invite", "qr_dir"), ("export responses", "output")}
 # Files a command writes: a name that does not exist yet is no mistake there.
 OUTPUTS = {"output", "chart", "qr_dir"}
+# Options click cannot require because another mode does without them (`invite --centre`, unless --poster), but
+# the walk gives, so the command's usual checks are the ones walked.
+NEEDED = {("invite", "centre_code")}
 # Known gaps in commands owned by other work of issue 9; each names what it needs.
 XFAIL: dict[tuple[str, str, str], str] = {}
 
@@ -93,7 +96,7 @@ def cases(tmp_path: Path):
                 for param in params:
                     if param is target:
                         given = [value]
-                    elif param.required:
+                    elif param.required or (" ".join(words), param.name) in NEEDED:
                         given = placeholder(param, tmp_path, words)
                     else:
                         continue

@@ -1,5 +1,6 @@
 """`sipas-bot invite`: issue invitations for a centre (and service) as text, JSON or CSV, optionally with QR codes
-and a printable sheet.
+and a printable sheet; or, with `--poster`, write a centre's counter poster (`bot.survey.poster`), which issues
+nothing.
 
 Tokens and short codes exist only in this command's output (the database keeps keyed hashes), so a lost output
 cannot be printed again: issue new invitations and let the old ones expire unused.
@@ -7,6 +8,7 @@ cannot be printed again: issue new invitations and let the old ones expire unuse
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 MAX_COUNT = 10_000
 MAX_DAYS = 366
 SHEET = "invitations.html"
+# The options of poster mode; every other option is about issuing invitations, which a poster does not do.
+POSTER_OPTIONS = ("poster_code", "out", "force")
 CSV_COLUMNS = ("token", "code", "centre", "service", "survey", "expires_at", "web_link", "telegram_link")
 
 
@@ -109,7 +113,7 @@ def _write_qr(batch: Batch, qr_dir: Path) -> Path:
 
 
 @cli.command("invite")
-@click.option("--centre", "centre_code", required=True, help="Code of the centre the invitations are for.")
+@click.option("--centre", "centre_code", help="Code of the centre the invitations are for (required unless --poster).")
 @click.option("--service", "service_code", help="Code of the service (thủ tục hành chính), if known.")
 @click.option("--survey", "survey_id", help="Instrument id (default: SIPAS_DEFAULT_SURVEY).")
 @click.option("--count", type=int, default=1, show_default=True, help=f"How many invitations (1 to {MAX_COUNT}).")
@@ -118,10 +122,38 @@ def _write_qr(batch: Batch, qr_dir: Path) -> Path:
               help=f"Write one QR PNG per invitation and a printable A4 sheet ({SHEET}) here.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "csv"]), default="text",
               show_default=True)
-@click.pass_obj
-def invite(settings: Settings, centre_code: str, service_code: str | None, survey_id: str | None, count: int,
+@click.option("--poster", "poster_code", metavar="CENTRE",
+              help="Issue nothing: write an A4 poster with the QR code of this centre's open-survey address.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --poster: the file to write (default: poster-CENTRE.html here).")
+@click.option("--force", is_flag=True, help="With --poster: overwrite the --out file if it exists.")
+@click.pass_context
+def invite(ctx: click.Context, centre_code: str | None, service_code: str | None, survey_id: str | None,
+           count: int, expires_days: int | None, qr_dir: Path | None, output_format: str,
+           poster_code: str | None, out: Path | None, force: bool) -> None:
+    """Issue invitations: one link token and one short code each, shown only in this output. With --poster,
+    write a counter poster instead."""
+    settings: Settings = ctx.obj
+    given = [name for name in ctx.params if ctx.get_parameter_source(name) is not click.ParameterSource.DEFAULT]
+    if poster_code is not None:
+        if clash := [name for name in given if name not in POSTER_OPTIONS]:
+            raise UserError.say("admin.poster_with", options=_flags(ctx, clash))
+        _poster(settings, poster_code, out, force)
+        return
+    if only := [name for name in given if name in POSTER_OPTIONS]:
+        raise UserError.say("admin.poster_only", options=_flags(ctx, only))
+    if centre_code is None:
+        raise UserError.say("admin.invite_needs_centre")
+    _issue(settings, centre_code, service_code, survey_id, count, expires_days, qr_dir, output_format)
+
+
+def _flags(ctx: click.Context, names: list[str]) -> str:
+    """The options ``names`` as typed on the command line ("--count, --format")."""
+    return ", ".join(max(p.opts, key=len) for p in ctx.command.params if p.name in names)
+
+
+def _issue(settings: Settings, centre_code: str, service_code: str | None, survey_id: str | None, count: int,
            expires_days: int | None, qr_dir: Path | None, output_format: str) -> None:
-    """Issue invitations: one link token and one short code each, shown only in this output."""
     from bot.survey.batches import bot_name, issue_batch, web_base
 
     days = settings.invitation_days if expires_days is None else expires_days
@@ -168,3 +200,47 @@ def invite(settings: Settings, centre_code: str, service_code: str | None, surve
     except OSError as error:
         raise UserError.say("admin.qr_write_failed", count=count, folder=qr_dir, error=error) from error
     click.echo(say("admin.qr_done", count=count, folder=qr_dir, sheet=sheet), err=note_to_stderr)
+
+
+def _poster(settings: Settings, raw_code: str, out: Path | None, force: bool) -> None:
+    """Write the counter poster of centre ``raw_code`` (`bot.survey.poster`) and say where it is."""
+    from bot.cli.mistakes import check_writable
+    from bot.survey import directory
+    from bot.survey.batches import web_base
+
+    # Every check that needs no database runs first; nothing is written until every check has passed.
+    base = web_base(settings)
+    if base is None:
+        raise UserError.say("admin.poster_needs_url")
+    code = directory.normalize_code(raw_code, "centre code")
+    path = out if out is not None else Path(f"poster-{code}.html")
+    check_writable(path, "--out")
+    if path.exists() and not force:
+        raise UserError.say("admin.poster_exists", path=path)
+
+    async def work(services: Services) -> tuple[str, bool, int]:
+        async with services.db.reading() as session:
+            centre = await directory.find_centre(session, code)
+            # The open survey is the default instrument; the poster promises what it asks.
+            return centre.name, centre.open_surveys, len(services.instrument(None).questions())
+
+    name, accepts_open, questions = with_services(settings, work)
+    if not accepts_open:
+        raise UserError.say("admin.poster_not_open", code=code)
+    from bot.survey.poster import QR_MM, open_survey_url, poster_html  # qrcode and PIL load only here
+
+    url = open_survey_url(base, code)
+    # Four short questions a minute, as the survey's own introduction says (surveys/replies.py).
+    page = poster_html(name, url, questions=questions, minutes=max(1, -(-questions // 4)))
+    # Written beside it and renamed, so a failure (a full disk) leaves no half poster and no earlier one damaged.
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        with contextlib.suppress(OSError):  # not there, or not ours to remove (a folder of that name)
+            partial.unlink()
+        raise UserError.say("admin.poster_write_failed", path=path, reason=error.strerror or error) from error
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8", errors="replace")  # centre names are Vietnamese
+    click.echo(say("admin.poster_written", name=name, path=path.resolve(), url=url, cm=QR_MM // 10))
