@@ -165,6 +165,7 @@ async def test_back_after_the_end_and_an_old_form_posted_again_change_nothing(si
     for _ in range(5):
         page = await browser.choose(page, "Hài lòng")
     last = page
+    assert last.has("Tối đa 1.000 ký tự.") and last.has('maxlength="1000"')  # the limit shown, and kept by the box
     await browser.submit(last, "answer", text="Lần đầu")
     replay = await browser.post("/s/q", {**last.forms[0].hidden, "n": "1" * 32, "do": "answer", "text": "Lần hai"})
     assert replay.has("Xin cảm ơn") and not replay.forms

@@ -14,6 +14,7 @@ from importlib import resources
 import jinja2
 from aiohttp import web
 
+from bot.errors import grouped
 from bot.texts import say
 
 # No inline script or style, nothing from another site; forms post only here; no framing (clickjacking).
@@ -68,8 +69,11 @@ def page(template: str, language: str, *, status: int = 200, **context) -> web.R
     def text(key: str, lang: str | None = None, **values) -> str:
         return say(key, lang or language, **values)
 
+    def number(value: int | None) -> str:
+        return grouped(value, language) if value is not None else ""
+
     html = ENV.get_template(template).render(lang=language, other_lang="en" if language == "vi" else "vi", t=text,
-                                             **context)
+                                             number=number, **context)
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8", headers=HEADERS)
 
 
