@@ -8,13 +8,13 @@ import re
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
+from web_browser import Browser
 
 from bot.http.app import create_app
 from bot.http.keys import SERVICES
 from bot.storage.models import Invitation, Response
 from bot.survey import directory
 from bot.survey.batches import issue_batch
-from tests.web_browser import Browser
 
 
 @pytest.fixture

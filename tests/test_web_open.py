@@ -4,13 +4,13 @@
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
+from test_web import answer_quick
+from web_browser import Browser
 
 from bot.http.app import create_app
 from bot.http.keys import SERVICES
 from bot.storage.models import Response
 from bot.survey import directory
-from tests.test_web import answer_quick
-from tests.web_browser import Browser
 
 
 async def open_site(settings, **overrides):
