@@ -1,9 +1,11 @@
 """`sipas-bot export responses`, run as a real process: the wide file re-imports into an empty database with the
-same measures (CSV and XLSX), the codebook, the date filter, and bad input that writes nothing."""
+same measures (CSV and XLSX), the codebook, the date filter, the open_survey and flagged columns and
+--exclude-flagged, and bad input that writes nothing."""
 
 import csv
 import datetime as dt
 import io
+import json
 import random
 from concurrent.futures import ThreadPoolExecutor
 
@@ -103,11 +105,12 @@ async def test_export_reimports_into_an_empty_database_with_the_same_measures(se
     assert out == f"exported {total} {SURVEY} responses to out/all.csv (codebook in out/all.codebook.csv)\n"
     rows = csv_rows(tmp_path / "out/all.csv")
     instrument = services.instrument(SURVEY)
-    assert rows[0] == wide_columns(instrument) and len(rows) == total + 1
-    comments = {row[-1] for row in rows[1:]}
+    assert rows[0] == [*wide_columns(instrument), "open_survey", "flagged"] and len(rows) == total + 1
+    assert {tuple(row[-2:]) for row in rows[1:]} == {("false", "false")}  # chat responses, none flagged
+    comments = {row[-3] for row in rows[1:]}
     assert {"'" + FORMULA, "'- Nhân viên chu đáo,\nphòng chờ mát", "Gọi tôi [số điện thoại] nhé", "'+1 tốt",
             ""} == comments  # a leading = + - @ is guarded against spreadsheet formulas
-    cells = {cell for row in rows[1:] for cell in row[3:-1]}
+    cells = {cell for row in rows[1:] for cell in row[3:-3]}
     assert cells <= {"", "NA", "1", "2", "3", "4", "5"} and "NA" in cells
 
     fresh, fresh_env = await fresh_copy(tmp_path, "fresh")
@@ -127,7 +130,7 @@ async def test_export_reimports_into_an_empty_database_with_the_same_measures(se
     assert out == f'exported {total} {SURVEY} responses to out/all.xlsx (codebook in the sheet "codebook")\n'
     book = openpyxl.load_workbook(tmp_path / "out/all.xlsx")
     assert book.sheetnames == ["responses", "codebook"]
-    formula_cells = [row[-1] for row in book["responses"].iter_rows(min_row=2) if row[-1].value == FORMULA]
+    formula_cells = [row[-3] for row in book["responses"].iter_rows(min_row=2) if row[-3].value == FORMULA]
     assert formula_cells and all(cell.data_type == "s" for cell in formula_cells)  # text, never a formula
     book_rows = [["" if v is None else str(v) for v in row] for row in book["codebook"].iter_rows(values_only=True)]
     assert book_rows == csv_rows(tmp_path / "out/all.codebook.csv")
@@ -143,16 +146,17 @@ async def test_codebook_lists_every_column_question_and_option(services, cli, se
     code, out, err = cli("export", "responses", "--survey", SURVEY, "-o", "empty.csv", env=database_env(settings))
     assert (code, err) == (0, "")
     assert out == f"exported 0 {SURVEY} responses to empty.csv (codebook in empty.codebook.csv)\n"
-    assert csv_rows(tmp_path / "empty.csv") == [wide_columns(services.instrument(SURVEY))]
+    assert csv_rows(tmp_path / "empty.csv") == [[*wide_columns(services.instrument(SURVEY)), "open_survey", "flagged"]]
     book = csv_rows(tmp_path / "empty.codebook.csv")
     assert book[0] == ["code", "type", "element", "question_vi", "question_en", "value", "label_vi", "label_en"]
     body = book[1:]
     # 3 key columns; 29 questions and their options (16 ratings x 5, 4 ratings with NA, 3 choices of 3 options,
-    # 10 expectations of 4); the comment.
-    assert len(body) == 3 + 29 + 16 * 5 + 4 + 3 * 3 + 10 * 4 + 1
+    # 10 expectations of 4); the comment; open_survey and flagged with true and false.
+    assert len(body) == 3 + 29 + 16 * 5 + 4 + 3 * 3 + 10 * 4 + 1 + 2 * 3
     assert body[0] == ["centre", "key", "", "Mã trung tâm phục vụ hành chính công (xem `sipas-bot centre list`)",
                        "Service centre code (see `sipas-bot centre list`)", "", "", ""]
-    assert [row[0] for row in body if row[5] == ""] == wide_columns(services.instrument(SURVEY))
+    assert [row[0] for row in body if row[5] == ""] == [*wide_columns(services.instrument(SURVEY)), "open_survey",
+                                                        "flagged"]
     access = [row for row in body if row[0] == "access_1"]
     assert access[0][:3] == ["access_1", "rating", "access"]
     assert access[0][3].startswith("Trung tâm Phục vụ hành chính công có biển hiệu")
@@ -165,6 +169,11 @@ async def test_codebook_lists_every_column_question_and_option(services, cli, se
     harassment = [row for row in body if row[0] == "harassment"]
     assert [row[5] for row in harassment] == ["", "1", "2", "3"] and harassment[0][1:3] == ["choice", ""]
     assert [row[:3] for row in body if row[0] == "comment"] == [["comment", "text", ""]]
+    assert [row for row in body if row[0] == "flagged"] == [
+        ["flagged", "flag", "",
+         "Bị gắn cờ: gửi dồn dập từ cùng một địa chỉ, có thể là gian lận (không dùng khi nhập lại)",
+         "Flagged: sent in a burst from one client address, possibly ballot stuffing (ignored on import)", "", "", ""],
+        ["flagged", "flag", "", "", "", "true", "Có", "Yes"], ["flagged", "flag", "", "", "", "false", "Không", "No"]]
 
 
 async def test_date_filter_and_bad_input(services, cli, cli_process, settings, tmp_path):
@@ -190,3 +199,42 @@ async def test_date_filter_and_bad_input(services, cli, cli_process, settings, t
     assert results == [(1, "", message + "\n") for _, message in cases]
     assert cli_process("export", "responses", *cases[0][0], env=env) == (1, "", cases[0][1] + "\n")
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["may.codebook.csv", "may.csv"]
+
+
+async def test_open_survey_and_flagged_columns_and_exclude_flagged(services, cli, settings, tmp_path):
+    ids = await seed_directory(services)
+    instrument = services.instrument(SURVEY)
+    rng = random.Random(3)
+    kinds = [(False, False)] * 5 + [(True, False)] * 3 + [(True, True)] * 2  # (open survey, flagged)
+    async with services.db.transaction() as session:
+        session.add_all([build_response(instrument, chat_answers(instrument, rng), centre_id=ids["HUE01"],
+                                        service_id=None, channel="web" if open_survey else "telegram",
+                                        submitted_on=dt.date(2024, 5, 1) + dt.timedelta(days=i),
+                                        open_survey=open_survey, flagged=flagged)
+                         for i, (open_survey, flagged) in enumerate(kinds)])
+    env = database_env(settings)
+    code, out, err = cli("export", "responses", "--survey", SURVEY, "-o", "all.csv", env=env)
+    assert (code, out) == (0, f"exported 10 {SURVEY} responses to all.csv (codebook in all.codebook.csv)\n")
+    assert err == ("Note: the file holds 2 flagged responses (sent in a burst from one client address, possibly "
+                   "ballot stuffing; the flagged column is true); --exclude-flagged leaves them out.\n")
+    rows = csv_rows(tmp_path / "all.csv")
+    assert rows[0][-2:] == ["open_survey", "flagged"]
+    assert sorted(tuple(row[-2:]) for row in rows[1:]) == sorted(
+        ("true" if o else "false", "true" if f else "false") for o, f in kinds)
+
+    code, out, err = cli("export", "responses", "--survey", SURVEY, "--exclude-flagged", "-o", "clean.xlsx",
+                         env={**env, "SIPAS_ADMIN_LANGUAGE": "vi"})
+    assert code == 0 and out.startswith(f"đã xuất 8 phiếu trả lời của {SURVEY} ra clean.xlsx")
+    assert err == "Đã loại 2 phiếu bị gắn cờ khỏi tệp (--exclude-flagged).\n"
+    sheet = list(openpyxl.load_workbook(tmp_path / "clean.xlsx")["responses"].iter_rows(values_only=True))
+    assert sheet[0][-2:] == ("open_survey", "flagged") and len(sheet) == 9
+    assert sorted(row[-2:] for row in sheet[1:]) == [("false", "false")] * 5 + [("true", "false")] * 3
+
+    # The importer reads past both columns: an imported response is a paper form, counted like any other.
+    fresh, fresh_env = await fresh_copy(tmp_path, "fresh")
+    code, out, err = cli("import", "all.csv", "--survey", SURVEY, env=fresh_env)
+    assert (code, out) == (0, f"imported 10 responses to {SURVEY} from all.csv (0 rows skipped; batch 1)\n"), err
+    assert_same_measures(await measures(settings), await measures(fresh))
+    code, out, err = cli("report", "--by", "origin", "--min-n", "1", "--format", "json", env=fresh_env)
+    assert code == 0 and err == ""
+    assert [(row["origin"], row["n"], row["flagged"]) for row in json.loads(out)["rows"]] == [("paper", 10, 0)]

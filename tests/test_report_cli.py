@@ -114,7 +114,7 @@ async def test_participation_sheet_and_json_over_the_cli(services, hand, cli, tm
     (["--from", "2024-13-01"], "--from must be a date as YYYY-MM-DD"),
     (["--to", "01/07/2024"], "--to must be a date as YYYY-MM-DD"),
     (["--from", "2024-08-01", "--to", "2024-07-01"], "--from 2024-08-01 is after --to 2024-07-01"),
-    (["--by", "centre,region"], "--by takes a comma-separated list of centre, service, channel"),
+    (["--by", "centre,region"], "--by takes a comma-separated list of centre, service, channel, origin"),
     (["--format", "xlsx"], "-o FILE.xlsx"),
     (["--min-n", "0"], "--min-n must be at least 1"),
 ])
@@ -149,5 +149,6 @@ def test_no_responses(cli, tmp_path):
     code, out, err = cli("report", "--format", "json", "--period", "month", "--chart", str(tmp_path / "c.png"))
     assert code == 0, err
     assert json.loads(out) == {"survey": "sipas-2023", "period": "month", "by": ["centre"], "min_n": 30,
-                               "from": None, "to": None, "rows": []}
+                               "from": None, "to": None, "origin": None, "exclude_flagged": False,
+                               "flagged": {"included": 0, "excluded": 0}, "rows": []}
     assert "No responses" in err and not (tmp_path / "c.png").exists()

@@ -129,11 +129,14 @@ def export() -> None:
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day (inclusive).")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
               help="File format (default: from the file name, else csv).")
+@click.option("--exclude-flagged", is_flag=True,
+              help="Leave out the responses flagged as a burst from one client address (possible ballot stuffing).")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="The file to write.")
 @click.pass_obj
 def export_responses(settings: Settings, survey_id: str | None, date_from: str | None, date_to: str | None,
-                     fmt: str | None, output: Path) -> None:
-    """The anonymous responses in the importer's wide format, with a codebook."""
+                     fmt: str | None, exclude_flagged: bool, output: Path) -> None:
+    """The anonymous responses in the importer's wide format (and whether each came from an open survey or is
+    flagged), with a codebook."""
     from bot.errors import UserError
     from bot.paper import exporter
 
@@ -142,13 +145,19 @@ def export_responses(settings: Settings, survey_id: str | None, date_from: str |
         raise UserError.say("admin.from_after_to", first=first, last=last)
     fmt, codebook_path = exporter.plan_output(output, fmt)
 
-    async def work(services: Services) -> tuple[str, int]:
+    async def work(services: Services) -> tuple[str, int, int, int]:
         instrument = services.instrument(survey_id)
         async with services.db.reading() as session:
             table = await exporter.load_wide(session, instrument, first, last)
+        table, left_out = exporter.without_flagged(table) if exclude_flagged else (table, 0)
         exporter.write_export(table, exporter.codebook(instrument), output, fmt, codebook_path)
-        return instrument.id, len(table)
+        return instrument.id, len(table), exporter.flagged_count(table), left_out
 
-    survey, count = with_services(settings, work)
+    survey, count, flagged, left_out = with_services(settings, work)
     where = say("admin.codebook_file", path=codebook_path) if codebook_path else say("admin.codebook_sheet")
     click.echo(say("admin.exported", count=count, survey=survey, output=output, where=where))
+    # As the report does: an admin should know the file holds responses that may be ballot stuffing.
+    if flagged:
+        click.echo(say("admin.export_flagged_included", count=number(flagged)), err=True)
+    if left_out:
+        click.echo(say("admin.export_flagged_excluded", count=number(left_out)), err=True)

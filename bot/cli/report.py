@@ -1,4 +1,4 @@
-"""`sipas-bot report`: SIPAS per centre (service, channel) and period, from the stored responses."""
+"""`sipas-bot report`: SIPAS per centre (service, channel, origin) and period, from the stored responses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli import cli, say, with_services
+from bot.cli import cli, number, say, with_services
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -22,8 +22,13 @@ if TYPE_CHECKING:
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of responses to include.")
 @click.option("--period", default="all", show_default=True, metavar="month|quarter|year|all",
               help="One row per group and month, quarter or year, or one for the whole range.")
-@click.option("--by", default="centre", show_default=True, metavar="centre,service,channel",
-              help="Group by these, comma-separated.")
+@click.option("--by", default="centre", show_default=True, metavar="centre,service,channel,origin",
+              help="Group by these, comma-separated; origin: invited, open (open survey) or paper.")
+@click.option("--origin", metavar="invited,open,paper",
+              help="Only responses reached this way, comma-separated: with an invitation, in an open survey at a "
+                   "counter, or from imported paper forms (default: all).")
+@click.option("--exclude-flagged", is_flag=True,
+              help="Leave out the responses flagged as a burst from one client address (possible ballot stuffing).")
 @click.option("--min-n", type=int, default=30, show_default=True,
               help="Groups with fewer responses show no measures (\"chưa đủ mẫu\").")
 @click.option("--format", "output_format", default="table", show_default=True, metavar="table|csv|xlsx|json")
@@ -33,14 +38,15 @@ if TYPE_CHECKING:
               help="Also draw the league table of the latest period as a PNG file.")
 @click.pass_obj
 def report(settings: Settings, survey_id: str | None, date_from: str | None, date_to: str | None, period: str,
-           by: str, min_n: int, output_format: str, output: Path | None, chart: Path | None) -> None:
+           by: str, origin: str | None, exclude_flagged: bool, min_n: int, output_format: str, output: Path | None,
+           chart: Path | None) -> None:
     """SIPAS, element indices and criteria with 95% intervals, ranked by the interval's lower bound."""
     from bot.errors import UserError
     from bot.reports.build import build_report
     from bot.reports.request import FORMATS, parse_request
 
     request = parse_request(survey=survey_id, period=period, by=by, min_n=min_n, date_from=date_from,
-                            date_to=date_to)
+                            date_to=date_to, origin=origin, exclude_flagged=exclude_flagged)
     output_format = output_format.strip().lower()
     if output_format not in FORMATS:
         raise UserError.say("admin.bad_format", formats=", ".join(FORMATS), given=output_format)
@@ -68,7 +74,10 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
             say("admin.span_from", start=start) if start else say("admin.span_to", end=end) if end else ""
         click.echo(say("admin.no_responses", survey=result.request.survey, span=span),
                    err=output_format != "table" or output is not None)
-    _write(result, output_format, output)
+    note = _flagged_note(result)
+    _write(result, output_format, output, note if output_format == "table" else None)
+    if note and (output_format != "table" or not result.rows):
+        click.echo(note, err=True)  # beside the file or the machine output, never inside it
     if chart is not None:
         from bot.reports.chart import draw_chart  # matplotlib loads only when a picture is asked for
 
@@ -76,7 +85,14 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
             click.echo(say("admin.chart_written", chart=chart), err=True)
 
 
-def _write(result: Report, output_format: str, output: Path | None) -> None:
+def _flagged_note(result: Report) -> str | None:
+    """One line in the admin language when flagged responses are counted in the figures, or were left out."""
+    if result.flagged_excluded:
+        return say("admin.flagged_excluded", count=number(result.flagged_excluded))
+    return say("admin.flagged_included", count=number(result.flagged_included)) if result.flagged_included else None
+
+
+def _write(result: Report, output_format: str, output: Path | None, note: str | None) -> None:
     if output_format == "xlsx":
         from bot.reports.xlsx import write_xlsx
 
@@ -88,6 +104,8 @@ def _write(result: Report, output_format: str, output: Path | None) -> None:
     if output_format == "table" and not result.rows:
         return
     text = {"table": render_table, "csv": render_csv, "json": render_json}[output_format](result)
+    if note:
+        text = f"{text}\n{note}"
     if output is None:
         click.echo(text.rstrip("\n"))
         return

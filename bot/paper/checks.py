@@ -21,6 +21,9 @@ from surveys.textmatch import normalize_text
 
 KEY_COLUMNS = ("centre", "service", "submitted_on")
 REQUIRED_COLUMNS = ("centre", "submitted_on")
+# Written by `export responses` after the wide columns, so an export still imports: read and left aside (an imported
+# response is a paper form, not an open survey, and nothing on paper is flagged).
+EXPORT_ONLY = ("open_survey", "flagged")
 COMMENT = "comment"
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # A date cell formatted as a number ("General") shows Excel's serial day: 45413 is 2024-05-01. Five digits cover
@@ -152,7 +155,7 @@ def _check_header(table: pd.DataFrame, instrument: Instrument, name: str) -> pd.
         if column in seen:
             found.append(UserError.say("admin.header_twice", column=column))
         seen.add(column)
-    unknown = [column for column in dict.fromkeys(table.columns) if column not in allowed]
+    unknown = [column for column in dict.fromkeys(table.columns) if column not in allowed and column not in EXPORT_ONLY]
     if unknown:
         found.append(UserError.say("admin.header_unknown_many" if len(unknown) > 1 else "admin.header_unknown",
                                    listed=", ".join(f'"{column}"' for column in unknown), survey=instrument.id,
@@ -161,7 +164,7 @@ def _check_header(table: pd.DataFrame, instrument: Instrument, name: str) -> pd.
               if column not in seen]
     if found:
         raise Refused("admin.header_head", {"file": name}, lambda language: [e.text(language) for e in found])
-    return table
+    return table.drop(columns=[column for column in EXPORT_ONLY if column in seen])
 
 
 def _parse_distinct(texts: np.ndarray, parse: Callable[[str], Parsed]) -> tuple[np.ndarray, np.ndarray,

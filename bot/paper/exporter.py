@@ -3,6 +3,8 @@
 An export re-imports into an empty database (with the same centre and service codes) and gives the same measures:
 ratings come from the packed bytes (NA for not applicable, empty for skipped or not shown), other answers from
 the JSON column, the comment as stored (already redacted). Nothing identifies a person, so nothing is left out.
+After the wide columns come `open_survey` and `flagged` ("true"/"false"), which the importer reads past; flagged
+responses can be left out (`--exclude-flagged`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cells import FORMULA_START, csv_text, xlsx_text
 from bot.errors import UserError
-from bot.paper.checks import COMMENT, DATE, KEY_COLUMNS, wide_columns
+from bot.paper.checks import COMMENT, DATE, EXPORT_ONLY, KEY_COLUMNS, wide_columns
 from bot.storage.models import Centre, Response, Service
 from bot.storage.packing import unpack_ratings
 from surveys.instrument import NOT_APPLICABLE, Instrument
@@ -33,6 +35,13 @@ _KEY_TEXTS = {
                 "Service (administrative procedure) code; empty when not known"),
     "submitted_on": ("Ngày trả lời phiếu (YYYY-MM-DD)", "Date the form was answered (YYYY-MM-DD)"),
 }
+_FLAG_TEXTS = {
+    "open_survey": ("Khảo sát mở: phiếu bắt đầu tại quầy, không có lời mời (không dùng khi nhập lại)",
+                    "Open survey: started at a counter without an invitation (ignored on import)"),
+    "flagged": ("Bị gắn cờ: gửi dồn dập từ cùng một địa chỉ, có thể là gian lận (không dùng khi nhập lại)",
+                "Flagged: sent in a burst from one client address, possibly ballot stuffing (ignored on import)"),
+}
+_FLAG_VALUES = (("true", "Có", "Yes"), ("false", "Không", "No"))
 _NA_LABELS = ("Không áp dụng", "Not applicable")
 # Packed rating byte -> cell: 0 is not applicable, 1..5 the rating, anything else (255) no answer.
 _RATING_CELLS = np.array([NOT_APPLICABLE, 1, 2, 3, 4, 5] + [None] * 250, dtype=object)
@@ -64,7 +73,7 @@ async def load_wide(session: AsyncSession, instrument: Instrument, date_from: dt
     """The stored responses to this instrument version as the wide table (cells: int, str, date or None)."""
     query = (
         select(Centre.code, Service.code, Response.submitted_on, Response.ratings, Response.answers,
-               Response.comment)
+               Response.comment, Response.open_survey, Response.flagged)
         .join(Centre, Response.centre_id == Centre.id)
         .outerjoin(Service, Response.service_id == Service.id)
         .where(Response.instrument == instrument.id, Response.instrument_version == instrument.version)
@@ -89,7 +98,20 @@ async def load_wide(session: AsyncSession, instrument: Instrument, date_from: dt
             table[code] = [row[5] for row in rows]
         else:
             table[code] = [answer.get(code) for answer in answers]
-    return pd.DataFrame(table, columns=columns, dtype=object)
+    for position, code in enumerate(EXPORT_ONLY, start=6):
+        table[code] = ["true" if row[position] else "false" for row in rows]
+    return pd.DataFrame(table, columns=[*columns, *EXPORT_ONLY], dtype=object)
+
+
+def without_flagged(table: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The wide table without its flagged responses, and how many those were."""
+    flagged = (table["flagged"] == "true").to_numpy()
+    return table[~flagged].reset_index(drop=True), int(flagged.sum())
+
+
+def flagged_count(table: pd.DataFrame) -> int:
+    """How many responses of the wide table are flagged."""
+    return int((table["flagged"] == "true").sum())
 
 
 def codebook(instrument: Instrument) -> pd.DataFrame:
@@ -103,6 +125,9 @@ def codebook(instrument: Instrument) -> pd.DataFrame:
                  for option in question.options]
         if question.allow_na:
             rows.append([*head, "", "", NOT_APPLICABLE, *_NA_LABELS])
+    for code in EXPORT_ONLY:
+        rows.append([code, "flag", "", *_FLAG_TEXTS[code], "", "", ""])
+        rows += [[code, "flag", "", "", "", *labels] for labels in _FLAG_VALUES]
     return pd.DataFrame(rows, columns=CODEBOOK_COLUMNS, dtype=object)
 
 

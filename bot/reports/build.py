@@ -1,4 +1,4 @@
-"""SIPAS reports from stored responses: one row per group (centre, service, channel as asked, and period).
+"""SIPAS reports from stored responses: one row per group (centre, service, channel, origin as asked, and period).
 
 `build_report` is the one entry point for every surface (CLI today, the HTTP API later): it reads in one
 snapshot, then scores in a worker thread so the event loop stays free. The rows are JSON-ready dicts (the
@@ -18,7 +18,15 @@ from sqlalchemy import select
 from bot.errors import UserError
 from bot.reports.dataset import RatingArrays, load_arrays
 from bot.reports.participation import load_participation
-from bot.reports.request import PARTICIPATION, ReportRequest, participation_keys, period_index, period_key
+from bot.reports.request import (
+    ORIGINS,
+    PARTICIPATION,
+    ReportRequest,
+    participation_keys,
+    period_index,
+    period_key,
+)
+from bot.reports.selection import choose, flagged_per_group
 from bot.services import Services
 from bot.storage.models import Centre, Service
 from surveys.instrument import Instrument
@@ -34,6 +42,8 @@ class Report:
     rows: list[dict]
     centre_names: dict[str, str]
     service_names: dict[str, str]
+    flagged_included: int = 0  # flagged responses counted in the figures (each row says how many of its n)
+    flagged_excluded: int = 0  # flagged responses left out (--exclude-flagged)
 
     @property
     def elements(self) -> list[str]:
@@ -45,6 +55,9 @@ class Report:
             "survey": request.survey, "period": request.period, "by": list(request.by), "min_n": request.min_n,
             "from": request.date_from.isoformat() if request.date_from else None,
             "to": request.date_to.isoformat() if request.date_to else None,
+            "origin": list(request.origins) if request.origins is not None else None,
+            "exclude_flagged": request.exclude_flagged,
+            "flagged": {"included": self.flagged_included, "excluded": self.flagged_excluded},
             "rows": _settled(self.rows),
         }
 
@@ -76,6 +89,8 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         except ValueError as error:
             raise UserError(f"the stored answers to '{instrument.id}' do not fit its {len(instrument.criteria())} "
                             f"criteria ({error}); were they recorded with another version?") from error
+        chosen = await asyncio.to_thread(choose, arrays, request)  # copies the arrays when it leaves rows out
+        arrays = chosen.arrays
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request))
         try:
@@ -86,7 +101,8 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         finally:
             scores = await scoring
     rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request)
-    return Report(request, instrument, rows, centre_names, service_names)
+    return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
+                  chosen.flagged_excluded)
 
 
 def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRequest) -> Scores | None:
@@ -94,10 +110,15 @@ def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRe
     if not len(arrays):
         return None
     criteria = instrument.criteria()
-    keys = {"centre": arrays.centre_id, "service": arrays.service_id, "channel": arrays.channel}
-    frame = pd.DataFrame({**{d: keys[d] for d in request.by}, "period": period_index(arrays.day, request.period),
-                          **_rating_columns(arrays.codes, list(criteria))})
+    frame = pd.DataFrame({**group_keys(arrays, request), **_rating_columns(arrays.codes, list(criteria))})
     return score(frame, criteria, by=[*request.by, "period"], min_n=request.min_n)
+
+
+def group_keys(arrays: RatingArrays, request: ReportRequest) -> dict[str, np.ndarray]:
+    """The raw key of every response per dimension asked for, and its period index."""
+    keys = {"centre": arrays.centre_id, "service": arrays.service_id, "channel": arrays.channel,
+            "origin": arrays.origin}
+    return {**{d: keys[d] for d in request.by}, "period": period_index(arrays.day, request.period)}
 
 
 def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.DataFrame | None,
@@ -115,6 +136,7 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     counts = _participation_lookup(participation)
     id_columns = {d: groups[d].to_numpy().tolist() for d in request.by}
     periods = groups["period"].to_numpy().tolist()
+    flagged = flagged_per_group(group_keys(arrays, request), arrays.flagged) if arrays.flagged.any() else {}
     names = {"centre": arrays.centres, "service": arrays.services}
     rows = []
     for g, (n, suppressed, sipas, low, high, no_dissatisfied) in enumerate(zip(
@@ -123,10 +145,11 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
         row: dict = {}
         for d in request.by:
             raw = id_columns[d][g]
-            row[d] = arrays.channels[raw] if d == "channel" else names[d].get(raw)
+            row[d] = arrays.channels[raw] if d == "channel" else ORIGINS[raw] if d == "origin" else names[d].get(raw)
         row["period"] = period_key(periods[g], request.period)
-        row.update(n=n, suppressed=suppressed, sipas=None, sipas_ci=None, no_dissatisfied_pct=None, elements=None,
-                   criteria=None)
+        key = (*(id_columns[d][g] for d in request.by), periods[g])
+        row.update(n=n, suppressed=suppressed, flagged=flagged.get(key, 0), sipas=None, sipas_ci=None,
+                   no_dissatisfied_pct=None, elements=None, criteria=None)
         if not suppressed:
             row.update(sipas=sipas, sipas_ci=[low, high], no_dissatisfied_pct=no_dissatisfied,
                        elements=dict(zip(elements, element_index[g], strict=True)),
@@ -134,7 +157,8 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
                                         "dissatisfied_pct": dis, "mean": mean, "ci": [c_low, c_high]}
                                  for code, c_n, sat, neutral, dis, mean, c_low, c_high in zip(
                                      codes, *(m[g] for m in measures), strict=True)})
-        row["participation"] = _participation(counts, request, id_columns, g, periods[g])
+        invited = "origin" not in request.by or row["origin"] == "invited"  # open and paper ones had no invitation
+        row["participation"] = _participation(counts, request, id_columns, g, periods[g]) if invited else None
         rows.append(row)
     rows.sort(key=lambda r: _order(r, request.by))
     return rows

@@ -2,10 +2,10 @@
 group by. The one place that reads answers out of the database in bulk.
 
 Reading a million rows is dominated by the Python objects the driver builds for each row and column, so the
-SQLite path asks for as few as it can: the ratings and the day glued into one blob by SQLite, the centre id, and
-the service id and channel only when the caller wants them. Ids are mapped to codes afterwards, days are decoded
-with numpy, and each chunk is decoded in a worker thread while the driver fetches the next one. Other databases
-take the portable path (SQLAlchemy Core, streamed in partitions).
+SQLite path asks for as few as it can: the ratings, the day and one digit for the origin and the flag glued into
+one blob by SQLite, the centre id, and the service id and channel only when the caller wants them. Ids are mapped
+to codes afterwards, days are decoded with numpy, and each chunk is decoded in a worker thread while the driver
+fetches the next one. Other databases take the portable path (SQLAlchemy Core, streamed in partitions).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import asyncio
 import datetime as dt
 import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Centre, Response, Service
@@ -38,6 +38,12 @@ _FIELDS = {  # key -> (SQLite expression of fixed width, width in bytes)
     "channel": (f"CASE WHEN length(channel) > {_CHANNEL} THEN channel "
                 f"ELSE substr(channel || '{' ' * _CHANNEL}', 1, {_CHANNEL}) END", _CHANNEL),
 }
+# One digit per response, always read (a byte per row, in the same query): its origin (0 invited, 1 open survey,
+# 2 paper: bot.reports.request.ORIGINS) plus 3 when it is flagged. A paper form is paper whatever else it says.
+_STATUS = ("(CASE WHEN import_batch_id IS NOT NULL THEN 2 WHEN open_survey THEN 1 ELSE 0 END"
+           " + CASE WHEN flagged THEN 3 ELSE 0 END)")
+_STATUS_PORTABLE = case((Response.import_batch_id.is_not(None), 2), (Response.open_survey, 1), else_=0) + \
+    case((Response.flagged, 3), else_=0)
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,9 @@ class RatingArrays:
 
     codes: (rows, criteria) uint8 as packed (1..5, 0 = not applicable, 255 = no answer), a transposed view of
     a criterion-major array (``codes.T`` is contiguous). centre_id, service_id (0 = none; all 0 when not
-    loaded) and channel (index into ``channels``; all 0 when not loaded) are int64; day is datetime64[D].
-    ``centres`` and ``services`` map ids to codes.
+    loaded) and channel (index into ``channels``; all 0 when not loaded) are int64; day is datetime64[D];
+    origin is int64 (an index into bot.reports.request.ORIGINS) and flagged bool. ``centres`` and ``services``
+    map ids to codes.
     """
 
     codes: np.ndarray
@@ -58,9 +65,18 @@ class RatingArrays:
     day: np.ndarray
     centres: dict[int, str]
     services: dict[int, str]
+    origin: np.ndarray
+    flagged: np.ndarray
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    def only(self, keep: np.ndarray) -> RatingArrays:
+        """The responses where the boolean mask ``keep`` is true (the names stay)."""
+        # Through the criterion-major array, so the result keeps that layout.
+        return replace(self, codes=self.codes.T[:, keep].T, centre_id=self.centre_id[keep],
+                       service_id=self.service_id[keep], channel=self.channel[keep], day=self.day[keep],
+                       origin=self.origin[keep], flagged=self.flagged[keep])
 
 
 async def load_arrays(session: AsyncSession, instrument: Instrument, date_from: dt.date | None = None,
@@ -175,7 +191,7 @@ async def _fetch_sqlite(session: AsyncSession, width: int, keys: tuple[str, ...]
     padded to 20 characters). Anything that layout cannot hold (a longer channel, an id past 90 million, a day
     not stored as YYYY-MM-DD) changes a chunk's length and sends the whole read down the portable path."""
     parts = []
-    async for count, blob in packed_chunks(session, "responses", ["ratings", "submitted_on",
+    async for count, blob in packed_chunks(session, "responses", ["ratings", "submitted_on", _STATUS,
                                                                   *(_FIELDS[k][0] for k in keys)], where):
         part = await asyncio.to_thread(_decode, blob, count, width, keys)
         if part is None:
@@ -186,13 +202,14 @@ async def _fetch_sqlite(session: AsyncSession, width: int, keys: tuple[str, ...]
 
 def _decode(blob: bytes, count: int, width: int, keys: tuple[str, ...]) -> dict | None:
     """One chunk's arrays from its fixed-width rows; None when the rows are not of the expected width."""
-    row = width + _DAY + sum(_FIELDS[k][1] for k in keys)
+    row = width + _DAY + 1 + sum(_FIELDS[k][1] for k in keys)
     if len(blob) != row * count:
         return None
     table = np.frombuffer(blob, dtype=np.uint8).reshape(count, row)
     # Criterion-major (one contiguous row of bytes per criterion), the layout scoring reads column by column.
-    part = {"codes": table[:, :width].T.copy(), "day": days(table[:, width:width + _DAY])}
-    offset = width + _DAY
+    part = {"codes": table[:, :width].T.copy(), "day": days(table[:, width:width + _DAY]),
+            "status": table[:, width + _DAY] - ord("0")}
+    offset = width + _DAY + 1
     for key in keys:
         size = _FIELDS[key][1]
         text = table[:, offset:offset + size]
@@ -202,7 +219,7 @@ def _decode(blob: bytes, count: int, width: int, keys: tuple[str, ...]) -> dict 
 
 
 async def _fetch_portable(session: AsyncSession, width: int, keys: tuple[str, ...], where: list) -> list[dict]:
-    query = select(Response.ratings, Response.submitted_on, *(getattr(Response, k) for k in keys))
+    query = select(Response.ratings, Response.submitted_on, _STATUS_PORTABLE, *(getattr(Response, k) for k in keys))
     for column, op, value in where:
         query = query.where(getattr(Response, column).op(op)(value))
     result = await session.stream(query)
@@ -214,8 +231,9 @@ def _portable_part(rows: list, width: int, keys: tuple[str, ...]) -> dict:
     if len(blob) != width * len(rows):
         raise ValueError(f"packed ratings do not come in rows of {width} bytes")
     part = {"codes": np.frombuffer(blob, dtype=np.uint8).reshape(-1, width).T.copy(),
-            "day": np.array([row[1] for row in rows], dtype="datetime64[D]")}
-    for position, key in enumerate(keys, start=2):
+            "day": np.array([row[1] for row in rows], dtype="datetime64[D]"),
+            "status": np.array([row[2] for row in rows], dtype=np.uint8)}
+    for position, key in enumerate(keys, start=3):
         column = [row[position] for row in rows]
         part[key] = column if key == "channel" else np.array([v or 0 for v in column], dtype=np.int64)
     return part
@@ -236,9 +254,11 @@ def _join(parts: list[dict], width: int, keys: tuple[str, ...], centres: dict[in
         return np.concatenate([part[key] for part in parts])
 
     codes = np.concatenate([part["codes"] for part in parts], axis=1) if parts else np.empty((width, 0), np.uint8)
+    status = np.concatenate([part["status"] for part in parts]) if parts else np.zeros(0, np.uint8)
     return RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64),
                         service_id=joined("service_id", np.int64), channel=channel, channels=tuple(names),
-                        day=joined("day", "datetime64[D]"), centres=centres, services=services)
+                        day=joined("day", "datetime64[D]"), centres=centres, services=services,
+                        origin=(status % 3).astype(np.int64), flagged=status >= 3)
 
 
 def _channel_codes(values, names: dict[str, int]) -> np.ndarray:

@@ -1,7 +1,9 @@
 """A report as text: the terminal table (Vietnamese, decimal comma), CSV and JSON.
 
 CSV is the machine export: the JSON keys as headers, a decimal point, numbers rounded to 2 decimals, one row per
-group with the criteria spread into columns. The spreadsheet for people is `bot.reports.xlsx`.
+group with the criteria spread into columns. The spreadsheet for people is `bot.reports.xlsx`. Origins are codes
+(invited, open, paper) in JSON and CSV and Vietnamese labels for people; a group's "flagged" is how many of its n
+responses are flagged (a column of the table only when the report counts some).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from bot.reports.build import CRITERION_MEASURES, Report
 from bot.reports.request import PARTICIPATION, period_label
 
 SUPPRESSED = "chưa đủ mẫu"
-DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh"}
+DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh", "origin": "Nguồn phiếu"}
+ORIGIN_LABELS = {"invited": "Theo lời mời", "open": "Khảo sát mở", "paper": "Phiếu giấy"}
+FLAGGED_HEADER = "Phiếu gắn cờ"
 # Short element names for narrow columns; other instruments' elements fall back to their own Vietnamese name.
 ELEMENT_SHORT = {"access": "Tiếp cận", "procedure": "Thủ tục", "staff": "Công chức", "result": "Kết quả",
                  "feedback": "Góp ý"}
@@ -36,9 +40,11 @@ def element_header(report: Report, element: str) -> str:
 
 
 def key_label(report: Report, dimension: str, value: str | None, width: int | None = _NAME_WIDTH) -> str:
-    """How a group key reads for people: centre "CODE Tên", service code, channel name."""
+    """How a group key reads for people: centre "CODE Tên", service code, channel name, origin label."""
     if value is None:
         return NO_SERVICE
+    if dimension == "origin":
+        return ORIGIN_LABELS[value]
     if dimension != "centre":
         return value
     name = report.centre_names.get(value)
@@ -52,12 +58,15 @@ def key_label(report: Report, dimension: str, value: str | None, width: int | No
 
 def render_table(report: Report) -> str:
     elements = report.elements
-    headers = [*(DIMENSION_HEADERS[d] for d in report.request.by), "Kỳ", "Số phiếu", "SIPAS (KTC 95%)",
-               *(element_header(report, e) for e in elements)]
+    flagged = bool(report.flagged_included)  # the column only when there is something to look at
+    headers = [*(DIMENSION_HEADERS[d] for d in report.request.by), "Kỳ", "Số phiếu", *([FLAGGED_HEADER] if flagged
+                                                                                        else []),
+               "SIPAS (KTC 95%)", *(element_header(report, e) for e in elements)]
     lines = []
     for row in report.rows:
         cells = [key_label(report, d, row[d]) for d in report.request.by]
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
+        cells += [vi_number(row["flagged"], 0)] if flagged else []
         if row["suppressed"]:
             cells += [SUPPRESSED, *("–" for _ in elements)]
         else:
@@ -92,7 +101,7 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
     codes = list(report.instrument.criteria())
     headers = [*by, *(f"{d}_name" for d in by if d in ("centre", "service")), "period", "n", "suppressed", "sipas",
                "sipas_low", "sipas_high", "no_dissatisfied_pct", *report.elements,
-               *PARTICIPATION, "response_rate_pct",
+               *PARTICIPATION, "response_rate_pct", "flagged",
                *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high"))]
     names = {"centre": report.centre_names, "service": report.service_names}
     table = []
@@ -105,6 +114,7 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
         cells += [_r((row["elements"] or {}).get(e)) for e in report.elements]
         cells += [part.get(k) for k in PARTICIPATION]
         cells.append(_r(part["response_rate"]) if part else None)
+        cells.append(row["flagged"])
         for code in codes:
             measures = (row["criteria"] or {}).get(code) or {}
             ci = measures.get("ci") or [None, None]

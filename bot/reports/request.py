@@ -11,7 +11,10 @@ import numpy as np
 from bot.errors import UserError
 
 PERIODS = ("month", "quarter", "year", "all")
-DIMENSIONS = ("centre", "service", "channel")
+DIMENSIONS = ("centre", "service", "channel", "origin")
+# How a response was reached, the values of the "origin" dimension and of --origin (bot.reports.dataset codes them
+# 0, 1, 2 in this order): with an invitation, an open survey at a counter (no invitation), a paper form imported.
+ORIGINS = ("invited", "open", "paper")
 FORMATS = ("table", "csv", "xlsx", "json")
 PARTICIPATION = ("issued", "opened", "started", "completed")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -26,10 +29,13 @@ class ReportRequest:
     min_n: int = 30
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    origins: tuple[str, ...] | None = None  # only responses of these origins; None: every origin
+    exclude_flagged: bool = False  # leave out the responses flagged as a burst from one client address
 
 
 def parse_request(*, survey: str | None = None, period: str = "all", by: str = "centre", min_n: int = 30,
-                  date_from: str | None = None, date_to: str | None = None) -> ReportRequest:
+                  date_from: str | None = None, date_to: str | None = None, origin: str | None = None,
+                  exclude_flagged: bool = False) -> ReportRequest:
     """A request from command-line text; every mistake is a UserError that says what is allowed."""
     period = period.strip().lower()
     if period not in PERIODS:
@@ -44,7 +50,20 @@ def parse_request(*, survey: str | None = None, period: str = "all", by: str = "
     if start and end and start > end:
         raise UserError.say("admin.from_after_to", first=start.isoformat(), last=end.isoformat())
     return ReportRequest(survey=survey, period=period, by=tuple(dict.fromkeys(dimensions)), min_n=min_n,
-                         date_from=start, date_to=end)
+                         date_from=start, date_to=end, origins=parse_origins(origin),
+                         exclude_flagged=exclude_flagged)
+
+
+def parse_origins(text: str | None) -> tuple[str, ...] | None:
+    """--origin: a comma-separated list of ORIGINS, in ORIGINS order; None (every origin) when not given."""
+    if text is None:
+        return None
+    given = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [o for o in given if o not in ORIGINS]
+    if unknown or not given:
+        raise UserError.say("admin.bad_origin", origins=UserError.term("admin.origins_allowed"),
+                            given=", ".join(unknown) or text)
+    return tuple(o for o in ORIGINS if o in given)
 
 
 def parse_date(text: str | None, option: str) -> dt.date | None:
@@ -100,7 +119,8 @@ def period_label(key: str, request: ReportRequest) -> str:
 
 
 def participation_keys(request: ReportRequest) -> tuple[str, ...] | None:
-    """The dimensions invitations can be counted by for this report, or None (invitations have no channel)."""
-    if "channel" in request.by:
+    """The dimensions invitations can be counted by for this report, or None: invitations have no channel, and a
+    report of open surveys or paper forms only has none to count. (By origin, only the "invited" rows get them.)"""
+    if "channel" in request.by or (request.origins is not None and "invited" not in request.origins):
         return None
     return tuple(d for d in request.by if d in ("centre", "service"))

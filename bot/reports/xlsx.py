@@ -18,12 +18,13 @@ from openpyxl.utils import get_column_letter
 from bot.cells import xlsx_text
 from bot.reports.build import Report
 from bot.reports.chart import draw_chart
-from bot.reports.render import DIMENSION_HEADERS, NO_SERVICE, SUPPRESSED
+from bot.reports.render import DIMENSION_HEADERS, FLAGGED_HEADER, NO_SERVICE, ORIGIN_LABELS, SUPPRESSED
 from bot.reports.request import period_label
 
 SHEETS = ("Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Biểu đồ")
 NAME_HEADERS = {"centre": "Tên trung tâm", "service": "Tên dịch vụ"}
-SUMMARY = ["Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên", "Không có đánh giá không hài lòng (%)", "Ghi chú"]
+SUMMARY = ["Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên", "Không có đánh giá không hài lòng (%)", "Ghi chú",
+           FLAGGED_HEADER]
 CRITERIA = ["Mã tiêu chí", "Tiêu chí", "Yếu tố", "Số câu trả lời", "Hài lòng (%)", "Bình thường (%)",
             "Không hài lòng (%)", "Điểm trung bình", "Cận dưới", "Cận trên"]
 PARTICIPATION = ["Số lời mời", "Đã mở", "Đã bắt đầu", "Đã hoàn thành", "Tỷ lệ phản hồi (%)"]
@@ -44,10 +45,11 @@ def write_xlsx(report: Report, path: Path) -> None:
     for row in report.rows:
         key = _key_cells(report, row)
         if row["suppressed"]:
-            sheets[0].append([*key, row["n"], None, None, None, None, SUPPRESSED])
+            sheets[0].append([*key, row["n"], None, None, None, None, SUPPRESSED, row["flagged"]])
             continue
         low, high = row["sipas_ci"]
-        sheets[0].append([*key, row["n"], _r(row["sipas"]), _r(low), _r(high), _r(row["no_dissatisfied_pct"])])
+        sheets[0].append([*key, row["n"], _r(row["sipas"]), _r(low), _r(high), _r(row["no_dissatisfied_pct"]), None,
+                          row["flagged"]])
         sheets[1].append([*key, row["n"], *(_r(row["elements"][e]) for e in elements)])
         for code, measures in row["criteria"].items():
             question = report.instrument.question(code)
@@ -63,7 +65,8 @@ def write_xlsx(report: Report, path: Path) -> None:
             sheets[3].append([*_key_cells(report, row), part["issued"], part["opened"], part["started"],
                               part["completed"], _r(part["response_rate"])])
     if not any(row["participation"] for row in report.rows):
-        sheets[3].append(["Không có lời mời nào trong kỳ (hoặc báo cáo theo kênh: lời mời không gắn với kênh)."])
+        sheets[3].append(["Không có lời mời nào trong kỳ (hoặc báo cáo theo kênh: lời mời không gắn với kênh; hoặc "
+                          "chỉ gồm khảo sát mở, phiếu giấy: những phiếu này không có lời mời)."])
     for sheet in sheets[:4]:
         _finish(sheet, first_number=len(keys) + 1)
     _chart_sheet(report, sheets[4])
@@ -83,7 +86,7 @@ def _key_cells(report: Report, row: dict) -> list:
     cells = []
     names = {"centre": report.centre_names, "service": report.service_names}
     for d in report.request.by:
-        cells.append(row[d] if row[d] is not None else NO_SERVICE)
+        cells.append(ORIGIN_LABELS[row[d]] if d == "origin" else row[d] if row[d] is not None else NO_SERVICE)
         if d in names:
             cells.append(names[d].get(row[d]))
     return [*cells, period_label(row["period"], report.request)]
