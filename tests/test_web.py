@@ -141,6 +141,9 @@ async def test_closing_the_tab_and_opening_the_link_again_continues_and_another_
 
 async def test_unknown_expired_and_used_links_say_which_and_record_nothing(site):
     browser = site.browser()
+    mistyped = await browser.get("/s/abc/def")
+    assert mistyped.status == 404 and mistyped.has("Không có trang này") and "text/html" in mistyped.headers[
+        "Content-Type"]
     unknown = await browser.get("/s/" + "x" * 32)
     assert unknown.status == 404 and unknown.has("Đường liên kết khảo sát này chưa đúng")
     assert unknown.form("/s")  # the code box, to type the code instead

@@ -30,6 +30,8 @@ class WebChannel:
             web.get("/s/static/{name}", static_file),
             web.get("/s/{token}", pages.invitation_page), web.post("/s/{token}", pages.start_invitation),
             web.get("/c/{centre}", pages.open_page), web.post("/c/{centre}", pages.start_open),
+            # A mistyped address under ours is a page in Vietnamese, not the API's JSON 404.
+            web.get("/s/{token}/{tail:.*}", pages.not_found), web.get("/c/{centre}/{tail:.*}", pages.not_found),
         ]
 
     async def start(self, services: Services, wake_outbox: Callable[[], None]) -> None:

@@ -138,6 +138,11 @@ class WebPages:
             return self.message(lang, [say("web.centre_unknown", lang)], status=404)
         return self.after_start(outcome, lang, browser)
 
+    @boundary
+    async def not_found(self, request: web.Request, browser: str) -> web.Response:
+        lang = language_of(request.query.get("lang"))
+        return self.message(lang, [say("web.not_found", lang)], status=404)
+
     # -- the survey ------------------------------------------------------------------------------------------
 
     @boundary
