@@ -13,6 +13,8 @@ from pathlib import Path
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 import pytest
+import pytest_asyncio
+from browser import PHONE, launched_chromium, offline_context, put_on_session_loop, require_session_loop
 
 from bot.config import Settings
 from bot.services import open_services
@@ -124,3 +126,38 @@ def cli_process(tmp_path: Path, settings: Settings):
         return result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
 
     return run
+
+
+
+# Real-browser tests (tests/browser.py): one Chromium per xdist worker, on the worker's session loop (Playwright
+# belongs to the loop that starts it), so a test that takes one of these fixtures runs on that loop too, and so
+# must its async fixtures (README, "Browser tests").
+def pytest_collection_modifyitems(items):
+    put_on_session_loop(items)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _chromium():
+    async with launched_chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def browser(_chromium, request):
+    """The worker's Chromium (checked: the test and its async fixtures are on the session loop)."""
+    require_session_loop(request)
+    return _chromium
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def phone(browser):
+    """A phone (360×740, scale 2, touch, vi-VN) that may only reach 127.0.0.1/localhost."""
+    async with offline_context(browser, **PHONE) as context:
+        yield context
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def phone_no_js(browser):
+    """The same phone with JavaScript off."""
+    async with offline_context(browser, **PHONE, java_script_enabled=False) as context:
+        yield context
