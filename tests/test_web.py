@@ -71,6 +71,7 @@ async def test_a_citizen_completes_the_survey_from_the_link_and_it_is_reported(s
 
     question = await browser.submit(first, "vi")
     assert question.url == "/s/q" and question.has("Câu 1/6") and question.has("Rất hài lòng")
+    assert not question.has("ẩn danh")  # said on the first page already, not again above the question
     assert [label for _, label in question.forms[0].options][:2] == ["Rất hài lòng", "Hài lòng"]
     assert question.has('<legend class="question-text">')  # the question labels its radio group
     end = await answer_quick(browser, question)

@@ -91,7 +91,7 @@ class WebPages:
         outcome = await self.service.redeem(PLATFORM, browser, code, language=lang, event_key=posted.event_key,
                                             guard_id=self.address(request))
         if outcome.status in ("survey", "duplicate"):
-            return redirect(QUESTION_PAGE)
+            return redirect(QUESTION_PAGE + "?welcome=1")  # no first page was shown: the welcome goes above Câu 1
         status = 429 if outcome.problem == "locked" else 400
         return self.code(lang, browser, error=" ".join(outcome.texts), status=status)
 
@@ -147,7 +147,8 @@ class WebPages:
 
     @boundary
     async def survey_page(self, request: web.Request, browser: str) -> web.Response:
-        return self.show(await self.service.current(PLATFORM, browser), browser)
+        return self.show(await self.service.current(PLATFORM, browser), browser,
+                         welcome=request.query.get("welcome") == "1")
 
     @boundary
     async def answer(self, request: web.Request, browser: str | None) -> web.Response:
@@ -171,7 +172,7 @@ class WebPages:
 
     # -- drawing ---------------------------------------------------------------------------------------------
 
-    def show(self, outcome: Outcome, browser: str, notice: str | None = None) -> web.Response:
+    def show(self, outcome: Outcome, browser: str, notice: str | None = None, welcome: bool = False) -> web.Response:
         """The page for where a survey stands (the current question, the stop prompt, the thanks, or the code box)."""
         lang, reply = outcome.language, outcome.reply
         if outcome.status == "finished":
@@ -185,7 +186,7 @@ class WebPages:
             return page("confirm.html", lang, labels=reply.command_labels, **form)
         notices = [say(notice, lang)] if notice else list(reply.notices)
         return page("question.html", lang, q=reply.question, commands=reply.commands, labels=reply.command_labels,
-                    welcome=list(outcome.texts) if outcome.started else [], notices=notices,
+                    welcome=list(outcome.texts) if outcome.started and welcome else [], notices=notices,
                     nonce2=forms.new_nonce(), status=200 if reply.accepted or not notices else 422, **form)
 
     def after_start(self, outcome: Outcome, lang: str, browser: str) -> web.Response:
