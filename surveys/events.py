@@ -117,6 +117,7 @@ class QuestionView:
     options: tuple[OptionView, ...] = ()
     hint: str | None = None
     section_title: str | None = None
+    section_lead: str | None = None  # the section's lead-in, on the first question shown of the section
     max_length: int | None = None
     current_answer: str | None = None
     current_value: AnswerValue | None = None  # the earlier answer itself (a form preselects it), when going back

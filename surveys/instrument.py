@@ -109,6 +109,7 @@ class Section:
     title: LocalText
     questions: tuple[Question, ...]
     optional: bool = False
+    lead: LocalText | None = None  # the lead-in said before the section's first question ("Xin Ông/Bà cho biết…")
 
 
 @dataclass(frozen=True)

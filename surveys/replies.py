@@ -90,7 +90,8 @@ def ask(instrument: Instrument, progress: Progress, notices: tuple[str, ...] = (
         code=question.code, type=question.type, text=question.text.get(lang), number=number, total=total,
         progress=say("progress", lang, number=number, total=total), options=options,
         hint=question.hint.get(lang) if question.hint else None,
-        section_title=_section_title(instrument, question.section, lang), max_length=question.max_length,
+        section_title=_section_title(instrument, question.section, lang),
+        section_lead=_section_lead(instrument, progress, question, lang), max_length=question.max_length,
         current_answer=current, current_value=previous,
     )
     commands: list[CommandName] = []
@@ -104,6 +105,15 @@ def ask(instrument: Instrument, progress: Progress, notices: tuple[str, ...] = (
     texts = tuple(say(n, lang) if n in _NOTICE_KEYS else n for n in notices)
     return Reply("active", lang, accepted=accepted, notices=texts, question=view, commands=tuple(commands),
                  command_labels={c: say(f"cmd_{c}", lang) for c in commands})
+
+
+def _section_lead(instrument: Instrument, progress: Progress, question: Question, language: str) -> str | None:
+    """The lead-in of the question's section when it is the first question shown of that section."""
+    section = next(s for s in instrument.sections if s.code == question.section)
+    if section.lead is None:
+        return None
+    shown = [q for q in visible(instrument, progress.sections, progress.answers) if q.section == section.code]
+    return section.lead.get(language) if shown and shown[0].code == question.code else None
 
 
 def _section_title(instrument: Instrument, code: str, language: str) -> str | None:

@@ -15,6 +15,7 @@ The format (one file per instrument version, see the README section "Adding an i
     sections:
       - code: service
         title: {vi: "...", en: "..."}
+        lead: {vi: "...", en: "..."}  # optional, said before the section's first question
         optional: false             # optional sections are asked only when enabled at the start
         questions:
           - code: access_1
@@ -47,7 +48,7 @@ CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 QUESTION_TYPES = ("rating", "choice", "text")
 RATING_VALUES = {1, 2, 3, 4, 5}
 TOP_LEVEL_KEYS = frozenset({"id", "version", "languages", "title", "description", "elements", "scales", "sections"})
-SECTION_KEYS = frozenset({"code", "title", "optional", "questions"})
+SECTION_KEYS = frozenset({"code", "title", "lead", "optional", "questions"})
 
 
 class InstrumentError(ValueError):
@@ -252,7 +253,8 @@ def parse_instrument(document: Any, file: str) -> Instrument:
         reader.code = None
         if not questions:
             raise reader.fail(f"section '{code}' has no questions")
-        sections.append(Section(code, title, tuple(questions), optional=bool(raw.get("optional", False))))
+        lead = reader.text(raw["lead"], f"section '{code}' lead") if raw.get("lead") else None
+        sections.append(Section(code, title, tuple(questions), optional=bool(raw.get("optional", False)), lead=lead))
     if len({s.code for s in sections}) != len(sections):
         raise reader.fail("two sections share a code")
     return Instrument(

@@ -237,3 +237,18 @@ def test_progress_round_trips_through_a_dict():
 def test_progress_of_another_instrument_is_a_programming_error():
     with pytest.raises(ValueError, match="cannot be run"):
         step(MINI, Progress("other", 1, "vi", history=("x",)), ev.Help())
+
+
+def test_a_section_lead_in_is_said_on_its_first_question_shown_and_again_after_going_back():
+    sipas = load_file(Path(__file__).parent.parent / "surveys" / "instruments" / "sipas-2023.yaml")
+    lead = "Xin Ông/Bà cho biết mức độ hài lòng của Ông/Bà về các nội dung sau."
+    progress, reply = start(sipas)
+    assert reply.question.section_lead is None  # the first section has none
+    progress, reply = step(sipas, progress, ev.Choose(1))
+    assert reply.question.code == "access_1" and reply.question.section_lead == lead
+    progress, reply = step(sipas, progress, ev.Choose(4))
+    assert reply.question.section_lead is None
+    _, reply = step(sipas, progress, ev.Back())
+    assert reply.question.section_lead == lead
+    _, english = start(sipas, "en")
+    assert english.question.section_lead is None

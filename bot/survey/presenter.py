@@ -96,7 +96,8 @@ def present(outcome: Outcome, *, pressed: bool = False) -> Presentation:
 
 def question_text(question: QuestionView) -> str:
     """The question as its message reads: "Câu 3/16. text", the hint, the earlier answer when going back."""
-    lines = [f"{question.progress}. {question.text}"]
+    lines = [question.section_lead, ""] if question.section_lead else []
+    lines.append(f"{question.progress}. {question.text}")
     if question.hint:
         lines.append(f"({question.hint})")
     if question.current_answer:
