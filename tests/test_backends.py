@@ -116,6 +116,12 @@ REQUESTS = [dict(by="centre"), dict(by="centre,service", period="month"), dict(b
 @needs_postgres
 @pytest.mark.parametrize("options", REQUESTS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "all")
 async def test_reports_are_identical_on_sqlite_and_postgresql(tmp_path, options):
+    reports = await reports_on_both_backends(tmp_path, _seed_the_same, options)
+    assert '"n":' in reports[0] and reports[0] == reports[1]
+
+
+async def reports_on_both_backends(tmp_path, seed, options: dict) -> list[str]:
+    """The report JSON for ``options`` on SQLite and then on PostgreSQL, each seeded by ``seed(services)``."""
     name = "sipas_test_" + uuid.uuid4().hex[:12]
     on_postgres = Settings(data_dir=tmp_path / "pg", database_url=await _fresh_postgres_database(name),
                            secret_key="k" * 40, _env_file=None)
@@ -124,9 +130,9 @@ async def test_reports_are_identical_on_sqlite_and_postgresql(tmp_path, options)
     try:
         for settings in (on_sqlite, on_postgres):
             async with open_services(settings) as services:
-                await _seed_the_same(services)
+                await seed(services)
                 request = parse_request(**{"survey": QUICK, "min_n": 5, **options})
                 reports.append(render_json(await build_report(services, request)))
     finally:
         await _drop_postgres_database(name)
-    assert '"n":' in reports[0] and reports[0] == reports[1]
+    return reports

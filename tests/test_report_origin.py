@@ -19,21 +19,15 @@ import io
 import json
 import random
 import re
-import uuid
 
 import pytest
-from conftest import _drop_postgres_database, _fresh_postgres_database, sqlite_only
+from conftest import sqlite_only
 from openpyxl import load_workbook
 from sqlalchemy import select
-from test_backends import _seed_the_same, needs_postgres
+from test_backends import _seed_the_same, needs_postgres, reports_on_both_backends
 from test_report import QUICK, invite
 
-from bot.config import Settings
-from bot.reports.build import build_report
 from bot.reports.dataset import load_arrays
-from bot.reports.render import render_json
-from bot.reports.request import parse_request
-from bot.services import open_services
 from bot.storage.models import Centre, ImportBatch, Service
 from bot.storage.responses import build_response
 from bot.survey import directory
@@ -265,19 +259,7 @@ ORIGIN_REQUESTS = [dict(by="origin"), dict(by="centre,origin", period="month", e
 @needs_postgres
 @pytest.mark.parametrize("options", ORIGIN_REQUESTS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
 async def test_origin_and_flag_reports_are_identical_on_sqlite_and_postgresql(tmp_path, options):
-    name = "sipas_test_" + uuid.uuid4().hex[:12]
-    on_postgres = Settings(data_dir=tmp_path / "pg", database_url=await _fresh_postgres_database(name),
-                           secret_key="k" * 40, _env_file=None)
-    on_sqlite = Settings(data_dir=tmp_path / "sqlite", secret_key="k" * 40, _env_file=None)
-    reports = []
-    try:
-        for settings in (on_sqlite, on_postgres):
-            async with open_services(settings) as services:
-                await _seed_with_origins(services)
-                reports.append(render_json(await build_report(services, parse_request(
-                    **{"survey": QUICK, "min_n": 5, **options}))))
-    finally:
-        await _drop_postgres_database(name)
+    reports = await reports_on_both_backends(tmp_path, _seed_with_origins, options)
     data = json.loads(reports[0])
     assert data["rows"] and reports[0] == reports[1]
     assert (data["flagged"]["excluded"] > 0) == bool(options.get("exclude_flagged")) and \
