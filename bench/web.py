@@ -3,6 +3,7 @@
     .venv/bin/python bench/web.py                         # 1 client x 30 surveys, 20 clients x 200, then the bar
     .venv/bin/python bench/web.py --repeat 3 --profile --out /tmp/web.json
     .venv/bin/python bench/web.py --quick                 # a few seconds: 1 x 2 and 3 x 3 surveys
+    .venv/bin/python bench/web.py --inline-reads          # and the what-if: our reads on the event loop
 
 Two server processes (bench/web_server.py), both aiohttp AppRunner + TCPSite on 127.0.0.1, and the citizens here,
 in this process, with an aiohttp client each (bench/web_client.py):
@@ -18,7 +19,10 @@ times and the best (least wall time per request) counts. Per page kind (invitati
 /s/TOKEN, question GET /s/q, answer POST /s/q with its database transaction and 303, end: the thanks page) the
 p50/p95/p99 latency at the client and the handler time inside the server (an outermost middleware), and per phase
 the throughput and the server's CPU per request (its event loop thread and its other threads: aiosqlite's).
-Nothing is subtracted. --profile adds one profiled run of ours (cProfile of the server's event loop thread).
+Nothing is subtracted. --profile adds one profiled run of ours (cProfile of the server's event loop thread, and
+the calls handed to aiosqlite's thread per page kind). --inline-reads adds a third server, ours with
+`Database.reading()` on the event loop like the writes (bench/web_server.py), to measure that change before making
+it; the bar applies to ours only.
 
 Exit status 1 when the bar is missed: the question page over 30,000 bytes over the wire with its stylesheet and
 script, an external resource, a page kind's p95 over 20 ms on ours with one citizen at a time, a survey not
@@ -98,9 +102,11 @@ async def run_phase(server: Server, system: str, clients: int, surveys: int, see
 
 async def run_benchmark(*, phases=((1, 30), (20, 200)), survey: str = "sipas-2023", repeat: int = 1,
                         profile_surveys: int = 0, seed: int = 2024, max_page_bytes: int = MAX_PAGE_BYTES,
-                        max_p95_ms: float = MAX_P95_MS, progress=None) -> dict:
-    """Capture, weigh, run every phase ``repeat`` times (ours and floor alternating; the best run counts), and
-    with ``profile_surveys`` profile ours; returns the summary with its failures against the bar."""
+                        max_p95_ms: float = MAX_P95_MS, inline_reads: bool = False, progress=None) -> dict:
+    """Capture, weigh, run every phase ``repeat`` times (ours and floor alternating, and the inline-reads what-if
+    with ``inline_reads``; the best run counts), and with ``profile_surveys`` profile ours; returns the summary
+    with its failures against the bar."""
+    systems = ("ours", "floor", *(("ours-inline-reads",) if inline_reads else ()))
     best: dict[tuple, dict] = {}
     profile = None
     with tempfile.TemporaryDirectory(prefix="sipas-bench-web-") as tmp:
@@ -112,9 +118,15 @@ async def run_benchmark(*, phases=((1, 30), (20, 200)), survey: str = "sipas-202
             (tmp / "pages.json").write_text(json.dumps(floor_pages(exchanges)))
             floor = await Server.start("floor", tmp / "floor", str(tmp / "pages.json"), tmp / "floor.log")
             stack.push_async_callback(floor.stop)
+            servers = {"ours": ours, "floor": floor}
+            if inline_reads:
+                servers["ours-inline-reads"] = await Server.start("ours-inline-reads", tmp / "inline", survey,
+                                                                  tmp / "inline.log")
+                stack.push_async_callback(servers["ours-inline-reads"].stop)
+                await capture(servers["ours-inline-reads"])  # its first survey, as ours had before its phases
             for number in range(repeat):
                 for clients, surveys in phases:
-                    for system, server in (("ours", ours), ("floor", floor)):
+                    for system, server in servers.items():
                         result = await run_phase(server, system, clients, surveys, seed + number)
                         if progress:
                             progress(result)
@@ -136,7 +148,7 @@ async def run_benchmark(*, phases=((1, 30), (20, 200)), survey: str = "sipas-202
                           "repeat": repeat, "seed": seed, "profile_surveys": profile_surveys,
                           "max_page_bytes": max_page_bytes, "max_p95_ms": max_p95_ms},
                "machine": machine(), "weight": weigh(exchanges),
-               "phases": [best[(s, k)] for k, _ in phases for s in ("ours", "floor")],
+               "phases": [best[(s, k)] for k, _ in phases for s in systems],
                "server_warnings": logged[:10], "profile": profile}
     summary["ratio"] = ratios(summary["phases"])
     summary["failures"] = failures(summary, max_page_bytes=max_page_bytes, max_p95_ms=max_p95_ms)
@@ -151,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--survey", default="sipas-2023", help="instrument id")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each phase, alternating; the best counts")
     parser.add_argument("--profile", action="store_true", help="then profile ours over --surveys surveys")
+    parser.add_argument("--inline-reads", action="store_true",
+                        help="also run ours with its reads on the event loop (a what-if, not the shipped app)")
     parser.add_argument("--quick", action="store_true", help="a few seconds: 1 x 2 and 3 x 3 surveys")
     parser.add_argument("--max-page-bytes", type=int, default=MAX_PAGE_BYTES)
     parser.add_argument("--max-p95-ms", type=float, default=MAX_P95_MS)
@@ -166,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
 
     summary = asyncio.run(run_benchmark(phases=phases, survey=args.survey, repeat=args.repeat,
                                         profile_surveys=profile, seed=args.seed, progress=progress,
-                                        max_page_bytes=args.max_page_bytes, max_p95_ms=args.max_p95_ms))
+                                        max_page_bytes=args.max_page_bytes, max_p95_ms=args.max_p95_ms,
+                                        inline_reads=args.inline_reads))
     if args.out:
         args.out.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
     print(render_summary(summary))

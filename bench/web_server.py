@@ -1,6 +1,7 @@
 """The server side of bench/web.py, in a process of its own so the citizens' client never shares its event loop.
 
     python -m bench.web_server ours DIR SURVEY     the real app (`create_app`) on SQLite in DIR, logging as `serve`
+    python -m bench.web_server ours-inline-reads DIR SURVEY    the same, its reads on the event loop (a what-if)
     python -m bench.web_server floor DIR CAPTURE   a bare aiohttp app serving the captured pages' exact bytes
 
 Both listen on 127.0.0.1 (a free port) and print one JSON line, {"port", "control"}; the control port (another
@@ -165,7 +166,8 @@ def package_of(filename: str) -> str:
             else path.stem
 
 
-async def build_ours(data: Path, survey: str, timer: Timer) -> tuple[web.Application, callable, callable]:
+async def build_ours(data: Path, survey: str, timer: Timer, *, inline_reads: bool = False
+                     ) -> tuple[web.Application, callable, callable]:
     from bot.config import Settings
     from bot.http.app import create_app
 
@@ -176,6 +178,8 @@ async def build_ours(data: Path, survey: str, timer: Timer) -> tuple[web.Applica
     settings = Settings(data_dir=data, trusted_proxies="127.0.0.1", _env_file=None)
     app = create_app(settings, log=True)
     app.middlewares.insert(0, timer.middleware)
+    if inline_reads:
+        app.on_startup.append(_inline_reads)  # after the services are opened (cleanup_ctx starts first)
     centre: list[str] = []
 
     async def issue(count: int) -> list[str]:
@@ -203,6 +207,24 @@ async def build_ours(data: Path, survey: str, timer: Timer) -> tuple[web.Applica
                                                       .where(Invitation.status == "completed"))}
 
     return app, issue, counts
+
+
+async def _inline_reads(app: web.Application) -> None:
+    """What if `Database.reading()` ran on the event loop like the writes (bot/storage/inline_sqlite.py), with a
+    deferred BEGIN, instead of through aiosqlite's thread? Not how the app ships: a what-if for bench/web.py."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from bot.http.keys import SERVICES
+    from bot.storage.database import _sqlite_engine
+
+    db = app[SERVICES].db
+    engine = _sqlite_engine(db.url.render_as_string(hide_password=False), "BEGIN", inline=True)
+    db._reader = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def dispose(_app: web.Application) -> None:
+        await engine.dispose()
+
+    app.on_cleanup.insert(0, dispose)
 
 
 def replayed(entry: dict) -> tuple[int, CIMultiDict, bytes]:
@@ -262,8 +284,8 @@ def build_floor(capture: Path, timer: Timer) -> tuple[web.Application, callable,
 
 async def serve(system: str, data: Path, argument: str) -> None:
     timer = Timer()
-    app, issue, counts = (await build_ours(data, argument, timer) if system == "ours"
-                          else build_floor(Path(argument), timer))
+    app, issue, counts = (build_floor(Path(argument), timer) if system == "floor" else
+                          await build_ours(data, argument, timer, inline_reads=system == "ours-inline-reads"))
     runner = web.AppRunner(app)  # access_log as web.run_app's default
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -47,13 +47,13 @@ def ratios(phases: list[dict]) -> dict:
     by = {(p["system"], p["clients"]): p for p in phases}
     for (system, clients), ours in by.items():
         floor = by.get(("floor", clients))
-        if system != "ours" or floor is None:
+        if system == "floor" or floor is None:
             continue
 
         def ratio(a, b):
             return round(a / b, 2) if a is not None and b else None
 
-        out[f"x{clients}"] = {
+        out[f"{system} x{clients}"] = {
             "client": {k: {q: ratio(ours["client_ms"][k][q], floor["client_ms"][k][q]) for q in ("p50", "p95")}
                        for k in PAGE_KINDS},
             "server": {k: {q: ratio(ours["server_ms"][k][q], floor["server_ms"][k][q]) for q in ("p50", "p95")}
@@ -117,23 +117,23 @@ def render_summary(summary: dict) -> str:
              + f", SQLite, best of {c['repeat']}",
              f"machine: {m['cpus']} CPUs, {m['cpu_model']}, {m['memory_mib']} MiB; Python {m['python']}, aiohttp "
              f"{m['aiohttp']}, Jinja2 {m['jinja2']}, SQLite {m['sqlite']}; load {m['load_average_1m']}", "",
-             f"{'phase':<10}{'requests':>9}{'req/s':>8}{'surveys/s':>10}{'server CPU ms/req':>19}"
+             f"{'phase':<22}{'requests':>9}{'req/s':>8}{'surveys/s':>10}{'server CPU ms/req':>19}"
              f"{'(loop + threads)':>18}{'client CPU ms/req':>19}"]
     for p in summary["phases"]:
-        lines.append(f"{p['phase']:<10}{p['requests']:>9}{p['requests_per_s']:>8.1f}{p['surveys_per_s']:>10.2f}"
+        lines.append(f"{p['phase']:<22}{p['requests']:>9}{p['requests_per_s']:>8.1f}{p['surveys_per_s']:>10.2f}"
                      f"{p['server_cpu_ms_per_request']:>19.3f}"
                      f"{p['server_loop_thread_cpu_ms_per_request']:>9.2f} + "
                      f"{p['server_other_threads_cpu_ms_per_request']:<6.2f}{p['client_cpu_ms_per_request']:>19.3f}")
     lines += ["", "latency ms, p50 / p95 / p99: at the client (send to last byte) | the server's handler (middleware)",
-              f"{'phase':<10}{'kind':<11}{'n':>6}  {'client':>24}  {'server handler':>24}"]
+              f"{'phase':<22}{'kind':<11}{'n':>6}  {'client':>24}  {'server handler':>24}"]
     for p in summary["phases"]:
         for kind in KINDS:
             if p["client_ms"][kind]["n"]:
-                lines.append(f"{p['phase']:<10}{kind:<11}{p['client_ms'][kind]['n']:>6}  "
+                lines.append(f"{p['phase']:<22}{kind:<11}{p['client_ms'][kind]['n']:>6}  "
                              f"{_triple(p['client_ms'][kind]):>24}  {_triple(p['server_ms'][kind]):>24}")
     lines.append("")
-    for width, r in summary["ratio"].items():
-        lines.append(f"ours / floor, {width}: " + ", ".join(
+    for name, r in summary["ratio"].items():
+        lines.append(f"{name} / floor: " + ", ".join(
             f"{k} {r['client'][k]['p50']}x/{r['client'][k]['p95']}x" for k in PAGE_KINDS)
             + f" (client p50/p95); server CPU per request {r['server_cpu_per_request']}x; "
               f"throughput {r['throughput']}x")

@@ -22,7 +22,7 @@ def test_the_quick_run_completes_every_survey_and_a_missed_bar_exits_1(tmp_path,
     printed = capsys.readouterr().out
     summary = json.loads(out.read_text())
 
-    assert code == 1 and "MISSED: the question page weighs" in printed and "ours / floor, x3" in printed
+    assert code == 1 and "MISSED: the question page weighs" in printed and "ours x3 / floor:" in printed
     assert summary["config"]["questions"] == 20  # sipas-2023 on the web: 20 pages of questions
     phases = {p["phase"]: p for p in summary["phases"]}
     assert list(phases) == ["ours x1", "floor x1", "ours x3", "floor x3"]
@@ -40,7 +40,7 @@ def test_the_quick_run_completes_every_survey_and_a_missed_bar_exits_1(tmp_path,
     # the capture, then each phase: every survey stored once, by our server only
     assert (phases["ours x1"]["responses_stored"], phases["ours x3"]["responses_stored"]) == (3, 6)
     assert phases["ours x3"]["invitations_completed"] == 6 and phases["floor x3"]["responses_stored"] is None
-    assert set(summary["ratio"]) == {"x1", "x3"} and summary["ratio"]["x1"]["throughput"] > 0
+    assert set(summary["ratio"]) == {"ours x1", "ours x3"} and summary["ratio"]["ours x1"]["throughput"] > 0
 
     weight = summary["weight"]
     assert weight["question_cold_bytes"] <= 30_000 and weight["external_resources"] == []
