@@ -40,6 +40,7 @@ def test_the_quick_run_completes_every_survey_and_a_missed_bar_exits_1(tmp_path,
     # the capture, then each phase: every survey stored once, by our server only
     assert (phases["ours x1"]["responses_stored"], phases["ours x3"]["responses_stored"]) == (3, 6)
     assert phases["ours x3"]["invitations_completed"] == 6 and phases["floor x3"]["responses_stored"] is None
+    assert [len(runs) for runs in summary["every_run"].values()] == [1, 1, 1, 1]  # --quick: one run each
     assert set(summary["ratio"]) == {"ours x1", "ours x3"} and summary["ratio"]["ours x1"]["throughput"] > 0
 
     weight = summary["weight"]
