@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextvars
 import cProfile
 import json
 import logging
 import os
-import pstats
 import secrets
 import sys
 import time
@@ -32,12 +30,13 @@ from pathlib import Path
 from aiohttp import web
 from multidict import CIMultiDict
 
+from bench.web_profile import TRIPS, count_round_trips, summarise_profile
+
 CENTRE = ("HN01", "Trung tâm Phục vụ hành chính công tỉnh Hà Nam")
 COOKIE = "sipas_b"  # the real app's cookie (adapters/web/visitors.py), set the same way by the floor
 # aiohttp writes these itself; everything else of a captured response is replayed as it was.
 OWN_HEADERS = {"date", "server", "content-length", "set-cookie", "transfer-encoding", "connection", "keep-alive"}
 ROOT = Path(__file__).resolve().parent.parent
-_TRIPS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("trips", default=None)
 
 
 def kind_of(request: web.Request, response: web.StreamResponse) -> str:
@@ -88,12 +87,12 @@ class Timer:
     @web.middleware
     async def middleware(self, request: web.Request, handler):
         box = [0] if self.counting else None
-        token = _TRIPS.set(box)
+        token = TRIPS.set(box)
         started = time.perf_counter()
         try:
             response = await handler(request)
         finally:
-            _TRIPS.reset(token)
+            TRIPS.reset(token)
         kind = kind_of(request, response)
         self.times[kind].append(time.perf_counter() - started)
         if box is not None:
@@ -106,64 +105,6 @@ class Timer:
         others = sum(v - self.threads.get(t, 0.0) for t, v in now.items() if t != os.getpid())
         return {"times": self.times, "cpu_s": time.process_time() - self.cpu,
                 "loop_thread_cpu_s": loop, "other_threads_cpu_s": others, "threads": len(now)}
-
-
-def count_round_trips() -> callable:
-    """Count every call aiosqlite hands to its thread (a statement, a fetch, a commit...) for the request that
-    made it; returns the undo. Only while profiling: the measured runs run aiosqlite untouched."""
-    from aiosqlite.core import Connection
-
-    original = Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        if (box := _TRIPS.get()) is not None:
-            box[0] += 1
-        return await original(self, fn, *args, **kwargs)
-
-    Connection._execute = counted
-    return lambda: setattr(Connection, "_execute", original)
-
-
-def summarise_profile(profile: cProfile.Profile, requests: int, top: int = 20) -> dict:
-    """The event loop thread's own time (tottime) by package and the functions that spend most of it, the waits
-    for the next event (epoll) left out; and our own functions by cumulative time (a coroutine's counts only while
-    it runs, so it is the work done in it and in what it calls, not its waits)."""
-    stats = pstats.Stats(profile)
-    groups: dict[str, float] = defaultdict(float)
-    rows, ours = [], []
-    for (filename, line, name), (_, calls, tottime, cumtime, _) in stats.stats.items():
-        if name == "<method 'poll' of 'select.epoll' objects>":
-            continue  # idle: waiting for the client
-        package = package_of(filename)
-        groups[package] += tottime
-        label = f"{package}: {name} ({Path(filename).name}:{line})"
-        rows.append((tottime, cumtime, calls, label))
-        if package.split(".")[0] in ("bot", "adapters", "surveys"):
-            ours.append((cumtime, tottime, calls, label))
-    total = sum(groups.values()) or 1.0
-    rows.sort(reverse=True)
-    ours.sort(reverse=True)
-    return {"total_s": round(total, 3), "requests": requests,
-            "ms_per_request": round(total / max(requests, 1) * 1000, 3),
-            "by_package": {k: round(v / total, 3) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])[:15]},
-            "top": [{"function": f, "tottime_s": round(t, 4), "cumtime_s": round(c, 4), "calls": n}
-                    for t, c, n, f in rows[:top]],
-            "ours_cumulative": [{"function": f, "tottime_s": round(t, 4), "cumtime_s": round(c, 4), "calls": n}
-                                for c, t, n, f in ours[:top]]}
-
-
-def package_of(filename: str) -> str:
-    if filename.startswith("<") or filename == "~":
-        return "C builtins"
-    path = Path(filename)
-    if "site-packages" in path.parts:
-        return path.parts[path.parts.index("site-packages") + 1].removesuffix(".py")
-    try:
-        parts = path.resolve().relative_to(ROOT).parts
-        return ".".join(parts[:2]).removesuffix(".py")
-    except ValueError:
-        return f"stdlib {path.parent.name if path.parent.name != 'lib' else path.stem}" if "python3" in filename \
-            else path.stem
 
 
 async def build_ours(data: Path, survey: str, timer: Timer, *, inline_reads: bool = False

@@ -103,7 +103,8 @@ def render_weight(w: dict) -> list[str]:
                      f" B), Cache-Control: {s['cache_control']}")
     lines += [f"  question page, cold (the heaviest question, {w['heaviest_question']}, with its stylesheet and "
               f"script, headers included): {w['question_cold_bytes']:,} B (gzip would make it "
-              f"{w['question_cold_gzip_bytes']:,} B); warm (cached static): {w['question_warm_bytes']:,} B",
+              f"{w['question_cold_gzip_bytes']:,} B); warm (cached static): {w['question_warm_bytes']:,} B; the whole "
+              f"survey: {w['survey_bytes']:,} B in {w['survey_requests']} requests",
               f"  external resources: {', '.join(w['external_resources']) or 'none'}; external links: "
               f"{', '.join(w['external_links']) or 'none'}"]
     return lines

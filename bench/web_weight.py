@@ -101,6 +101,7 @@ def weigh(exchanges: list[Exchange]) -> dict:
             "server_compresses": compressed or None,
             "question_cold_bytes": cold, "question_cold_gzip_bytes": cold_gzip,
             "question_warm_bytes": len(heaviest.body) + header_bytes(heaviest),
+            "survey_bytes": sum(len(e.body) + header_bytes(e) for e in exchanges), "survey_requests": len(exchanges),
             "heaviest_question": heaviest.text.split('name="q" value="', 1)[1].split('"', 1)[0]
             if 'name="q" value="' in heaviest.text else None,
             "csp": heaviest.header("Content-Security-Policy"),
