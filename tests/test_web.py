@@ -272,3 +272,13 @@ async def test_forwarded_for_is_believed_only_from_a_trusted_proxy(settings):
     assert client_address(Request("127.0.0.1", ["garbage"]), trusted) == "127.0.0.1"
     assert client_address(Request("127.0.0.1", ["203.0.113.7"]), ()) == "127.0.0.1"
 
+
+
+async def test_more_than_sixty_posts_a_minute_from_one_address_are_refused(site):
+    browser = site.browser()
+    box = await browser.get("/s")
+    statuses = [(await browser.post("/s", {**box.form("/s").hidden, "code": ""})).status for _ in range(60)]
+    assert set(statuses) == {400}
+    refused = await browser.post("/s", {**box.form("/s").hidden, "code": ""})
+    assert refused.status == 429 and refused.has("thao tác quá nhanh")
+    assert (await site.browser().post("/s", {**box.form("/s").hidden, "code": ""})).status != 429  # others go on

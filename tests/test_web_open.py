@@ -115,3 +115,17 @@ async def test_bursts_from_one_address_are_flagged_where_the_address_limit_is_ra
         for browser in browsers:
             await browser.close()
         await client.close()
+
+
+async def test_scanning_the_poster_again_in_the_same_browser_goes_on_where_it_was(counter):
+    services, client = counter
+    browser = Browser(client)
+    try:
+        page = await browser.submit(await browser.get("/c/XA01"), "vi")
+        page = await browser.choose(await browser.choose(page, "Hài lòng"), "Hài lòng")
+        assert page.has("Câu 3/6")
+        again = await browser.submit(await browser.get("/c/XA01"), "vi")
+        assert again.has("Câu 3/6")
+        assert await stored(services) == []
+    finally:
+        await browser.close()
