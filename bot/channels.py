@@ -51,14 +51,32 @@ def build_channels(settings: Settings) -> list[Channel]:
         from adapters.telegram.channel import TelegramChannel
 
         channels.append(TelegramChannel(settings))
+    if settings.zalo_oa_enabled:
+        from adapters.zalo_oa.channel import ZaloOAChannel
+
+        channels.append(ZaloOAChannel(settings))
+    if settings.zalo_bot_token is not None:
+        from adapters.zalo_bot.channel import ZaloBotChannel
+
+        channels.append(ZaloBotChannel(settings))
     return channels
+
+
+def outbox_senders(channels: Sequence[Channel]) -> dict[str, Callable[[str, str], Awaitable[None]]]:
+    """What the outbox worker sends with: each channel's `send_text` under its platform, plus the extra senders a
+    channel offers (the Zalo OA sends staff alerts as "zalo" and phone invitations as "zns")."""
+    senders = {}
+    for channel in channels:
+        senders[channel.platform] = channel.send_text
+        senders.update(getattr(channel, "outbox_senders", dict)())
+    return senders
 
 
 @asynccontextmanager
 async def running(services: Services, channels: Sequence[Channel], *,
                   outbox_hold: tuple[float, float] | None = None) -> AsyncIterator[OutboxWorker]:
     """Start ``channels`` and the one outbox worker that sends their alerts; stop them all on the way out."""
-    worker = OutboxWorker(services.db, {channel.platform: channel.send_text for channel in channels},
+    worker = OutboxWorker(services.db, outbox_senders(channels),
                           services.settings.outbox_interval_seconds,
                           **({"hold": outbox_hold} if outbox_hold is not None else {}))
     started: list[Channel] = []

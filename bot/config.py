@@ -12,10 +12,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from bot.zalo_settings import ZaloSettings
 
 
-class Settings(BaseSettings):
+class Settings(ZaloSettings):
     model_config = SettingsConfigDict(env_prefix="SIPAS_", env_file=".env", extra="ignore")
 
     data_dir: Path = Field(Path("data"), description="Where the embedded database and the secret key live.")

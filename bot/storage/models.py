@@ -17,13 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -31,17 +29,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict] = {dt.datetime: DateTime(timezone=True)}
+from bot.storage.base import Base, utcnow
 
 
 class Centre(Base):
@@ -96,6 +89,10 @@ class Invitation(Base):
     opened: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     started: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     completed_on: Mapped[dt.date | None] = mapped_column(Date)  # the centre's local day, like the response's
+    # A ZNS invitation: Zalo's id of the message sent (ratings name it), and whether its one star rating
+    # (instrument zns-rating) was stored; a rating arriving by webhook and again by `zalo pull-ratings` counts once.
+    zns_msg_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    rated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class SurveySession(Base):
@@ -120,6 +117,9 @@ class SurveySession(Base):
     # An open survey's visitor keys (keyed hashes of the browser and the client address, bot/survey/open_limits.py),
     # checked against the daily limits when it completes; gone with the session.
     visitor: Mapped[str | None] = mapped_column(String(200))
+    # Zalo OA refused to send (the citizen's 7-day interaction window closed): nothing more goes to this chat
+    # until the citizen writes again, which clears it.
+    waiting: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -222,6 +222,8 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))
+    # Given up (a permanent refusal, or too many attempts): kept for `sipas-bot outbox list`, never sent again.
+    failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FinishedChat(Base):
@@ -239,3 +241,9 @@ to the day, like the response's own date)."""
     response_id: Mapped[str | None] = mapped_column(String(32))
     comment_seen: Mapped[bool] = mapped_column(Boolean, default=False)  # a sweep saw the comment window open
     forget_after: Mapped[dt.date] = mapped_column(Date)
+
+
+
+# The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the
+# metadata (Alembic, `create_all`) has them.
+from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401

@@ -1,0 +1,1 @@
+"""`sipas-bot zalo authorize`: being written on branch zalo-tokens."""
