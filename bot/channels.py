@@ -97,9 +97,12 @@ def describe(settings: Settings) -> list[str]:
     base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     lines = [f"web survey on: {base}/s (the code box), {base}/s/TOKEN (invitations), {base}/c/CENTRE "
              "(open surveys)." if settings.web_survey else "web survey off (SIPAS_WEB_SURVEY=false)."]
-    if settings.telegram_token is None:
-        return [*lines, "Telegram is off (no SIPAS_TELEGRAM_TOKEN)."]
-    return [*lines, f"Telegram on ({'webhook' if settings.public_url else 'long polling'})."]
+    mode = "webhook" if settings.public_url else "long polling"
+    lines.append(f"Telegram on ({mode})." if settings.telegram_token else "Telegram is off (no SIPAS_TELEGRAM_TOKEN).")
+    lines.append(f"Zalo OA on: webhook {base}/webhooks/zalo-oa." if settings.zalo_oa_enabled else
+                 "Zalo OA is off (SIPAS_ZALO_APP_ID, SIPAS_ZALO_APP_SECRET and SIPAS_ZALO_OA_SECRET not all set).")
+    lines.append(f"Zalo Bot on ({mode})." if settings.zalo_bot_token else "Zalo Bot is off (no SIPAS_ZALO_BOT_TOKEN).")
+    return lines
 
 
 async def run_terminal_survey(services: Services | None, instrument: Instrument, *, language: str | None,

@@ -113,7 +113,7 @@ def run_server(settings: Settings) -> None:
     print(f"sipas-bot: database {settings.database_url_shown}", flush=True)
     for line in channel_registry.describe(settings):
         print(f"sipas-bot: {line}", flush=True)
-    print("sipas-bot: not built yet: the Zalo channels and the admin HTTP API.", flush=True)
+    print("sipas-bot: not built yet: the admin HTTP API.", flush=True)
     try:
         web.run_app(app, host=settings.host, port=settings.port, print=None)
     except OSError as error:  # taken between the check and the start: still one line
