@@ -10,8 +10,8 @@ import logging
 import aiohttp
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 from fake_zalo_oauth import FakeZaloOAuth
+from pydantic import SecretStr
 
 from adapters.zalo_oa.api import OAApi
 from bot.services import Services
