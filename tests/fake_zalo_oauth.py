@@ -47,12 +47,14 @@ class FakeZaloOAuth:
         exchanges: Codes exchanged.
         calls: (grant_type, form, headers) of every call.
         redirects: The redirect_uri of every approved authorization URL.
+        answer_in_data: Wrap a new pair in ``{"data": ...}`` (the shape one integration reads, §A.6).
     """
 
     def __init__(self, app_id: str = "4291763606161179100", secret: str = "app-secret",
                  expires_in: int = 90_000) -> None:
         self.app_id, self.secret, self.expires_in = app_id, secret, expires_in
         self.refresh_delay = 0.0
+        self.answer_in_data = False
         self.refresh_requests = self.refreshes = self.exchanges = 0
         self.calls: list[tuple[str, dict, dict]] = []
         self.redirects: list[str] = []
@@ -112,6 +114,10 @@ class FakeZaloOAuth:
     def _error(code: int, name: str, description: str) -> web.Response:
         return web.json_response({"error": code, "error_name": name, "error_description": description})
 
+    def _pair(self) -> web.Response:
+        pair = self.issue()
+        return web.json_response({"data": pair} if self.answer_in_data else pair)
+
     async def _token(self, request: web.Request) -> web.Response:
         if request.content_type != "application/x-www-form-urlencoded":
             return self._error(-14001, "Invalid parameter", "the body must be form-encoded")
@@ -131,7 +137,7 @@ class FakeZaloOAuth:
             if challenge_of(str(form.get("code_verifier", ""))) != challenge:
                 return self._error(-14020, "Invalid code verifier", "code_verifier does not match code_challenge")
             self.exchanges += 1
-            return web.json_response(self.issue())
+            return self._pair()
         if grant == "refresh_token":
             token = str(form.get("refresh_token", ""))
             if token in self._spent:
@@ -142,5 +148,5 @@ class FakeZaloOAuth:
             self._spent.add(token)
             await asyncio.sleep(self.refresh_delay)
             self.refreshes += 1
-            return web.json_response(self.issue())
+            return self._pair()
         return self._error(-14001, "Invalid parameter", f"unknown grant_type {grant!r}")

@@ -144,12 +144,16 @@ async def test_two_workers_refreshing_at_once_make_one_refresh_and_both_get_the_
     assert (access, refreshes) == (first, 1)
 
 
-async def test_a_reused_refresh_token_is_refused_and_nothing_stored_is_lost(zalo, fake, http, caplog):
-    old = await seed(zalo, fake, dt.timedelta(minutes=10))
-    # Someone else spent our refresh token (a copy of the database, a refresh whose answer was lost).
+async def spend(http, fake, refresh_token: str) -> None:
+    """Someone else spends our refresh token (a copy of the database, a refresh whose answer was lost)."""
     async with http.post(f"{fake.url}/v4/oa/access_token", headers={"secret_key": fake.secret}, data={
-            "app_id": fake.app_id, "grant_type": "refresh_token", "refresh_token": old["refresh_token"]}) as answer:
+            "app_id": fake.app_id, "grant_type": "refresh_token", "refresh_token": refresh_token}) as answer:
         assert "access_token" in await answer.json()
+
+
+async def test_a_reused_refresh_token_is_refused_and_nothing_stored_is_lost(zalo, fake, http, caplog):
+    old = await seed(zalo, fake, dt.timedelta(minutes=-1))  # expired: it must be refreshed to go on
+    await spend(http, fake, old["refresh_token"])
     before = await stored(zalo)
     tokens = OATokens(zalo, http)
     with caplog.at_level(logging.ERROR, logger="bot.zalo.tokens"), pytest.raises(NotAuthorized) as refused:
@@ -170,3 +174,33 @@ async def test_without_a_pair_the_oa_is_not_authorized(zalo, http):
     for call in (tokens.access_token(), tokens.refreshed_after("x")):
         with pytest.raises(NotAuthorized, match="sipas-bot zalo authorize"):
             await call
+
+
+async def test_while_the_token_still_works_a_failed_refresh_keeps_using_it(zalo, fake, http, caplog):
+    old = await seed(zalo, fake, dt.timedelta(minutes=20))  # within the margin, not expired
+    await spend(http, fake, old["refresh_token"])
+    tokens = OATokens(zalo, http)
+    with caplog.at_level(logging.ERROR, logger="bot.zalo.tokens"):
+        assert await tokens.access_token() == old["access_token"]  # refused refresh: said in the log, token used
+        assert await tokens.access_token() == old["access_token"]
+    assert fake.refresh_requests == 2 and len([r for r in caplog.records if r.name == "bot.zalo.tokens"]) == 1
+    with pytest.raises(NotAuthorized):  # but a token Zalo refused needs the refresh
+        await tokens.refreshed_after(old["access_token"])
+
+
+async def test_zalo_unreachable_the_token_is_used_until_it_expires_then_the_error_is_raised(zalo, fake, http):
+    from bot.zalo.oauth import OAuthUnreachable
+
+    away = dataclasses.replace(zalo, settings=zalo.settings.model_copy(update={"zalo_oauth_url": "http://127.0.0.1:9"}))
+    old = await seed(zalo, fake, dt.timedelta(minutes=20))
+    assert await OATokens(away, http).access_token() == old["access_token"]
+    with pytest.raises(OAuthUnreachable, match="cannot reach Zalo's OAuth server"):
+        await OATokens(away, http).refreshed_after(old["access_token"])
+    assert (await stored(zalo))[0] == old["access_token"]
+
+
+async def test_a_pair_answered_under_data_is_accepted_too(zalo, fake, http):
+    old = await seed(zalo, fake, dt.timedelta(minutes=5))
+    fake.answer_in_data = True
+    token = await OATokens(zalo, http).access_token()
+    assert token != old["access_token"] and fake.valid(token)

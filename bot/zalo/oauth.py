@@ -201,6 +201,8 @@ async def token_call(settings: Settings, http: aiohttp.ClientSession, form: dict
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:
         raise OAuthUnreachable.say("admin.zalo_unreachable", url=url,
                                    reason=f"{type(error).__name__}: {error}".rstrip(": ")) from None
+    if isinstance(body, dict) and isinstance(body.get("data"), dict) and "access_token" in body["data"]:
+        body = body["data"]  # one integration reads the pair under "data" (platforms.md §A.6): accepted too
     if isinstance(body, dict) and body.get("access_token") and body.get("refresh_token"):
         return Pair(str(body["access_token"]), str(body["refresh_token"]),
                     utcnow() + dt.timedelta(seconds=_seconds(body.get("expires_in"))))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 
 import aiohttp
@@ -30,6 +31,7 @@ from bot.zalo import oauth
 log = logging.getLogger(__name__)
 ROW = oauth.ROW
 MARGIN = dt.timedelta(hours=1)  # refresh when the access token expires within this
+QUIET = 60.0  # seconds without another refresh attempt after Zalo could not be reached (while the token works)
 
 
 class NotAuthorized(UserError):
@@ -46,6 +48,7 @@ class OATokens:
         self._lock = asyncio.Lock()
         self._refused: str | None = None  # the refresh token Zalo refused (said once, not spent again)
         self._refused_reason = ""
+        self._quiet_until = 0.0  # monotonic time before which an unreachable Zalo is not asked again
 
     async def access_token(self) -> str:
         """The current access token, refreshed first when it expires within the margin."""
@@ -55,7 +58,7 @@ class OATokens:
             raise NotAuthorized.say("admin.zalo_not_authorized")
         if not self._expiring(row):
             return row.access_token
-        return await self._refresh(self._expiring)
+        return await self._refresh(self._expiring, keep_valid=True)
 
     async def refreshed_after(self, stale: str) -> str:
         """A new access token after Zalo refused ``stale``: refreshed here, unless the stored token is already
@@ -65,7 +68,9 @@ class OATokens:
     def _expiring(self, row: ZaloToken) -> bool:
         return oauth.aware(row.expires_at) - utcnow() <= self.margin
 
-    async def _refresh(self, needed: Callable[[ZaloToken], bool]) -> str:
+    async def _refresh(self, needed: Callable[[ZaloToken], bool], *, keep_valid: bool = False) -> str:
+        """Refresh under the lock if ``needed(row)`` still holds there. ``keep_valid``: when the refresh fails
+        (Zalo unreachable, or the refresh token refused), a token that has not expired yet is still used."""
         async with self._lock, self.services.db.transaction() as session:
             row = (await session.execute(select(ZaloToken).where(ZaloToken.name == ROW).with_for_update())
                    ).scalar_one_or_none()
@@ -73,15 +78,29 @@ class OATokens:
                 raise NotAuthorized.say("admin.zalo_not_authorized")
             if not needed(row):  # someone refreshed while we waited for the lock
                 return row.access_token
-            if row.refresh_token == self._refused:
+            usable = keep_valid and oauth.aware(row.expires_at) > utcnow()  # still works until it expires
+            if usable and time.monotonic() < self._quiet_until:
+                return row.access_token
+            if row.refresh_token == self._refused:  # refused before: not sent again, not logged again
+                if usable:
+                    return row.access_token
                 raise NotAuthorized.say("admin.zalo_refresh_refused", reason=self._refused_reason)
             try:
                 pair = await oauth.refresh(self.services.settings, self.http, row.refresh_token)
+            except oauth.OAuthUnreachable as error:
+                self._quiet_until = time.monotonic() + QUIET
+                if usable:
+                    log.warning("zalo: could not refresh the OA's access token (%s); using it until it expires at "
+                                "%s", error, row.expires_at.isoformat())
+                    return row.access_token
+                raise
             except oauth.OAuthRefused as error:
                 # Nothing is written: the stored pair stays as it was, for the admin to see (`zalo status`).
                 self._refused, self._refused_reason = row.refresh_token, error.reason
                 log.error("zalo: Zalo refused to refresh the OA's access token (%s); the OA must be authorized "
                           "again: sipas-bot zalo authorize", error.reason)
+                if usable:
+                    return row.access_token
                 raise NotAuthorized.say("admin.zalo_refresh_refused", reason=error.reason) from None
             row.access_token, row.refresh_token, row.expires_at = pair.access_token, pair.refresh_token, \
                 pair.expires_at
