@@ -6,10 +6,13 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import os
+import sys
 
 import aiohttp
 import pytest
 from aiohttp import web
+from conftest import database_env
 from fake_zalo_oauth import FakeZaloOAuth
 from pydantic import SecretStr
 
@@ -204,3 +207,33 @@ async def test_a_pair_answered_under_data_is_accepted_too(zalo, fake, http):
     fake.answer_in_data = True
     token = await OATokens(zalo, http).access_token()
     assert token != old["access_token"] and fake.valid(token)
+
+
+REFRESH_IN_A_PROCESS = """
+import asyncio, aiohttp
+from bot.config import Settings
+from bot.services import open_services
+from bot.zalo.tokens import OATokens
+
+async def main(stale):
+    async with open_services(Settings(), instruments=False) as services, aiohttp.ClientSession() as http:
+        print(await OATokens(services, http).refreshed_after(stale))
+
+import sys; asyncio.run(main(sys.argv[1]))
+"""
+
+
+async def test_two_processes_refreshing_at_once_make_one_refresh(zalo, fake, tmp_path):
+    old = await seed(zalo, fake, dt.timedelta(hours=24))
+    fake.expire(old["access_token"])
+    fake.refresh_delay = 1.5  # longer than the start-up skew of two processes started together
+    env = {**os.environ, "SIPAS_DATA_DIR": str(tmp_path / "data"), **database_env(zalo.settings),
+           "SIPAS_ZALO_APP_ID": fake.app_id, "SIPAS_ZALO_APP_SECRET": fake.secret, "SIPAS_ZALO_OAUTH_URL": fake.url}
+    processes = [await asyncio.create_subprocess_exec(
+        sys.executable, "-c", REFRESH_IN_A_PROCESS, old["access_token"], env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE) for _ in range(2)]
+    outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in processes)), 60)
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    [(first, _), (second, _)] = outputs
+    assert first.strip() == second.strip() == (await stored(zalo))[0].encode()
+    assert (fake.refresh_requests, fake.refreshes) == (1, 1)
