@@ -134,9 +134,11 @@ async def test_two_workers_refreshing_at_once_make_one_refresh_and_both_get_the_
         if how == "near expiry":
             calls = [tokens.access_token() for tokens in workers]
         else:
+            assert [await tokens.access_token() for tokens in workers] == [old["access_token"]] * 2  # kept
             fake.expire(old["access_token"])
             calls = [tokens.refreshed_after(old["access_token"]) for tokens in workers]
         first, second = await asyncio.wait_for(asyncio.gather(*calls), 20)
+        assert [await tokens.access_token() for tokens in workers] == [first, first]  # and they go on with it
     finally:
         for database in databases:
             await database.dispose()

@@ -31,6 +31,7 @@ from bot.zalo import oauth
 log = logging.getLogger(__name__)
 ROW = oauth.ROW
 MARGIN = dt.timedelta(hours=1)  # refresh when the access token expires within this
+KEEP = 60.0  # seconds a token read from the database is used without reading it again (a send is not a read)
 QUIET = 60.0  # seconds without another refresh attempt after Zalo could not be reached (while the token works)
 
 
@@ -49,14 +50,19 @@ class OATokens:
         self._refused: str | None = None  # the refresh token Zalo refused (said once, not spent again)
         self._refused_reason = ""
         self._quiet_until = 0.0  # monotonic time before which an unreachable Zalo is not asked again
+        self._kept: tuple[str, dt.datetime, float] | None = None  # (token, expires at, monotonic time read)
 
     async def access_token(self) -> str:
         """The current access token, refreshed first when it expires within the margin."""
+        kept = self._kept
+        if kept and time.monotonic() - kept[2] < KEEP and kept[1] - utcnow() > self.margin:
+            return kept[0]  # (if another process refreshed meanwhile, Zalo's -216 leads to refreshed_after)
         async with self.services.db.reading() as session:
             row = await session.get(ZaloToken, ROW)
         if row is None:
             raise NotAuthorized.say("admin.zalo_not_authorized")
         if not self._expiring(row):
+            self._kept = (row.access_token, oauth.aware(row.expires_at), time.monotonic())
             return row.access_token
         return await self._refresh(self._expiring, keep_valid=True)
 
@@ -77,6 +83,7 @@ class OATokens:
             if row is None:
                 raise NotAuthorized.say("admin.zalo_not_authorized")
             if not needed(row):  # someone refreshed while we waited for the lock
+                self._kept = (row.access_token, oauth.aware(row.expires_at), time.monotonic())
                 return row.access_token
             usable = keep_valid and oauth.aware(row.expires_at) > utcnow()  # still works until it expires
             if usable and time.monotonic() < self._quiet_until:
@@ -105,6 +112,7 @@ class OATokens:
             row.access_token, row.refresh_token, row.expires_at = pair.access_token, pair.refresh_token, \
                 pair.expires_at
             row.refreshed_at, row.refreshes = utcnow(), row.refreshes + 1
+        self._kept = (pair.access_token, pair.expires_at, time.monotonic())
         log.info("zalo: the OA's access token was refreshed; valid until %s", pair.expires_at.isoformat())
         return pair.access_token
 
