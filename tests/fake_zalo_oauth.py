@@ -47,6 +47,7 @@ class FakeZaloOAuth:
         exchanges: Codes exchanged.
         calls: (grant_type, form, headers) of every call.
         redirects: The redirect_uri of every approved authorization URL.
+        down: Answer every call with HTTP 503 (counted in ``calls`` as grant "down").
         answer_in_data: Wrap a new pair in ``{"data": ...}`` (the shape one integration reads, §A.6).
     """
 
@@ -55,6 +56,7 @@ class FakeZaloOAuth:
         self.app_id, self.secret, self.expires_in = app_id, secret, expires_in
         self.refresh_delay = 0.0
         self.answer_in_data = False
+        self.down = False
         self.refresh_requests = self.refreshes = self.exchanges = 0
         self.calls: list[tuple[str, dict, dict]] = []
         self.redirects: list[str] = []
@@ -119,6 +121,9 @@ class FakeZaloOAuth:
         return web.json_response({"data": pair} if self.answer_in_data else pair)
 
     async def _token(self, request: web.Request) -> web.Response:
+        if self.down:
+            self.calls.append(("down", {}, dict(request.headers)))
+            return web.Response(status=503, text="Service Unavailable")
         if request.content_type != "application/x-www-form-urlencoded":
             return self._error(-14001, "Invalid parameter", "the body must be form-encoded")
         form = dict(await request.post())

@@ -204,6 +204,22 @@ async def test_zalo_unreachable_the_token_is_used_until_it_expires_then_the_erro
     assert (await stored(zalo))[0] == old["access_token"]
 
 
+async def test_after_zalo_was_unreachable_it_is_not_asked_again_for_a_while(zalo, fake, http):
+    from bot.zalo.oauth import OAuthUnreachable
+
+    old = await seed(zalo, fake, dt.timedelta(minutes=20))
+    fake.down = True
+    tokens = OATokens(zalo, http)
+    assert await tokens.access_token() == old["access_token"]  # could not refresh: the working token is used
+    assert await tokens.access_token() == old["access_token"]
+    for _ in range(2):  # a refused token needs the refresh: the error, at once the second time
+        with pytest.raises(OAuthUnreachable, match="HTTP 503"):
+            await tokens.refreshed_after(old["access_token"])
+    assert len(fake.calls) == 1  # each attempt holds the lock while it waits: one a minute at most
+    fake.down = False
+    assert fake.valid(await OATokens(zalo, http).refreshed_after(old["access_token"]))  # a fresh worker: refreshed
+
+
 async def test_a_pair_answered_under_data_is_accepted_too(zalo, fake, http):
     old = await seed(zalo, fake, dt.timedelta(minutes=5))
     fake.answer_in_data = True

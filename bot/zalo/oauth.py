@@ -33,6 +33,8 @@ PENDING_FOR = dt.timedelta(hours=1)  # Zalo's code lasts ~10 minutes; an older s
 CALLBACK_PATH = "/zalo/oauth/callback"
 DEFAULT_EXPIRES_IN = 90_000  # 25 h, when Zalo's answer does not say
 TIMEOUT = aiohttp.ClientTimeout(total=15)
+# A refresh runs holding the token row's lock (SQLite: the database's write lock): short.
+REFRESH_TIMEOUT = aiohttp.ClientTimeout(total=8, connect=4)
 MAX_CODE = 2_000
 
 
@@ -181,20 +183,22 @@ async def exchange(services: Services, http: aiohttp.ClientSession, code: str, s
     return pair
 
 
-async def refresh(settings: Settings, http: aiohttp.ClientSession, refresh_token: str) -> Pair:
+async def refresh(settings: Settings, http: aiohttp.ClientSession, refresh_token: str, *,
+                  timeout: aiohttp.ClientTimeout = TIMEOUT) -> Pair:
     """Spend ``refresh_token`` for a new pair (the refresh token is single-use: the answer holds its successor)."""
     app_id, _ = _app(settings)
     return await token_call(settings, http, {"app_id": app_id, "grant_type": "refresh_token",
-                                             "refresh_token": refresh_token})
+                                             "refresh_token": refresh_token}, timeout=timeout)
 
 
-async def token_call(settings: Settings, http: aiohttp.ClientSession, form: dict[str, str]) -> Pair:
+async def token_call(settings: Settings, http: aiohttp.ClientSession, form: dict[str, str], *,
+                     timeout: aiohttp.ClientTimeout = TIMEOUT) -> Pair:
     """One POST to the token endpoint: form-encoded, the app secret in the `secret_key` header; the answer is
     the pair at the top level (`expires_in` a string of seconds) or an error body."""
     _, secret = _app(settings)
     url = f"{settings.zalo_oauth_url.rstrip('/')}/v4/oa/access_token"
     try:
-        async with http.post(url, data=form, headers={"secret_key": secret}, timeout=TIMEOUT) as response:
+        async with http.post(url, data=form, headers={"secret_key": secret}, timeout=timeout) as response:
             if response.status >= 500:
                 raise OAuthUnreachable.say("admin.zalo_unreachable", url=url, reason=f"HTTP {response.status}")
             body = await response.json(content_type=None)

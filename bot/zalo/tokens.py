@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 ROW = oauth.ROW
 MARGIN = dt.timedelta(hours=1)  # refresh when the access token expires within this
 KEEP = 60.0  # seconds a token read from the database is used without reading it again (a send is not a read)
-QUIET = 60.0  # seconds without another refresh attempt after Zalo could not be reached (while the token works)
+# Seconds without another refresh attempt after Zalo could not be reached: each attempt holds the lock (on SQLite
+# every writer's) for up to the refresh timeout.
+QUIET = 60.0
 
 
 class NotAuthorized(UserError):
@@ -50,6 +52,7 @@ class OATokens:
         self._refused: str | None = None  # the refresh token Zalo refused (said once, not spent again)
         self._refused_reason = ""
         self._quiet_until = 0.0  # monotonic time before which an unreachable Zalo is not asked again
+        self._unreachable: oauth.OAuthUnreachable | None = None
         self._kept: tuple[str, dt.datetime, float] | None = None  # (token, expires at, monotonic time read)
 
     async def access_token(self) -> str:
@@ -86,16 +89,19 @@ class OATokens:
                 self._kept = (row.access_token, oauth.aware(row.expires_at), time.monotonic())
                 return row.access_token
             usable = keep_valid and oauth.aware(row.expires_at) > utcnow()  # still works until it expires
-            if usable and time.monotonic() < self._quiet_until:
-                return row.access_token
+            if time.monotonic() < self._quiet_until:  # Zalo was unreachable a moment ago: no lock held waiting
+                if usable:
+                    return row.access_token
+                raise self._unreachable
             if row.refresh_token == self._refused:  # refused before: not sent again, not logged again
                 if usable:
                     return row.access_token
                 raise NotAuthorized.say("admin.zalo_refresh_refused", reason=self._refused_reason)
             try:
-                pair = await oauth.refresh(self.services.settings, self.http, row.refresh_token)
+                pair = await oauth.refresh(self.services.settings, self.http, row.refresh_token,
+                                           timeout=oauth.REFRESH_TIMEOUT)
             except oauth.OAuthUnreachable as error:
-                self._quiet_until = time.monotonic() + QUIET
+                self._quiet_until, self._unreachable = time.monotonic() + QUIET, error
                 if usable:
                     log.warning("zalo: could not refresh the OA's access token (%s); using it until it expires at "
                                 "%s", error, row.expires_at.isoformat())
