@@ -19,6 +19,7 @@ from bot import channels as channel_registry
 from bot import logs
 from bot.config import Settings
 from bot.errors import UserError
+from bot.http import zalo_oauth
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
@@ -72,6 +73,7 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
     app.router.add_routes(HEALTH_ROUTES)
     for channel in app[CHANNELS]:
         app.router.add_routes(channel.routes())
+    app.router.add_routes(zalo_oauth.routes(settings))  # Zalo's OAuth redirect (public URL and OA configured)
     return app
 
 
