@@ -133,3 +133,13 @@ async def test_the_api_out_of_reach_at_start_is_retried_in_the_background(settin
     await seed(zb, count=1)
     async with serving(zb), late:  # the service starts although nothing answers; then the API comes up
         await exchange(late, "late000000000000aaaa", "hello", "mã khảo sát", timeout=15)
+
+
+async def test_without_an_oa_alerts_to_a_zalo_user_go_through_the_bot(fake, polling, cli):
+    _, issued, _ = polling
+    code, _, err = cli("centre", "set", "hcc", "--alert-chat", "zalo:alert0000000000000001")
+    assert code == 0, err
+    await complete_quick(fake, "lowrating00000000001", issued[1].display_code)  # result_1 rated 2
+    [alert] = await fake.wait_for_messages("alert0000000000000001", 1)
+    assert alert.startswith("⚠️ Phản hồi cần chú ý – Trung tâm Phục vụ hành chính công tỉnh")
+    assert "lowrating00000000001" not in alert
