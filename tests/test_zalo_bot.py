@@ -143,3 +143,17 @@ async def test_without_an_oa_alerts_to_a_zalo_user_go_through_the_bot(fake, poll
     [alert] = await fake.wait_for_messages("alert0000000000000001", 1)
     assert alert.startswith("⚠️ Phản hồi cần chú ý – Trung tâm Phục vụ hành chính công tỉnh")
     assert "lowrating00000000001" not in alert
+
+
+async def test_help_language_and_cancel_commands(fake, polling):
+    _, issued, _ = polling
+    chat = "commands000000000001"
+    await exchange(fake, chat, issued[2].display_code, "Câu 1/6")
+    *help_texts, question = await exchange(fake, chat, "/trogiup", "Câu 1/6")
+    assert "5 là rất hài lòng" in help_texts[0] and question.startswith("Câu 1/6. ")  # help, then the question
+    [languages] = await exchange(fake, chat, "/ngonngu", "English")
+    assert languages.splitlines() == ["Chọn ngôn ngữ / Choose a language:", "  tiếng Việt", "  English"]
+    english = await exchange(fake, chat, "English", "Question 1/6")
+    assert any("anonymous" in text for text in english)
+    confirm = await exchange(fake, chat, "/huy", "yes")
+    assert confirm and "“yes”" in confirm[-1]
