@@ -167,7 +167,7 @@ class ZaloBotChannel:
     async def handle_webhook(self, request: web.Request) -> web.Response:
         """Check the secret (constant time), check the body, keep it; 200 once it is in the inbox."""
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), self.secret.encode()):
             return web.json_response({"error": "unauthorized", "status": 401}, status=401)
         if self.worker is None:
             return web.json_response({"error": "the Zalo Bot channel is starting", "status": 503}, status=503)
