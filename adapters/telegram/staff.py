@@ -8,11 +8,11 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes
 
+from adapters.common.staff_text import stats_text
 from adapters.telegram.sending import Sender
-from bot.errors import NotFound, grouped
-from bot.reports.formatting import format_pct
+from bot.errors import NotFound
 from bot.survey.qr import instruction, qr_png
-from bot.survey.staff import CentreStats, NotStaff, StaffService
+from bot.survey.staff import NotStaff, StaffService
 from bot.texts import say
 from surveys.textmatch import fold
 
@@ -81,28 +81,3 @@ class StaffHandlers:
         caption = say("staff.report_caption", period=say(f"staff.period_{period}"))
         await context.bot.send_document(chat, document=data, filename=filename, caption=caption)
 
-
-def _pct(value: float | None) -> str:
-    return format_pct(value, "vi")
-
-
-def stats_text(stats: CentreStats) -> str:
-    """The centre's last days as a short Vietnamese message, with the interval, or "chưa đủ mẫu"."""
-    lines = [say("staff.stats_title", centre=stats.centre_name),
-             say("staff.stats_window", first=f"{stats.date_from:%d/%m/%Y}", last=f"{stats.date_to:%d/%m/%Y}")]
-    row = stats.row
-    if row is None:
-        return "\n".join([*lines, say("staff.stats_none")])
-    lines.append(say("staff.stats_count", count=grouped(row["n"], "vi")))
-    if row["suppressed"]:
-        lines.append(say("staff.stats_suppressed", min_n=stats.min_n))
-    else:
-        low, high = row["sipas_ci"] or (None, None)
-        lines.append(say("staff.stats_sipas", sipas=_pct(row["sipas"]), low=_pct(low), high=_pct(high)))
-        lines += [say("staff.stats_element", name=stats.element_names.get(code, code), value=_pct(value))
-                  for code, value in (row.get("elements") or {}).items()]
-    participation = row.get("participation")
-    if participation and participation.get("issued"):
-        lines.append(say("staff.stats_response_rate", rate=_pct(participation["response_rate"]),
-                         completed=participation["completed"], issued=participation["issued"]))
-    return "\n".join(lines)
