@@ -5,6 +5,7 @@ process stopping with events acknowledged but not yet processed; staff alerts th
 import json
 
 import pytest
+from aiohttp import ClientSession
 from sqlalchemy import select, update
 from zalo_oa_served import serving
 from zalo_signing import event, now_ms, post, signature_header
@@ -149,3 +150,32 @@ async def test_staff_alerts_go_through_the_oa_and_wait_while_the_window_is_close
                                          for a in served.oa.attempts), "the alert tried")
     [kept] = await rows(served.settings, OutboxMessage)
     assert kept.platform == "zalo" and kept.last_error.startswith("WindowClosed: Zalo error -230")
+
+
+async def test_a_rating_reaches_the_on_feedback_hook_once(served):
+    got = []
+
+    async def record(feedback):
+        got.append(feedback)
+
+    served.channel.on_feedback = record  # what the integrator wires to bot.zalo.ratings.record_rating
+    rating = event("user_feedback", msg_id="zns-msg-1", tracking_id="42")
+    for _ in range(2):
+        assert (await post(served.url, rating))[0] == 200
+    await served.drain()
+    assert [(f.msg_id, f.tracking_id, f.rate) for f in got] == [("zns-msg-1", "42", 4)]
+    assert served.oa.attempts == []
+
+
+async def test_the_fake_refuses_a_wrong_token_and_a_message_zalo_would_refuse(served):
+    url = f"{served.oa.base_url}/v3.0/oa/message/cs"
+    six = {"buttons": [{"title": str(i), "type": "oa.query.hide", "payload": f"#{i}"} for i in range(6)]}
+    async with ClientSession() as http:
+        for token, message, code in (("stolen", {"text": "hi"}, -216), ("access-1", {"text": "x" * 2001}, -201),
+                                     ("access-1", {"text": "hi", "attachment": {"type": "template",
+                                                                               "payload": six}}, -201),
+                                     ("access-1", {"text": "hi"}, 0)):
+            async with http.post(url, json={"recipient": {"user_id": "7008"}, "message": message},
+                                 headers={"access_token": token}) as response:
+                assert (response.status, (await response.json())["error"]) == (200, code)
+    assert [m.text for m in served.oa.messages("7008")] == ["hi"]

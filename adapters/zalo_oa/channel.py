@@ -62,9 +62,11 @@ class ZaloOAChannel:
     async def start(self, services: Services, wake_outbox: Callable[[], None]) -> None:
         self.http = aiohttp.ClientSession()
         self.api = OAApi(self.http, OATokens(services, self.http))
-        citizen = OACitizen(SurveyService(services), self.send_message, staff_command=self.staff_command,
-                            on_feedback=self.on_feedback, on_completed=wake_outbox)
-        self.worker = inbox.InboxWorker(services.db, PLATFORM, citizen.handle)
+        # The hooks are looked up at each call, so that they can be wired on the instance too.
+        citizen = OACitizen(SurveyService(services), self.send_message,
+                            staff_command=lambda user, text: self.staff_command(user, text),
+                            on_feedback=lambda feedback: self.on_feedback(feedback), on_completed=wake_outbox)
+        self.worker = inbox.InboxWorker(services.db, PLATFORM, citizen.handle, concurrency=32)
         self.services = services  # from here on the webhook takes events
         self.worker.start()  # and the worker takes what an earlier process left unprocessed
         log.info("zalo-oa: webhook on %s", WEBHOOK_PATH)
