@@ -1,6 +1,10 @@
-"""The OA webhook's checks (adapters/zalo_oa/webhook.py) on bodies signed by tests/zalo_signing.py, which signs as
-Zalo's official .NET SDK and chatwoot do (the sources are cited there): such a signature verifies, a one-byte change
-does not, and the replay window, the shapes and the events we never act on."""
+"""The OA webhook's checks (adapters/zalo_oa/webhook.py) on bodies signed by tests/zalo_signing.py: such a signature
+verifies, a one-byte change does not; the replay window, the shapes, and the events we never act on.
+
+How Zalo signs, as read in (details in tests/zalo_signing.py): zaloplatform/ZaloDotNetSDK
+`src/sdk/utils/MacUtils.cs#buildMac` (the official SDK: plain SHA-256 of the UTF-8 string, lowercase hex) and
+chatwoot/chatwoot `app/jobs/webhooks/zalo_events_job.rb#validate_signature` (the string is app id + raw body + the
+body's timestamp + OA secret key; the header is "mac=<hex>")."""
 
 import json
 
