@@ -66,7 +66,7 @@ class ZaloOAChannel:
         citizen = OACitizen(SurveyService(services), self.send_message,
                             staff_command=lambda user, text: self.staff_command(user, text),
                             on_feedback=lambda feedback: self.on_feedback(feedback), on_completed=wake_outbox)
-        self.worker = inbox.InboxWorker(services.db, PLATFORM, citizen.handle, concurrency=32)
+        self.worker = inbox.InboxWorker(services.db, PLATFORM, citizen.handle, concurrency=16)
         self.services = services  # from here on the webhook takes events
         self.worker.start()  # and the worker takes what an earlier process left unprocessed
         log.info("zalo-oa: webhook on %s", WEBHOOK_PATH)
