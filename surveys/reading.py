@@ -1,7 +1,8 @@
 """Reading what a citizen typed as the engine event it stands for, given the question being asked.
 
-Numbers pick the option with that key, whole labels (in any of the instrument's languages, folded) pick that
-option, command words become commands; anything else is free text, a comment or something unclear.
+Numbers pick the option with that key ("0" is "not applicable" where the question allows it and no option is
+0), whole labels (in any of the instrument's languages, folded) pick that option, command words become commands;
+anything else is free text, a comment or something unclear.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def read_text(instrument: Instrument, progress: Progress, text: str) -> ev.Event
         for position, option in enumerate(question.options):
             if number is not None and question.key_for(position, option) == str(number):
                 return ev.Choose(option.value)
+        if number == 0 and question.allow_na:
+            # "0" is "không áp dụng" where no option has that key: Zalo's buttons hold only the five levels.
+            return ev.NotApplicable()
         hit = _match_any_language(text, question, instrument.languages)
         if hit is not None:
             return ev.Choose(question.options[hit].value)
