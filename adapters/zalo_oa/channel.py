@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import aiohttp
 from aiohttp import web
 
+from adapters.common.staff_text import staff_reply
 from adapters.zalo_oa import webhook
 from adapters.zalo_oa.api import OAApi
 from adapters.zalo_oa.citizen import PLATFORM, OACitizen
@@ -31,6 +32,7 @@ from bot.logs import chat_ref
 from bot.services import Services
 from bot.survey import inbox
 from bot.survey.conversation import SurveyService
+from bot.survey.staff import StaffService
 from bot.zalo.tokens import OATokens
 
 log = logging.getLogger(__name__)
@@ -101,10 +103,11 @@ class ZaloOAChannel:
     # -- hooks wired at integration -----------------------------------------------------------------------------
 
     async def staff_command(self, user_id: str, text: str) -> Sequence[str] | None:
-        """HOOK (staff commands, adapters/common/staff_text.py): a text starting with "/" from Zalo user
-        ``user_id`` ("/moi", "/thongke", "/baocao"). Return the texts to send back, or None when it is not a staff
-        command of a registered staff member: the text then goes to the survey as usual. Not wired: None."""
-        return None
+        """A text starting with "/" from Zalo user ``user_id``: the answer to a staff command ("/moi", "/thongke",
+        "/baocao", adapters/common/staff_text.py; a stranger gets the refusal with their id), or None when it is
+        no staff command and goes to the survey as usual."""
+        reply = await staff_reply(StaffService(self.services), user_id, text, platform="zalo")
+        return None if reply is None else [reply.text]
 
     async def on_feedback(self, feedback: Feedback) -> None:
         """HOOK (ZNS ratings, bot.zalo.ratings.record_rating): a `user_feedback` event, parsed. Raise only for a
