@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -79,4 +80,9 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if os.environ.get("SIPAS_BENCH_PROFILE") and sys.argv[1] == "ours":  # where the server's time goes
+        import cProfile
+
+        cProfile.run("asyncio.run(main())", os.environ["SIPAS_BENCH_PROFILE"])
+    else:
+        asyncio.run(main())

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -125,37 +125,37 @@ class InboxWorker:
             self._wake.clear()
 
     async def _claim(self, now: dt.datetime) -> int:
-        """Claim the oldest unfinished row of each user that has none in hand; start a task for each."""
+        """Claim the oldest unfinished row of each user that has none in hand, in one transaction; start a task
+        for each."""
         room = self.concurrency - len(self._tasks)
         if room <= 0:
             return 0
+        oldest = (select(func.min(INBOX.c.id)).where(INBOX.c.platform == self.platform, INBOX.c.done.is_(False))
+                  .group_by(INBOX.c.user_key))  # only a user's oldest unfinished row may run
         async with self.db.reading() as session:
             rows = (await session.execute(
                 select(INBOX.c.id, INBOX.c.user_key, INBOX.c.attempts, INBOX.c.lease_until)
-                .where(INBOX.c.platform == self.platform, INBOX.c.done.is_(False))
-                .order_by(INBOX.c.id).limit(500))).all()
-        first: dict[str | None, object] = {}
-        for row in rows:
-            first.setdefault(row.user_key, row)  # only a user's oldest unfinished row may run
-        started = 0
-        for user, row in first.items():
-            if started >= room:
-                break
-            if user in self._busy_users or (row.lease_until is not None and _aware(row.lease_until) > now):
-                continue  # in hand here or in another worker, or waiting for its retry
-            async with self.db.transaction() as session:
+                .where(INBOX.c.id.in_(oldest)).order_by(INBOX.c.id).limit(500))).all()
+        # Not in hand here or in another worker, nor waiting for its retry.
+        free = [row for row in rows if row.user_key not in self._busy_users
+                and (row.lease_until is None or _aware(row.lease_until) <= now)][:room]
+        if not free:
+            return 0
+        claimed = []
+        async with self.db.transaction() as session:
+            for row in free:
                 result = await session.execute(
                     update(INBOX).where(INBOX.c.id == row.id, INBOX.c.attempts == row.attempts,
                                         or_(INBOX.c.lease_until.is_(None), INBOX.c.lease_until <= now))
                     .values(lease_until=now + LEASE, attempts=row.attempts + 1))
-            if result.rowcount != 1:
-                continue  # another worker claimed it first
-            self._busy_users.add(user)
-            task = asyncio.create_task(self._process(row.id, user, row.attempts + 1))
+                if result.rowcount == 1:  # else another worker claimed it first
+                    claimed.append(row)
+        for row in claimed:
+            self._busy_users.add(row.user_key)
+            task = asyncio.create_task(self._process(row.id, row.user_key, row.attempts + 1))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-            started += 1
-        return started
+        return len(claimed)
 
     async def _process(self, row_id: int, user: str | None, attempt: int) -> None:
         try:
