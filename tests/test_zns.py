@@ -136,7 +136,7 @@ async def test_the_same_phone_twice_a_day_and_the_daily_cap(cli, settings):
     add_centre(cli)
     env = zns_env(SIPAS_ZALO_ZNS_DAILY_CAP="2")
     assert cli("invite", "--centre", "hue", "--phone", "0912345678", env=env)[0] == 0
-    code, out, err = cli("invite", "--centre", "hue", "--phone", "+84 912 345 678", env=env)
+    code, _, err = cli("invite", "--centre", "hue", "--phone", "+84 912 345 678", env=env)
     assert code == 1 and "already got a ZNS invitation today" in err
     assert cli("invite", "--centre", "hue", "--phone", "0987654321", env=env)[0] == 0
     code, _, err = cli("invite", "--centre", "hue", "--phone", "0323456789", env=env)
@@ -213,9 +213,8 @@ async def test_a_row_failing_ten_times_is_given_up(cli, zns_settings):
 
 
 async def test_outbox_list_shows_staff_chats_as_they_are(cli, settings):
-    async with open_services(settings) as services:
-        async with services.db.transaction() as session:
-            outbox.enqueue(session, "telegram", "-100555", "⚠️ alert")
+    async with open_services(settings) as services, services.db.transaction() as session:
+        outbox.enqueue(session, "telegram", "-100555", "⚠️ alert")
     code, out, _ = cli("outbox", "list")
     assert code == 0 and "1 message(s) waiting" in out and "-100555" in out and "not scheduled" in out
     assert "alert" not in out.split("\n", 1)[1].replace("alerts", "")

@@ -3,7 +3,8 @@
 Both paths call `record_rating`: the OA webhook's `user_feedback` event and `sipas-bot zalo pull-ratings` (the
 fallback when webhooks were missed). The invitation is found by our ``tracking_id`` or Zalo's ``msg_id``; the
 conditional UPDATE of `invitations.rated` false → true, in the transaction that stores the response, makes the
-rating count once whichever path comes first or however often it is delivered.
+rating count once whichever path comes first or however often it is delivered. An invitation issued for
+`zns-rating` itself (the ZNS template is the rating) is completed by it, so its participation counts it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import select, update
 from bot.services import Services
 from bot.storage.models import Invitation, utcnow
 from bot.storage.responses import build_response
+from bot.survey import invitations
 from surveys.cleaning import clean_text
 
 INSTRUMENT = "zns-rating"
@@ -71,6 +73,8 @@ async def record_rating(services: Services, *, msg_id: str | None, tracking_id: 
             answers["tags"] = tags
         if comment:
             answers["comment"] = comment  # masked by build_response, as every comment
+        if invitation.instrument == INSTRUMENT:  # an invitation to this very rating: the rating completes it
+            await invitations.complete(session, invitation.id, day)
         session.add(build_response(instrument, answers, centre_id=invitation.centre_id,
                                    service_id=invitation.service_id, channel=CHANNEL, submitted_on=day))
     return "stored"
