@@ -162,3 +162,36 @@ async def test_the_report_shows_mean_and_satisfied_share_no_sipas_index_and_metr
     assert "Không phải chỉ số SIPAS" in out
     code, out, _ = cli("report", "--survey", "zns-rating", "--min-n", "1", "--format", "csv")
     assert code == 0 and out.splitlines()[1].split(",")[4:6] == ["false", ""]  # suppressed, then no sipas
+
+
+async def test_the_user_feedback_webhook_event_in_both_shapes(cli, zns_settings):
+    from bot.zalo.ratings import record_feedback_event
+
+    async with FakeZNS(access_token=ACCESS, templates={TEMPLATE}) as fake:
+        await invited_and_sent(cli)
+        async with delivering(zns_settings, fake) as (services, deliver):
+            assert await deliver() == 1
+            [sent] = fake.messages
+            nested = {"event_name": "user_feedback", "app_id": "1", "oa_id": "2", "timestamp": "1764696600000",
+                      "message": {"msg_id": sent["msg_id"], "tracking_id": sent["tracking_id"], "rate": 4,
+                                  "note": "Nhanh gọn", "feedbacks": ["Nhân viên nhiệt tình"],
+                                  "submit_time": "1764696600000"}}
+            assert await record_feedback_event(services, nested) == "stored"
+            flat = {"event_name": "user_feedback", **nested["message"]}
+            assert await record_feedback_event(services, flat) == "duplicate"
+            [response] = await responses(services)
+    assert response.comment == "Nhanh gọn" and response.submitted_on == dt.date(2025, 12, 3)
+
+
+async def test_zns_goes_at_once_while_alerts_keep_their_random_hold(services):
+    async with services.db.transaction() as session:
+        outbox.enqueue(session, "zns", "84912345678", "{}")
+        outbox.enqueue(session, "telegram", "-100555", "alert")
+    sent = []
+
+    async def record(chat_id, text):
+        sent.append(chat_id)
+
+    assert await outbox.deliver_round(services.db, {"zns": record, "telegram": record},
+                                      hold=(120.0, 360.0)) == 1
+    assert sent == ["84912345678"]

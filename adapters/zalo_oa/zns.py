@@ -18,6 +18,7 @@ from typing import Any
 
 from adapters.zalo_oa.api import OAApi, ZaloAPIError
 from bot.survey.outbox import PermanentFailure
+from bot.zalo.times import from_ms
 
 log = logging.getLogger(__name__)
 # Invalid phone, no Zalo account, template not approved / not found, template data invalid (§B.1, [U]).
@@ -58,14 +59,6 @@ class ZNSSender:
 
 def _ms(moment: dt.datetime) -> int:
     return int(moment.timestamp() * 1000)
-
-
-def from_ms(value: Any) -> dt.datetime | None:
-    """A Zalo time (milliseconds since the epoch, as a number or a string) as a UTC datetime, or None."""
-    try:
-        return dt.datetime.fromtimestamp(int(str(value).strip()) / 1000, dt.UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return None
 
 
 async def fetch_ratings(api: OAApi, settings: Any, template_id: str, since: dt.datetime,

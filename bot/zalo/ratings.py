@@ -19,6 +19,7 @@ from bot.services import Services
 from bot.storage.models import Invitation, utcnow
 from bot.storage.responses import build_response
 from bot.survey import invitations
+from bot.zalo.times import from_ms
 from surveys.cleaning import clean_text
 
 INSTRUMENT = "zns-rating"
@@ -78,3 +79,14 @@ async def record_rating(services: Services, *, msg_id: str | None, tracking_id: 
         session.add(build_response(instrument, answers, centre_id=invitation.centre_id,
                                    service_id=invitation.service_id, channel=CHANNEL, submitted_on=day))
     return "stored"
+
+
+async def record_feedback_event(services: Services, event: dict) -> Outcome:
+    """The OA webhook's ``user_feedback`` event (snake_case, ../shared/docs/platforms.md §B.4), its fields under
+    ``message`` or at the top level (both shapes are reported), through `record_rating`."""
+    body = event.get("message") if isinstance(event.get("message"), dict) else event
+    feedbacks = body.get("feedbacks")
+    return await record_rating(
+        services, msg_id=body.get("msg_id"), tracking_id=body.get("tracking_id"), rate=body.get("rate"),
+        note=body.get("note"), feedbacks=feedbacks if isinstance(feedbacks, list) else None,
+        submitted_at=from_ms(body.get("submit_time") or event.get("timestamp")))
