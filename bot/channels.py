@@ -126,3 +126,16 @@ def summarise(instrument: Instrument, answers, language: str) -> str:
     from adapters.terminal.conversation import summarise as terminal_summary
 
     return terminal_summary(instrument, answers, language)
+
+
+async def fetch_zns_ratings(http, tokens, settings: Settings, template_id: str, since, until) -> list[dict]:
+    """The ZNS ratings of ``template_id`` between two times (adapters/zalo_oa/zns.py), for `zalo pull-ratings`:
+    the one door from bot/ to that adapter, as for every other. Zalo's refusal becomes a `UserError`."""
+    from adapters.zalo_oa.api import OAApi, ZaloAPIError
+    from adapters.zalo_oa.zns import fetch_ratings
+    from bot.errors import UserError
+
+    try:
+        return await fetch_ratings(OAApi(http, tokens), settings, template_id, since, until)
+    except ZaloAPIError as error:
+        raise UserError.say("admin.ratings_failed", error=str(error)) from error

@@ -188,7 +188,7 @@ def test_serve_starts_and_answers_health_and_instruments(tmp_path):
                 time.sleep(0.1)
         else:
             pytest.fail("serve did not answer")
-        assert (health["status"], health["instruments"], health["redemptions"]["failed_total"]) == ("ok", 3, 0)
+        assert (health["status"], health["instruments"], health["redemptions"]["failed_total"]) == ("ok", 4, 0)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/instruments/sipas-quick") as response:
             quick = json.load(response)
         assert quick["criteria"] == {"access_1": "access", "procedure_1": "procedure", "staff_1": "staff",

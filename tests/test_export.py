@@ -188,7 +188,7 @@ async def test_date_filter_and_bad_input(services, cli, cli_process, settings, t
 
     cases = [
         (["--survey", "nope", "-o", "x.csv"], "Error: unknown survey 'nope'; known: sipas-2017, sipas-2023, "
-                                              "sipas-quick"),
+                                              "sipas-quick, zns-rating"),
         (["--from", "2024-13-01", "-o", "x.csv"], "Error: --from must be a date written YYYY-MM-DD, not '2024-13-01'"),
         (["--to", "31/05/2024", "-o", "x.csv"], "Error: --to must be a date written YYYY-MM-DD, not '31/05/2024'"),
         (["--from", "2024-06-01", "--to", "2024-05-01", "-o", "x.csv"],

@@ -31,7 +31,7 @@ def test_the_fixture_and_the_shipped_instruments_load():
     assert (mini.id, mini.version, mini.languages) == ("mini-test", 2, ("vi", "en"))
     assert mini.criteria() == {"access_1": "access", "feedback_1": "feedback"}
     assert [q.code for q in mini.questions()] == ["mode", "kiosk", "access_1", "feedback_1", "comment"]
-    assert set(load_builtin()) == {"sipas-2023", "sipas-2017", "sipas-quick"}
+    assert set(load_builtin()) == {"sipas-2023", "sipas-2017", "sipas-quick", "zns-rating"}
 
 
 def set_in(code, key, value):

@@ -1,6 +1,6 @@
 """`sipas-bot invite`: issue invitations for a centre (and service) as text, JSON or CSV, optionally with QR codes
 and a printable sheet; or, with `--poster`, write a centre's counter poster (`bot.survey.poster`), which issues
-nothing.
+nothing; or, with `--phone`, send one invitation to a citizen's phone as a ZNS message (`bot.zalo.zns`).
 
 Tokens and short codes exist only in this command's output (the database keeps keyed hashes), so a lost output
 cannot be printed again: issue new invitations and let the old ones expire unused.
@@ -33,6 +33,7 @@ MAX_DAYS = 366
 SHEET = "invitations.html"
 # The options of poster mode; every other option is about issuing invitations, which a poster does not do.
 POSTER_OPTIONS = ("poster_code", "out", "force")
+PHONE_OPTIONS = ("phone", "centre_code", "service_code", "survey_id")  # what goes with --phone
 CSV_COLUMNS = ("token", "code", "centre", "service", "survey", "expires_at", "web_link", "telegram_link")
 
 
@@ -127,14 +128,23 @@ def _write_qr(batch: Batch, qr_dir: Path) -> Path:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="With --poster: the file to write (default: poster-CENTRE.html here).")
 @click.option("--force", is_flag=True, help="With --poster: overwrite the --out file if it exists.")
+@click.option("--phone", metavar="NUMBER",
+              help="Send one invitation to this Vietnamese mobile number (0…, 84…, +84…) as a ZNS message.")
 @click.pass_context
 def invite(ctx: click.Context, centre_code: str | None, service_code: str | None, survey_id: str | None,
            count: int, expires_days: int | None, qr_dir: Path | None, output_format: str,
-           poster_code: str | None, out: Path | None, force: bool) -> None:
+           poster_code: str | None, out: Path | None, force: bool, phone: str | None) -> None:
     """Issue invitations: one link token and one short code each, shown only in this output. With --poster,
-    write a counter poster instead."""
+    write a counter poster instead; with --phone, send one invitation by ZNS."""
     settings: Settings = ctx.obj
     given = [name for name in ctx.params if ctx.get_parameter_source(name) is not click.ParameterSource.DEFAULT]
+    if phone is not None:
+        if clash := [name for name in given if name not in PHONE_OPTIONS]:
+            raise UserError.say("admin.phone_with", options=_flags(ctx, clash))
+        if centre_code is None:
+            raise UserError.say("admin.invite_needs_centre")
+        _by_phone(settings, phone, centre_code, service_code, survey_id)
+        return
     if poster_code is not None:
         if clash := [name for name in given if name not in POSTER_OPTIONS]:
             raise UserError.say("admin.poster_with", options=_flags(ctx, clash))
@@ -200,6 +210,28 @@ def _issue(settings: Settings, centre_code: str, service_code: str | None, surve
     except OSError as error:
         raise UserError.say("admin.qr_write_failed", count=count, folder=qr_dir, error=error) from error
     click.echo(say("admin.qr_done", count=count, folder=qr_dir, sheet=sheet), err=note_to_stderr)
+
+
+def _by_phone(settings: Settings, phone: str, centre_code: str, service_code: str | None,
+              survey_id: str | None) -> None:
+    """Queue one invitation to ``phone`` by ZNS; every check that needs no database runs first."""
+    from bot.zalo.phones import normalise_phone
+    from bot.zalo.zns import check_ready, invite_by_phone
+
+    number = normalise_phone(phone)
+    check_ready(settings)
+
+    async def work(services: Services):
+        return await invite_by_phone(services, number, centre_code, service_code, survey_id)
+
+    sent = with_services(settings, work)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8", errors="replace")
+    what = say("admin.issued_centre", code=sent.issued.centre, name=sent.centre_name)
+    if sent.issued.service:
+        what += say("admin.issued_service", code=sent.issued.service, name=sent.service_name)
+    click.echo(say("admin.zns_queued", phone=sent.phone_masked, what=what, survey=sent.issued.survey,
+                   code=sent.issued.display_code, day=_dmy(sent.valid_until)))
 
 
 def _poster(settings: Settings, raw_code: str, out: Path | None, force: bool) -> None:

@@ -23,6 +23,7 @@ from bot.http import zalo_oauth
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
+from bot.http.metrics import ROUTES as METRICS_ROUTES
 from bot.instruments import load_instruments
 from bot.services import open_services
 from bot.survey.conversation import SurveyService
@@ -71,6 +72,7 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
     app[CHANNELS] = channel_registry.build_channels(settings)
     app.cleanup_ctx.append(_service_context)
     app.router.add_routes(HEALTH_ROUTES)
+    app.router.add_routes(METRICS_ROUTES)
     for channel in app[CHANNELS]:
         app.router.add_routes(channel.routes())
     app.router.add_routes(zalo_oauth.routes(settings))  # Zalo's OAuth redirect (public URL and OA configured)

@@ -17,10 +17,9 @@ from sqlalchemy import select
 
 from bot.errors import UserError
 from bot.reports.dataset import RatingArrays, load_arrays
-from bot.reports.participation import load_participation
+from bot.reports.participation import COUNTS, load_participation
 from bot.reports.request import (
     ORIGINS,
-    PARTICIPATION,
     ReportRequest,
     participation_keys,
     period_index,
@@ -33,6 +32,14 @@ from surveys.instrument import Instrument
 from surveys.scoring import Scores, score
 
 CRITERION_MEASURES = ("n", "satisfied_pct", "neutral_pct", "dissatisfied_pct", "mean")
+# Instruments that are not SIPAS (docs/sipas.md, "Other instruments"): their criteria's satisfied share and mean
+# are reported, never a SIPAS index or element indices.
+NOT_SIPAS = frozenset({"zns-rating"})
+
+
+def is_sipas(instrument: Instrument) -> bool:
+    """Whether the report of ``instrument`` carries a SIPAS index (its elements' and the overall one)."""
+    return instrument.id not in NOT_SIPAS
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,13 @@ class Report:
     flagged_excluded: int = 0  # flagged responses left out (--exclude-flagged)
 
     @property
+    def sipas(self) -> bool:
+        return is_sipas(self.instrument)
+
+    @property
     def elements(self) -> list[str]:
-        return list(dict.fromkeys(self.instrument.criteria().values()))
+        """The element codes with an index in the rows (none for an instrument that is not SIPAS)."""
+        return list(dict.fromkeys(self.instrument.criteria().values())) if self.sipas else []
 
     def as_json(self) -> dict:
         request = self.request
@@ -138,6 +150,7 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     periods = groups["period"].to_numpy().tolist()
     flagged = flagged_per_group(group_keys(arrays, request), arrays.flagged) if arrays.flagged.any() else {}
     names = {"centre": arrays.centres, "service": arrays.services}
+    sipas_index = is_sipas(instrument)
     rows = []
     for g, (n, suppressed, sipas, low, high, no_dissatisfied) in enumerate(zip(
             groups["n"].tolist(), groups["suppressed"].tolist(), *(_listed(groups[c], (count,)) for c in (
@@ -150,10 +163,11 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
         key = (*(id_columns[d][g] for d in request.by), periods[g])
         row.update(n=n, suppressed=suppressed, flagged=flagged.get(key, 0), sipas=None, sipas_ci=None,
                    no_dissatisfied_pct=None, elements=None, criteria=None)
-        if not suppressed:
+        if not suppressed and sipas_index:
             row.update(sipas=sipas, sipas_ci=[low, high], no_dissatisfied_pct=no_dissatisfied,
-                       elements=dict(zip(elements, element_index[g], strict=True)),
-                       criteria={code: {"n": int(c_n), "satisfied_pct": sat, "neutral_pct": neutral,
+                       elements=dict(zip(elements, element_index[g], strict=True)))
+        if not suppressed:
+            row.update(criteria={code: {"n": int(c_n), "satisfied_pct": sat, "neutral_pct": neutral,
                                         "dissatisfied_pct": dis, "mean": mean, "ci": [c_low, c_high]}
                                  for code, c_n, sat, neutral, dis, mean, c_low, c_high in zip(
                                      codes, *(m[g] for m in measures), strict=True)})
@@ -179,9 +193,9 @@ def _listed(column: pd.Series, shape: tuple[int, ...]) -> list:
 def _participation_lookup(frame: pd.DataFrame | None) -> dict[tuple, tuple[int, ...]]:
     if frame is None or frame.empty:
         return {}
-    keys = [c for c in frame.columns if c not in PARTICIPATION]
+    keys = [c for c in frame.columns if c not in COUNTS]
     return dict(zip(frame[keys].itertuples(index=False, name=None),
-                    frame[list(PARTICIPATION)].itertuples(index=False, name=None), strict=True))
+                    frame[list(COUNTS)].itertuples(index=False, name=None), strict=True))
 
 
 def _participation(counts: dict, request: ReportRequest, ids: dict[str, list], g: int, period: int) -> dict | None:
@@ -191,7 +205,9 @@ def _participation(counts: dict, request: ReportRequest, ids: dict[str, list], g
     found = counts.get((*(ids[k][g] for k in keys), period))
     if not found or not found[0]:
         return None
-    out = dict(zip(PARTICIPATION, (int(v) for v in found), strict=True))
+    out = dict(zip(COUNTS, (int(v) for v in found), strict=True))
+    if not out["zns"]:  # the key only where ZNS messages (paid) were sent: other reports keep their shape
+        del out["zns"]
     out["response_rate"] = 100 * out["completed"] / out["issued"]  # on 0-100, as every percentage
     return out
 

@@ -3,7 +3,8 @@
 Invitations are counted by their creation time, stored in UTC, converted to the local calendar of the
 `timezone` setting (the one that dates responses), so an invitation issued at 06:30 on 1 August in Huế counts in
 August; pandas converts the times, daylight saving included. Invitations have no channel, so a report by
-channel has no participation.
+channel has no participation. ``zns`` counts the invitations sent to a phone by ZNS (paid messages, channel hint
+"zns") among those issued.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from bot.storage.models import Invitation
 
 _ID_OFFSET = 10_000_000  # ids below 90 million print as exactly 8 digits once offset
 _FIELDS = {"centre_id": f"({_ID_OFFSET} + centre_id)", "service_id": f"({_ID_OFFSET} + ifnull(service_id, 0))"}
+ZNS = "zns"  # the column of invitations sent by ZNS
+COUNTS = (*PARTICIPATION, ZNS)
 _MINUTE = 16  # "YYYY-MM-DD HH:MM", the start of how SQLAlchemy stores a DateTime in SQLite
 
 
@@ -30,7 +33,7 @@ async def load_participation(session: AsyncSession, survey: str, request: Report
                              driver_sql: bool | None = None) -> pd.DataFrame | None:
     """Counts per (centre_id and/or service_id as the report groups, 0 = no service) and period index.
 
-    Columns: the ids, period, issued, opened, started, completed. None when the report groups by channel.
+    Columns: the ids, period, issued, opened, started, completed, zns. None when the report groups by channel.
     ``driver_sql`` as in `bot.reports.dataset.load_arrays`.
     """
     keys = participation_keys(request)
@@ -54,19 +57,19 @@ def _count(parts: list[pd.DataFrame], ids: list[str], zone: ZoneInfo, period: st
     """Sum the invitations per ids and local period (CPU-bound: runs in a worker thread)."""
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         {**{k: np.zeros(0, np.int64) for k in ids}, "created": np.zeros(0, "datetime64[m]"),
-         **{k: np.zeros(0, np.int64) for k in PARTICIPATION[1:]}})
+         **{k: np.zeros(0, np.int64) for k in COUNTS[1:]}})
     local = pd.DatetimeIndex(frame.pop("created")).tz_localize("UTC").tz_convert(zone).tz_localize(None)
     frame["period"] = period_index(local.to_numpy().astype("datetime64[D]"), period)
     frame["issued"] = 1
-    return frame.groupby([*ids, "period"])[list(PARTICIPATION)].sum().reset_index()
+    return frame.groupby([*ids, "period"])[list(COUNTS)].sum().reset_index()
 
 
 async def _read_sqlite(session: AsyncSession, ids: list[str], where: list) -> list[pd.DataFrame] | None:
     """One row per invitation: ids as 8 digits, the UTC minute and the stages reached as one digit; None if a
     row has another width (a time not stored by SQLAlchemy, say), for the portable path."""
     fields = [*(_FIELDS[k] for k in ids), f"substr(created_at, 1, {_MINUTE})",
-              "(opened + 2 * started + 4 * (completed_on IS NOT NULL))"]
-    width = 8 * len(ids) + _MINUTE + 1
+              "(opened + 2 * started + 4 * (completed_on IS NOT NULL))", f"(ifnull(channel_hint, '') = '{ZNS}')"]
+    width = 8 * len(ids) + _MINUTE + 2
     parts = []
     async for count, blob in packed_chunks(session, "invitations", fields, where):
         if len(blob) != width * count:
@@ -85,12 +88,13 @@ def _decode(blob: bytes, count: int, width: int, ids: list[str]) -> pd.DataFrame
     flags = table[:, start + _MINUTE].astype(np.int64) - ord("0")  # one digit: opened 1, started 2, completed 4
     for i, flag in enumerate(PARTICIPATION[1:]):
         part[flag] = (flags >> i) & 1
+    part[ZNS] = table[:, start + _MINUTE + 1].astype(np.int64) - ord("0")
     return pd.DataFrame(part)
 
 
 async def _read_portable(session: AsyncSession, ids: list[str], where: list) -> list[pd.DataFrame]:
     query = select(*(getattr(Invitation, k) for k in ids), Invitation.created_at, Invitation.opened,
-                   Invitation.started, Invitation.completed_on.is_not(None))
+                   Invitation.started, Invitation.completed_on.is_not(None), Invitation.channel_hint)
     for column, op, value in where:
         query = query.where(getattr(Invitation, column).op(op)(value))
     result = await session.stream(query)
@@ -103,6 +107,7 @@ def _portable_part(rows: list, ids: list[str]) -> pd.DataFrame:
     part["created"] = np.array([_naive_utc(v) for v in columns[len(ids)]], dtype="datetime64[m]")
     for i, flag in enumerate(PARTICIPATION[1:], start=len(ids) + 1):
         part[flag] = np.array(columns[i], dtype=np.int64)
+    part[ZNS] = np.array([hint == ZNS for hint in columns[-1]], dtype=np.int64)
     return pd.DataFrame(part)
 
 

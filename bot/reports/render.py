@@ -57,6 +57,8 @@ def key_label(report: Report, dimension: str, value: str | None, width: int | No
 
 
 def render_table(report: Report) -> str:
+    if not report.sipas:
+        return _criteria_table(report)
     elements = report.elements
     flagged = bool(report.flagged_included)  # the column only when there is something to look at
     headers = [*(DIMENSION_HEADERS[d] for d in report.request.by), "Kỳ", "Số phiếu", *([FLAGGED_HEADER] if flagged
@@ -88,6 +90,40 @@ def render_table(report: Report) -> str:
                f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu).")
     out.append("Chỉ số = % câu trả lời hài lòng (4–5); trong ngoặc: khoảng tin cậy 95%. "
                "Xếp theo cận dưới của khoảng tin cậy.")
+    return "\n".join(out)
+
+
+def _criteria_table(report: Report) -> str:
+    """The table of an instrument that is not SIPAS (zns-rating): each criterion's satisfied share and mean."""
+    codes = list(report.instrument.criteria())
+    headers = [*(DIMENSION_HEADERS[d] for d in report.request.by), "Kỳ", "Số phiếu"]
+    for code in codes:
+        question = report.instrument.question(code)
+        label = question.short.get("vi") if question.short else code
+        headers += [f"{label}: hài lòng % (KTC 95%)", f"{label}: điểm TB"]
+    lines = []
+    for row in report.rows:
+        cells = [key_label(report, d, row[d]) for d in report.request.by]
+        cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
+        for code in codes:
+            measures = (row["criteria"] or {}).get(code)
+            if row["suppressed"] or not measures:
+                cells += [SUPPRESSED if row["suppressed"] else "–", "–"]
+                continue
+            low, high = measures["ci"]
+            interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
+            cells += [vi_number(measures["satisfied_pct"]) + interval, vi_number(measures["mean"])]
+        lines.append(cells)
+    left = len(report.request.by) + 1
+    widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=True)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    out = [line(headers), "  ".join("-" * w for w in widths)] + [line(cells) for cells in lines]
+    out += ["", f"Khảo sát {report.request.survey}: {vi_number(len(report.rows), 0)} nhóm. Không phải chỉ số SIPAS: "
+            "hài lòng % = tỷ lệ đánh giá 4–5 sao; điểm TB = số sao trung bình (1–5)."]
     return "\n".join(out)
 
 

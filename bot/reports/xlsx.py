@@ -47,7 +47,7 @@ def write_xlsx(report: Report, path: Path) -> None:
         if row["suppressed"]:
             sheets[0].append([*key, row["n"], None, None, None, None, SUPPRESSED, row["flagged"]])
             continue
-        low, high = row["sipas_ci"]
+        low, high = row["sipas_ci"] or (None, None)  # none for an instrument that is not SIPAS (zns-rating)
         sheets[0].append([*key, row["n"], _r(row["sipas"]), _r(low), _r(high), _r(row["no_dissatisfied_pct"]), None,
                           row["flagged"]])
         sheets[1].append([*key, row["n"], *(_r(row["elements"][e]) for e in elements)])

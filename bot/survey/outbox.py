@@ -5,6 +5,12 @@ delays a message; it is never lost, and it is deleted right after the platform a
 Anonymity: an alert must not tell the staff chat which citizen just left the counter. A new row waits a random
 delay of a few minutes (`HOLD`) before it is sent; alerts that come due together for one chat go as one message, in
 random order. A row has a random key and no creation or sending time, and a sent row is deleted.
+
+Platforms differ: a ZNS invitation (platform "zns", one paid message per row, its text a JSON payload) goes at once
+and alone, never joined with another (`HOLDS`, `UNBATCHED`). A sender raises `PermanentFailure` for a refusal that
+no retry can fix (an invalid phone number, a template not approved); that row, or one that failed `MAX_ATTEMPTS`
+times, is marked failed: kept for `sipas-bot outbox list`, never sent again. A failed ZNS row keeps only a masked
+number.
 """
 
 from __future__ import annotations
@@ -27,10 +33,20 @@ log = logging.getLogger(__name__)
 Send = Callable[[str, str], Awaitable[None]]
 MAX_BACKOFF = dt.timedelta(hours=1)
 HOLD = (120.0, 360.0)  # seconds: a new alert waits a random time in this range
+# Platforms whose rows wait another time than the worker's: a ZNS message is an invitation the citizen expects
+# now, and it tells no staff chat anything about anybody.
+HOLDS: dict[str, tuple[float, float]] = {"zns": (0.0, 0.0)}
+UNBATCHED = frozenset({"zns"})  # one row, one message: each is its own template payload
+MASKED_WHEN_FAILED = frozenset({"zns"})  # the chat id is a phone number: a failed row keeps only a masked one
+MAX_ATTEMPTS = 10
 MESSAGE_LIMITS = {"telegram": 4096, "zalo": 2000}  # characters of one message
 DEFAULT_LIMIT = 2000
 SEPARATOR = "\n\n"
 _random = secrets.SystemRandom()
+
+
+class PermanentFailure(Exception):
+    """Raised by a sender for a refusal that retrying cannot fix: the row is marked failed, never sent again."""
 
 
 def enqueue(session: AsyncSession, platform: str, chat_id: str, text: str) -> None:
@@ -52,7 +68,8 @@ async def deliver_round(db: Database, senders: Mapping[str, Send], *, now: dt.da
         due = (await session.execute(
             select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.text,
                    OutboxMessage.attempts)
-            .where(OutboxMessage.platform.in_(list(senders)), OutboxMessage.next_attempt_at <= now)
+            .where(OutboxMessage.platform.in_(list(senders)), OutboxMessage.next_attempt_at <= now,
+                   OutboxMessage.failed.is_(False))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))).all()
     chats: dict[tuple[str, str], list] = defaultdict(list)
     for row in due:
@@ -60,8 +77,10 @@ async def deliver_round(db: Database, senders: Mapping[str, Send], *, now: dt.da
     sent = 0
     for (platform, chat_id), rows in chats.items():
         _random.shuffle(rows)  # the order inside a message says nothing about the order of completion
-        for batch in _batches(rows, MESSAGE_LIMITS.get(platform, DEFAULT_LIMIT)):
-            sent += await _deliver(db, senders[platform], chat_id, batch, now)
+        batches = [[row] for row in rows] if platform in UNBATCHED else \
+            _batches(rows, MESSAGE_LIMITS.get(platform, DEFAULT_LIMIT))
+        for batch in batches:
+            sent += await _deliver(db, senders[platform], platform, chat_id, batch, now)
     return sent
 
 
@@ -81,7 +100,8 @@ async def _schedule(db: Database, platforms: list[str], now: dt.datetime, hold: 
         for message_id, platform, chat_id in new:
             at = waiting.get((platform, chat_id))
             if at is None:
-                at = waiting[(platform, chat_id)] = now + dt.timedelta(seconds=_random.uniform(*hold))
+                at = waiting[(platform, chat_id)] = now + dt.timedelta(
+                    seconds=_random.uniform(*HOLDS.get(platform, hold)))
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.id == message_id, OutboxMessage.next_attempt_at.is_(None))
                 .values(next_attempt_at=at).execution_options(synchronize_session=False))
@@ -103,7 +123,7 @@ def _batches(rows: list, limit: int) -> list[list]:
     return batches
 
 
-async def _deliver(db: Database, send: Send, chat_id: str, rows: list, now: dt.datetime) -> int:
+async def _deliver(db: Database, send: Send, platform: str, chat_id: str, rows: list, now: dt.datetime) -> int:
     async with db.transaction() as session:
         # Claim first: another worker that read the same rows finds them pushed into the future and skips them.
         claimed = []
@@ -119,18 +139,28 @@ async def _deliver(db: Database, send: Send, chat_id: str, rows: list, now: dt.d
     ids = [row.id for row in claimed]
     try:
         await send(chat_id, SEPARATOR.join(row.text for row in claimed))
-    except Exception as error:  # any failure: keep them for the next attempt, after the backoff
-        log.warning("outbox: %d message(s) not delivered (attempt %d): %s", len(claimed), claimed[0].attempts + 1,
-                    error.__class__.__name__)
+    except Exception as error:  # a failure: kept for the next attempt after the backoff, or given up
+        attempts = max(row.attempts for row in claimed) + 1
+        give_up = isinstance(error, PermanentFailure) or attempts >= MAX_ATTEMPTS
+        log.warning("outbox: %d %s message(s) not delivered (attempt %d%s): %s", len(claimed), platform, attempts,
+                    ", given up" if give_up else "", error.__class__.__name__)
+        values: dict = {"last_error": f"{error.__class__.__name__}: {error}"[:300]}
+        if give_up:
+            values["failed"] = True
+            if platform in MASKED_WHEN_FAILED:
+                values["chat_id"] = _masked(chat_id)
         async with db.transaction() as session:
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                  .values(last_error=f"{error.__class__.__name__}: {error}"[:300])
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(**values)
                                   .execution_options(synchronize_session=False))
         return 0
     async with db.transaction() as session:  # sent: nothing of it is kept
         await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
                               .execution_options(synchronize_session=False))
     return len(claimed)
+
+
+def _masked(chat_id: str) -> str:
+    return f"{chat_id[:5]}***{chat_id[-3:]}" if len(chat_id) > 8 else "***"
 
 
 def _backoff(attempts: int) -> dt.timedelta:
