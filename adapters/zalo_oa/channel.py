@@ -7,8 +7,8 @@ by its key) and answers 200 at once; the inbox's worker then processes the event
 (adapters/zalo_oa/citizen.py) and sends the replies. A crash after the acknowledgement loses nothing: the worker
 takes the unprocessed rows on start.
 
-Hooks the integrator wires to the other parts of issue 11: `staff_command` (staff commands typed in the OA),
-`on_feedback` (ZNS ratings), `zns_sender` (the outbox's "zns" phone invitations).
+Beside the survey: staff commands typed in the OA (`staff_command`, adapters/common/staff_text.py), ZNS ratings
+(`on_feedback`, bot/zalo/ratings.py) and the outbox's "zns" sender of phone invitations (`zns_sender`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from adapters.zalo_oa.api import OAApi
 from adapters.zalo_oa.citizen import PLATFORM, OACitizen
 from adapters.zalo_oa.events import Feedback
 from adapters.zalo_oa.render import OAMessage, cs_body, split_text
+from adapters.zalo_oa.zns import ZNSSender
 from bot.config import Settings
 from bot.errors import UserError
 from bot.logs import chat_ref
@@ -33,7 +34,10 @@ from bot.services import Services
 from bot.survey import inbox
 from bot.survey.conversation import SurveyService
 from bot.survey.staff import StaffService
+from bot.zalo.ratings import record_rating
+from bot.zalo.times import from_ms
 from bot.zalo.tokens import OATokens
+from bot.zalo.zns import record_sent
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/zalo-oa"
@@ -110,14 +114,24 @@ class ZaloOAChannel:
         return None if reply is None else [reply.text]
 
     async def on_feedback(self, feedback: Feedback) -> None:
-        """HOOK (ZNS ratings, bot.zalo.ratings.record_rating): a `user_feedback` event, parsed. Raise only for a
-        transient failure (the inbox retries). Not wired: logged and ignored."""
-        log.info("zalo-oa: a ZNS rating (%s stars) arrived; ratings are not recorded yet", feedback.rate)
+        """A `user_feedback` event (a ZNS rating): stored once as a `zns-rating` response of the invitation's centre
+        and service (bot/zalo/ratings.py); a rating seen before, unknown or out of range changes nothing."""
+        outcome = await record_rating(self.services, msg_id=feedback.msg_id, tracking_id=feedback.tracking_id,
+                                      rate=feedback.rate, note=feedback.note, feedbacks=feedback.feedbacks,
+                                      submitted_at=from_ms(feedback.submitted_ms))
+        log.info("zalo-oa: a ZNS rating arrived: %s", outcome)
 
     def zns_sender(self) -> Send | None:
-        """HOOK (ZNS invitations, adapters/zalo_oa/zns.py): the outbox's "zns" sender ``send(chat_id, text)``.
-        Called before `start`; the sender may use ``self.api`` once started. Not wired: None."""
-        return None
+        """The outbox's "zns" sender (invitations to a phone, adapters/zalo_oa/zns.py), with the OA's tokens once
+        started; Zalo's message id is kept on the invitation, for the ratings that name it."""
+
+        async def send(chat_id: str, text: str) -> None:
+            services = self.services
+            sender = ZNSSender(self.settings, self.api, on_sent=lambda tracking, msg: record_sent(
+                services, tracking, msg))
+            await sender.send(chat_id, text)
+
+        return send
 
     # -- the webhook --------------------------------------------------------------------------------------------
 
