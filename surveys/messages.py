@@ -25,8 +25,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Please type your comment, or type “skip” if you have none.",
     },
     "unsupported": {
-        "vi": "Xin lỗi, chúng tôi chỉ nhận câu trả lời bằng nút bấm hoặc bằng chữ.",
-        "en": "Sorry, we can only take answers as a button press or as text.",
+        "vi": "Xin lỗi, chúng tôi chỉ nhận câu trả lời bằng chữ hoặc số (hoặc bằng nút bấm, nếu có).",
+        "en": "Sorry, we can only take answers as text or numbers (or a button press, where there are buttons).",
     },
     "required": {
         "vi": "Câu hỏi này cần Ông/Bà trả lời để tiếp tục.",
@@ -55,12 +55,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "current_answer": {"vi": "Câu trả lời trước đó: {label}", "en": "Your earlier answer: {label}"},
     "help": {
-        "vi": "Ông/Bà chọn một phương án bằng nút bấm hoặc gõ số của phương án (với các mức hài lòng, 5 là rất "
+        "vi": "Ông/Bà gõ số của phương án hoặc bấm nút của phương án, nếu có (với các mức hài lòng, 5 là rất "
               "hài lòng, 1 là rất không hài lòng). Gõ “quay lại” để sửa câu trước, "
               "“bỏ qua” để bỏ qua câu không bắt buộc, “không áp dụng” khi nội dung không liên quan đến "
               "Ông/Bà, “English” để đổi ngôn ngữ, “hủy” để dừng khảo sát.",
-        "en": "Choose an option with a button or type its number (for the satisfaction levels, 5 is very "
-              "satisfied and 1 very dissatisfied). Type “back” to change the previous answer, "
+        "en": "Type an option's number or press its button, where there is one (for the satisfaction levels, "
+              "5 is very satisfied and 1 very dissatisfied). Type “back” to change the previous answer, "
               "“skip” to skip a question that is not required, “na” when it does not apply to you, "
               "“tiếng Việt” to switch language, “cancel” to stop the survey.",
     },

@@ -143,7 +143,7 @@ async def test_media_help_and_cancel(fake, polling):
     await fake.wait_for_bot_messages(CHAT, 2)
     fake.user_sends_sticker(CHAT)
     notice, repeat = (await fake.wait_for_bot_messages(CHAT, 4))[2:4]
-    assert notice.text.startswith("Xin lỗi, chúng tôi chỉ nhận câu trả lời bằng nút bấm hoặc bằng chữ.")
+    assert notice.text.startswith("Xin lỗi, chúng tôi chỉ nhận câu trả lời bằng chữ hoặc số")
     assert repeat.text.startswith("Câu 1/6.")
     fake.user_sends(CHAT, "/help")
     assert "quay lại" in (await fake.wait_for_bot_messages(CHAT, 6))[4].text

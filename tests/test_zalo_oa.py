@@ -104,7 +104,7 @@ async def test_an_image_or_a_sticker_gets_a_polite_note_and_the_question_again(s
     await citizen.says(served.issued["sipas-quick"][1].display_code)
     question = citizen.received[-1]
     note, again = await citizen.send("user_send_image")
-    assert note.text == "Xin lỗi, chúng tôi chỉ nhận câu trả lời bằng nút bấm hoặc bằng chữ."
+    assert note.text == "Xin lỗi, chúng tôi chỉ nhận câu trả lời bằng chữ hoặc số (hoặc bằng nút bấm, nếu có)."
     assert again.text == question.text and again.payloads == question.payloads
 
 
