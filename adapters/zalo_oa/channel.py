@@ -76,6 +76,10 @@ class ZaloOAChannel:
         self.services = services  # from here on the webhook takes events
         self.worker.start()  # and the worker takes what an earlier process left unprocessed
         log.info("zalo-oa: webhook on %s", WEBHOOK_PATH)
+        try:  # say it at start, not at the first citizen's message
+            await self.api.tokens.access_token()
+        except UserError as error:  # not authorized yet, or the refresh refused or unreachable
+            log.warning("zalo-oa: %s", error.text(self.settings.admin_language))
 
     async def stop(self) -> None:
         self.services = None
