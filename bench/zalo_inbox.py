@@ -165,14 +165,15 @@ async def completed(data_dir: Path) -> int:
         return db.execute("select count(*) from responses where channel = 'zalo-oa'").fetchone()[0]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--api-delay", type=float, default=0.15)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
+    parser.add_argument("--max-p99-ms", type=float, default=MAX_P99_MS, help="the bar (default: %(default)s)")
+    args = parser.parse_args(argv)
     if args.quick:
         args.seconds = 3.0
     results = asyncio.run(run(args))
@@ -183,8 +184,8 @@ def main() -> int:
         args.out.write_text(json.dumps(results, indent=2))
     ours = results["ours"]
     misses = []
-    if ours["ack_ms"]["p99"] >= MAX_P99_MS:
-        misses.append(f"p99 of the acknowledgement {ours['ack_ms']['p99']} ms (bar: under {MAX_P99_MS} ms)")
+    if ours["ack_ms"]["p99"] >= args.max_p99_ms:
+        misses.append(f"p99 of the acknowledgement {ours['ack_ms']['p99']} ms (bar: under {args.max_p99_ms} ms)")
     if ours["surveys_completed"] < ours["surveys_expected"]:
         misses.append(f"{ours['surveys_completed']} of {ours['surveys_expected']} surveys completed")
     for miss in misses:

@@ -7,7 +7,6 @@ at once with SQLITE_BUSY when another writer got in between, and the busy timeou
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.errors import UserError
 from bot.storage.inline_sqlite import inline_creator
+from bot.storage.write_turn import WriteTurn
 
 BUSY_TIMEOUT_MS = 30_000
 # The PostgreSQL advisory lock that migrations hold (any constant of our own: "sipas" in ASCII).
@@ -84,12 +84,13 @@ class Database:
         self._reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
         # SQLite has one writer at a time: our own writers queue here, first come first served, instead of
         # retrying BEGIN IMMEDIATE against each other (which let unlucky ones wait for seconds under load).
-        self._write_turn = asyncio.Lock() if self.is_sqlite else contextlib.nullcontext()
+        self._write_turn = WriteTurn() if self.is_sqlite else (lambda urgent=False: contextlib.nullcontext())
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed when the block ends, rolled back if it raises."""
-        async with self._write_turn, self._writer.begin() as session:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back if it raises. ``urgent``: a short write
+        somebody waits for (a webhook's acknowledgement) goes ahead of the other writers waiting (SQLite)."""
+        async with self._write_turn(urgent), self._writer.begin() as session:
             yield session
 
     @asynccontextmanager

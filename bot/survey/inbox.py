@@ -40,7 +40,7 @@ async def put(db: Database, platform: str, event_key: str, user_key: str | None,
     insert = sqlite_insert if db.is_sqlite else postgresql_insert
     statement = insert(INBOX).values(platform=platform, event_key=event_key[:200], user_key=user_key, body=body,
                                      received_at=now or utcnow(), done=False, attempts=0).on_conflict_do_nothing()
-    async with db.transaction() as session:
+    async with db.transaction(urgent=True) as session:  # the platform waits for it: before the worker's writes
         result = await session.execute(statement)
     return result.rowcount == 1
 
