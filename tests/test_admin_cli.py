@@ -141,3 +141,14 @@ async def test_a_database_at_an_old_revision_is_upgraded_by_a_command(settings, 
         assert cli("centre", "add", "hcc", "Trung tâm")[0] == 0  # the new tables are there and work
     finally:
         await db.dispose()
+
+
+def test_alert_zalo_sets_a_zalo_user_as_the_centres_alert_chat(cli):
+    assert cli("centre", "add", "hcc", "Trung tâm Phục vụ hành chính công tỉnh")[0] == 0
+    code, out, _ = cli("centre", "set", "hcc", "--alert-zalo", " 6142494823001 ")
+    assert code == 0 and out.strip().endswith("alert chat: zalo:6142494823001")
+    for args, message in [(("--alert-zalo", "bad id!"), "Error: alert chat 'zalo:bad id!'"),
+                          (("--alert-zalo", "1", "--alert-chat", "telegram:2"), "Error: --alert-chat and --alert-zalo")]:
+        code, _, err = cli("centre", "set", "hcc", *args)
+        assert code == 1 and err.startswith(message), (args, err)
+    assert cli("centre", "set", "hcc", "--alert-zalo", "")[1].strip().endswith("alert chat: none")

@@ -76,11 +76,20 @@ def centre_add(settings: Settings, code: str, name: str, parent: str | None, ope
 @click.option("--open-surveys/--invitation-only", default=None, help="Accept surveys without an invitation.")
 @click.option("--alert-chat", help="Chat that gets alerts about low ratings and comments: PLATFORM:CHAT_ID "
               "(telegram:-100123, zalo:ID) or a bare Telegram chat id ('' to clear).")
+@click.option("--alert-zalo", "alert_zalo", metavar="USER_ID",
+              help="The same for a Zalo user (sent through the OA, or the Zalo Bot): --alert-chat zalo:USER_ID.")
 @click.pass_obj
 def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bool | None,
-               alert_chat: str | None) -> None:
+               alert_chat: str | None, alert_zalo: str | None) -> None:
     """Change a centre's name, open-survey setting or alert chat."""
     from bot.survey import directory
+
+    if alert_zalo is not None:
+        if alert_chat is not None:
+            from bot.errors import UserError
+
+            raise UserError.say("admin.alert_twice")
+        alert_chat = f"zalo:{alert_zalo.strip()}" if alert_zalo.strip() else ""
 
     async def work(services: Services) -> Centre:
         async with services.db.transaction() as session:
