@@ -148,7 +148,8 @@ def test_alert_zalo_sets_a_zalo_user_as_the_centres_alert_chat(cli):
     code, out, _ = cli("centre", "set", "hcc", "--alert-zalo", " 6142494823001 ")
     assert code == 0 and out.strip().endswith("alert chat: zalo:6142494823001")
     for args, message in [(("--alert-zalo", "bad id!"), "Error: alert chat 'zalo:bad id!'"),
-                          (("--alert-zalo", "1", "--alert-chat", "telegram:2"), "Error: --alert-chat and --alert-zalo")]:
+                          (("--alert-zalo", "1", "--alert-chat", "telegram:2"),
+                           "Error: --alert-chat and --alert-zalo")]:
         code, _, err = cli("centre", "set", "hcc", *args)
         assert code == 1 and err.startswith(message), (args, err)
     assert cli("centre", "set", "hcc", "--alert-zalo", "")[1].strip().endswith("alert chat: none")
