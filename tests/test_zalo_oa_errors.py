@@ -179,3 +179,17 @@ async def test_the_fake_refuses_a_wrong_token_and_a_message_zalo_would_refuse(se
                                  headers={"access_token": token}) as response:
                 assert (response.status, (await response.json())["error"]) == (200, code)
     assert [m.text for m in served.oa.messages("7008")] == ["hi"]
+
+
+async def test_a_flooding_user_gets_one_notice_and_their_next_events_are_not_kept(served):
+    flooder, other = served.citizen("7010"), served.citizen("7011")
+    limit = served.settings.telegram_flood_per_minute
+    for n in range(limit + 5):
+        assert (await post(served.url, event("user_send_text", flooder.user, text=f"tin {n}")))[0] == 200
+    await served.drain()
+    notices = [m.text for m in flooder.received if m.text.startswith("Ông/Bà gửi quá nhiều tin nhắn")]
+    assert len(notices) == 1 and len(flooder.received) == limit + 1  # a greeting each, then the one notice
+    kept = [r for r in await rows(served.settings, InboxEvent) if not r.event_key.startswith("flooding:")]
+    assert len(kept) == limit
+    _, first = await other.says(served.issued["sipas-quick"][2].display_code)  # others are served as usual
+    assert first.text.startswith("Câu 1/6.")

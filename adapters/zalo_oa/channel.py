@@ -20,10 +20,11 @@ from collections.abc import Awaitable, Callable, Sequence
 import aiohttp
 from aiohttp import web
 
+from adapters.common.flood import FloodGuard
 from adapters.common.staff_text import staff_reply
 from adapters.zalo_oa import webhook
 from adapters.zalo_oa.api import OAApi
-from adapters.zalo_oa.citizen import PLATFORM, OACitizen
+from adapters.zalo_oa.citizen import FLOODING_EVENT, PLATFORM, OACitizen
 from adapters.zalo_oa.events import Feedback
 from adapters.zalo_oa.render import OAMessage, cs_body, split_text
 from adapters.zalo_oa.zns import ZNSSender
@@ -61,6 +62,8 @@ class ZaloOAChannel:
         self.http: aiohttp.ClientSession | None = None
         self.api: OAApi | None = None
         self.worker: inbox.InboxWorker | None = None
+        # The same rule as Telegram's: more events a minute from one user than this, one notice, then a quiet minute.
+        self.flood = FloodGuard(settings.telegram_flood_per_minute)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self.handle_webhook)]
@@ -154,6 +157,14 @@ class ZaloOAChannel:
                 log.warning("zalo-oa: webhook call refused: %s", verdict.reason)
             return _error(verdict.status, verdict.reason)
         if not verdict.keep:
+            return web.json_response({"ok": True, "ignored": True})
+        if verdict.user is not None and (flood := self.flood.check(verdict.user, time.monotonic())) != "ok":
+            if flood == "drop":  # acknowledged, so that Zalo does not deliver it again; nothing kept
+                return web.json_response({"ok": True, "ignored": True})
+            # Once: the worker tells the citizen, in the order of their events, and this event is not kept.
+            log.warning("zalo-oa: user %s is flooding; ignoring them for a while", chat_ref(PLATFORM, verdict.user))
+            await inbox.put(services.db, PLATFORM, f"flooding:{verdict.key}", verdict.user, FLOODING_EVENT)
+            self.worker.wake()
             return web.json_response({"ok": True, "ignored": True})
         if not await inbox.put(services.db, PLATFORM, verdict.key, verdict.user, verdict.text):
             log.info("zalo-oa: event of user %s delivered again; already kept",

@@ -34,6 +34,9 @@ from surveys import events as ev
 
 log = logging.getLogger(__name__)
 PLATFORM = "zalo-oa"
+# Not Zalo's: the webhook keeps this event, once, for a user who sends too many (their events are then dropped).
+FLOODING = "sipas_flooding"
+FLOODING_EVENT = f'{{"event_name": "{FLOODING}"}}'
 Send = Callable[[str, OAMessage], Awaitable[None]]
 StaffCommand = Callable[[str, str], Awaitable[Sequence[str] | None]]
 OnFeedback = Callable[[Feedback], Awaitable[None]]
@@ -50,6 +53,10 @@ class OACitizen:
     async def handle(self, user: str | None, raw: str) -> None:
         body = json.loads(raw)
         name = body.get("event_name")
+        if name == FLOODING:
+            await self.deliver(user, [OAMessage(say("citizen.flooding", await self.service.chat_language(
+                PLATFORM, user)))])
+            return
         key = f"{PLATFORM}:{event_key(body)}"
         if name == "user_feedback":
             await self.on_feedback(parse_feedback(body))
