@@ -4,7 +4,8 @@ không áp dụng), texts over 2,000 characters split; and typed "0" read as not
 
 from dataclasses import replace
 
-from adapters.zalo_oa.render import MAX_TEXT, OAMessage, action_of, cs_body, render, render_message, split_text
+from adapters.common.parts import MAX_TEXT, split_text
+from adapters.zalo_oa.render import OAMessage, action_of, cs_body, render, render_message
 from bot.survey.presenter import Choice, Message, Presentation, event_for, question_message
 from surveys import engine
 from surveys import events as ev

@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 
-MAX_TEXT = 2000  # characters a message may carry (platforms.md §C.1)
 POLL_TIMEOUT_CODE = 408  # getUpdates: no update within the timeout
 TOKEN_REFUSED = {401, 403, 404}  # getMe answers these for a token that is wrong or revoked
 TRANSIENT = {408, 429, 500, 502, 503, 504}
@@ -65,27 +64,3 @@ class BotApi:
 
     async def send_message(self, chat_id: str, text: str) -> Any:
         return await self.call("sendMessage", {"chat_id": chat_id, "text": text})
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """``text`` in pieces of at most ``limit`` characters, cut at line ends (a longer line is cut where it must)."""
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # one line alone is too long: cut it, at a space when there is one
-            if current:
-                pieces.append(current)
-                current = ""
-            cut = line.rfind(" ", 0, limit + 1)
-            cut = cut if cut > limit // 2 else limit
-            pieces.append(line[:cut])
-            line = line[cut:].lstrip(" ")
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            pieces.append(current)
-            current = line
-    if current or not pieces:
-        pieces.append(current)
-    return [piece for piece in pieces if piece.strip()] or [text[:limit]]

@@ -18,7 +18,8 @@ from collections.abc import Callable
 import aiohttp
 from aiohttp import web
 
-from adapters.zalo_bot.api import POLL_TIMEOUT_CODE, TOKEN_REFUSED, BotApi, ZaloBotError, split_text
+from adapters.common.parts import split_text
+from adapters.zalo_bot.api import POLL_TIMEOUT_CODE, TOKEN_REFUSED, BotApi, ZaloBotError
 from adapters.zalo_bot.citizen import PLATFORM, STAFF_PLATFORM, CitizenChat
 from adapters.zalo_bot.updates import BadUpdate, Update, parse, parse_bytes, stored
 from bot.config import Settings

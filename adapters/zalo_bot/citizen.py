@@ -12,8 +12,9 @@ import logging
 from collections.abc import Callable
 
 from adapters.common.numbered import render_message, typing_hint
+from adapters.common.parts import split_text
 from adapters.common.staff_text import staff_reply
-from adapters.zalo_bot.api import BotApi, ZaloBotError, split_text
+from adapters.zalo_bot.api import BotApi, ZaloBotError
 from adapters.zalo_bot.updates import KINDS, TEXT, BadUpdate, Update, parse
 from bot.survey.conversation import Outcome, SurveyService
 from bot.survey.presenter import present

@@ -13,13 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from adapters.common import numbered
+from adapters.common.parts import split_text
 from bot.survey.presenter import Choice, Message, Presentation
 from bot.texts import say
 
 PAYLOAD_MARK = "#"
 MAX_BUTTONS = 5
 MAX_TITLE = 100
-MAX_TEXT = 2000
 TYPED = {"n": "citizen.oa_type_zero_na", "s": "citizen.typed_skip", "b": "citizen.typed_back"}
 
 
@@ -84,20 +84,6 @@ def cs_body(user_id: str, message: OAMessage) -> dict:
         body["attachment"] = {"type": "template", "payload": {"buttons": [
             {"title": b.title, "type": "oa.query.hide", "payload": b.payload} for b in message.buttons]}}
     return {"recipient": {"user_id": user_id}, "message": body}
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """``text`` in parts of at most ``limit`` characters, cut at line ends where possible, else at spaces."""
-    parts: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = text.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        parts.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return [*parts, text] if text or not parts else parts
 
 
 def _kind(choice: Choice) -> str:
