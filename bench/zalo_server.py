@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import hmac
 import json
 import logging
@@ -21,16 +20,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bench.zalo_fake import APP_ID, OA_SECRET
+from bench.zalo_fake import APP_ID, OA_SECRET, sign
 
 
 async def floor_app() -> web.Application:
     async def webhook(request: web.Request) -> web.Response:
         raw = await request.read()
-        timestamp = json.loads(raw)["timestamp"]
-        mac = hashlib.sha256(APP_ID.encode() + raw + timestamp.encode() + OA_SECRET.encode()).hexdigest()
         given = request.headers.get("X-ZEvent-Signature", "").removeprefix("mac=")
-        if not hmac.compare_digest(mac, given):
+        if not hmac.compare_digest(sign(raw), given):
             return web.json_response({"error": "unauthorized"}, status=401)
         return web.json_response({"ok": True})
 

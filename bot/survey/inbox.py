@@ -48,8 +48,8 @@ async def put(db: Database, platform: str, event_key: str, user_key: str | None,
 async def pending(db: Database, platform: str) -> int:
     """How many events of ``platform`` wait to be processed."""
     async with db.reading() as session:
-        rows = await session.execute(select(INBOX.c.id).where(INBOX.c.platform == platform, INBOX.c.done.is_(False)))
-        return len(rows.all())
+        return await session.scalar(select(func.count()).select_from(INBOX).where(
+            INBOX.c.platform == platform, INBOX.c.done.is_(False)))
 
 
 async def forget_processed(db: Database, now: dt.datetime | None = None) -> int:
