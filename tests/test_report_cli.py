@@ -126,7 +126,7 @@ def test_bad_input_is_a_clear_error(cli, arguments, message):
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["--period", "week"], "--period must be one of month, quarter, year, all"),
+    (["--period", "fortnight"], "--period must be one of week, month, quarter, year, all"),
     (["--format", "pdf"], "--format must be one of table, csv, xlsx, json"),
     (["--chart", "league.jpg"], "--chart draws a PNG picture"),
 ])

@@ -102,7 +102,7 @@ def test_parse_request_and_periods():
                             date_from="2024-07-01", date_to="2024-09-30")
     assert request == ReportRequest(None, "month", ("centre", "channel"), 5, dt.date(2024, 7, 1),
                                     dt.date(2024, 9, 30))
-    for bad in (dict(period="week"), dict(by=""), dict(by="centre,region"), dict(min_n=0),
+    for bad in (dict(period="fortnight"), dict(by=""), dict(by="centre,region"), dict(min_n=0),
                 dict(date_from="2024-7-1"), dict(date_from="2024-02-30"), dict(date_from="x", date_to=None)):
         with pytest.raises(UserError):
             parse_request(**bad)

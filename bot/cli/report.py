@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 @click.option("--survey", "survey_id", help="Instrument id (default: SIPAS_DEFAULT_SURVEY, sipas-2023).")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First day of responses to include.")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="Last day of responses to include.")
-@click.option("--period", default="all", show_default=True, metavar="month|quarter|year|all",
-              help="One row per group and month, quarter or year, or one for the whole range.")
+@click.option("--period", default="all", show_default=True, metavar="week|month|quarter|year|all",
+              help="One row per group and ISO week, month, quarter or year, or one for the whole range.")
 @click.option("--by", default="centre", show_default=True, metavar="centre,service,channel,origin",
               help="Group by these, comma-separated; origin: invited, open (open survey) or paper.")
 @click.option("--origin", metavar="invited,open,paper",
@@ -31,6 +31,11 @@ if TYPE_CHECKING:
               help="Leave out the responses flagged as a burst from one client address (possible ballot stuffing).")
 @click.option("--min-n", type=int, default=30, show_default=True,
               help="Groups with fewer responses show no measures (\"chưa đủ mẫu\").")
+@click.option("--compare", metavar="previous|same-last-year",
+              help="Each group's change against the period before, or the same period a year earlier, with a 95% "
+                   "interval (with --period all: needs --from and --to).")
+@click.option("--window", type=int, metavar="DAYS",
+              help="With --period week|month: each period counts the DAYS days ending on its last day (rolling).")
 @click.option("--format", "output_format", default="table", show_default=True, metavar="table|csv|xlsx|json")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of the terminal (required for xlsx).")
@@ -38,15 +43,16 @@ if TYPE_CHECKING:
               help="Also draw the league table of the latest period as a PNG file.")
 @click.pass_obj
 def report(settings: Settings, survey_id: str | None, date_from: str | None, date_to: str | None, period: str,
-           by: str, origin: str | None, exclude_flagged: bool, min_n: int, output_format: str, output: Path | None,
-           chart: Path | None) -> None:
+           by: str, origin: str | None, exclude_flagged: bool, min_n: int, compare: str | None, window: int | None,
+           output_format: str, output: Path | None, chart: Path | None) -> None:
     """SIPAS, element indices and criteria with 95% intervals, ranked by the interval's lower bound."""
     from bot.errors import UserError
     from bot.reports.build import build_report
     from bot.reports.request import FORMATS, parse_request
 
     request = parse_request(survey=survey_id, period=period, by=by, min_n=min_n, date_from=date_from,
-                            date_to=date_to, origin=origin, exclude_flagged=exclude_flagged)
+                            date_to=date_to, origin=origin, exclude_flagged=exclude_flagged, compare=compare,
+                            window=window)
     output_format = output_format.strip().lower()
     if output_format not in FORMATS:
         raise UserError.say("admin.bad_format", formats=", ".join(FORMATS), given=output_format)

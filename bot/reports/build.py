@@ -16,8 +16,10 @@ import pandas as pd
 from sqlalchemy import select
 
 from bot.errors import UserError
+from bot.reports.compare import compare_rows
 from bot.reports.dataset import RatingArrays, load_arrays
 from bot.reports.participation import COUNTS, load_participation
+from bot.reports.ranks import rank_rows
 from bot.reports.request import (
     ORIGINS,
     ReportRequest,
@@ -26,6 +28,7 @@ from bot.reports.request import (
     period_key,
 )
 from bot.reports.selection import choose, flagged_per_group
+from bot.reports.window import loading_from, rolling
 from bot.services import Services
 from bot.storage.models import Centre, Service
 from surveys.instrument import Instrument
@@ -96,13 +99,13 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
     request = replace(request, survey=instrument.id)
     async with services.db.reading() as session:
         try:
-            arrays = await load_arrays(session, instrument, request.date_from, request.date_to,
+            arrays = await load_arrays(session, instrument, loading_from(request), request.date_to,
                                        service="service" in request.by, channel="channel" in request.by)
         except ValueError as error:
             raise UserError(f"the stored answers to '{instrument.id}' do not fit its {len(instrument.criteria())} "
                             f"criteria ({error}); were they recorded with another version?") from error
         chosen = await asyncio.to_thread(choose, arrays, request)  # copies the arrays when it leaves rows out
-        arrays = chosen.arrays
+        arrays = await asyncio.to_thread(rolling, chosen.arrays, request)  # --window: a copy per period counted in
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request))
         try:
@@ -113,8 +116,11 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         finally:
             scores = await scoring
     rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request)
-    return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
-                  chosen.flagged_excluded)
+    await asyncio.to_thread(rank_rows, rows, request.by)
+    report = Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
+                    chosen.flagged_excluded)
+    await compare_rows(report, lambda base: build_report(services, base))  # --compare: the base report, shifted
+    return report
 
 
 def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRequest) -> Scores | None:
@@ -143,6 +149,7 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     count, codes = len(groups), list(criteria)
     elements = list(dict.fromkeys(criteria.values()))
     element_index = _listed(scores.elements["index"], (count, len(elements)))
+    element_low, element_high = (_listed(scores.elements[c], (count, len(elements))) for c in ("low", "high"))
     measures = [_listed(scores.criteria[name], (count, len(codes))) for name in (*CRITERION_MEASURES, "ci_low",
                                                                                    "ci_high")]
     counts = _participation_lookup(participation)
@@ -166,6 +173,9 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
         if not suppressed and sipas_index:
             row.update(sipas=sipas, sipas_ci=[low, high], no_dissatisfied_pct=no_dissatisfied,
                        elements=dict(zip(elements, element_index[g], strict=True)))
+        # The element intervals --compare needs (the intervals part of issue 12 adds the same key).
+        row["elements_ci"] = None if row["elements"] is None else {
+            e: [lo, hi] for e, lo, hi in zip(elements, element_low[g], element_high[g], strict=True)}
         if not suppressed:
             row.update(criteria={code: {"n": int(c_n), "satisfied_pct": sat, "neutral_pct": neutral,
                                         "dissatisfied_pct": dis, "mean": mean, "ci": [c_low, c_high]}

@@ -13,6 +13,7 @@ import io
 import json
 
 from bot.cells import csv_text
+from bot.reports import compare, ranks
 from bot.reports.build import CRITERION_MEASURES, Report
 from bot.reports.request import PARTICIPATION, period_label
 
@@ -63,18 +64,21 @@ def render_table(report: Report) -> str:
     flagged = bool(report.flagged_included)  # the column only when there is something to look at
     headers = [*(DIMENSION_HEADERS[d] for d in report.request.by), "Kỳ", "Số phiếu", *([FLAGGED_HEADER] if flagged
                                                                                         else []),
-               "SIPAS (KTC 95%)", *(element_header(report, e) for e in elements)]
+               "SIPAS (KTC 95%)", *(["Thay đổi"] if report.request.compare else []), ranks.HEADER,
+               *(element_header(report, e) for e in elements)]
+    trend = (1 if report.request.compare else 0) + 1  # the change and rank columns after SIPAS
     lines = []
     for row in report.rows:
         cells = [key_label(report, d, row[d]) for d in report.request.by]
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         cells += [vi_number(row["flagged"], 0)] if flagged else []
         if row["suppressed"]:
-            cells += [SUPPRESSED, *("–" for _ in elements)]
+            cells += [SUPPRESSED, *("–" for _ in range(trend)), *("–" for _ in elements)]
         else:
             low, high = row["sipas_ci"]
             interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
-            cells += [vi_number(row["sipas"]) + interval, *(vi_number(row["elements"][e]) for e in elements)]
+            cells += [vi_number(row["sipas"]) + interval, *([compare.change_cell(row)] if trend > 1 else []),
+                      ranks.rank_cell(row), *(vi_number(row["elements"][e]) for e in elements)]
         lines.append(cells)
     left = len(report.request.by) + 1  # text columns; the numbers are right-aligned
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=True)]
@@ -90,6 +94,9 @@ def render_table(report: Report) -> str:
                f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu).")
     out.append("Chỉ số = % câu trả lời hài lòng (4–5); trong ngoặc: khoảng tin cậy 95%. "
                "Xếp theo cận dưới của khoảng tin cậy.")
+    out.append(ranks.FOOTNOTE)
+    if report.request.compare:
+        out.append(compare.footnote(report.request))
     return "\n".join(out)
 
 
@@ -138,7 +145,8 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
     headers = [*by, *(f"{d}_name" for d in by if d in ("centre", "service")), "period", "n", "suppressed", "sipas",
                "sipas_low", "sipas_high", "no_dissatisfied_pct", *report.elements,
                *PARTICIPATION, "response_rate_pct", "flagged",
-               *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high"))]
+               *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high")),
+               *ranks.CSV_HEADERS, *(compare.csv_headers(report.elements) if report.request.compare else [])]
     names = {"centre": report.centre_names, "service": report.service_names}
     table = []
     for row in report.rows:
@@ -156,6 +164,8 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
             ci = measures.get("ci") or [None, None]
             cells += [measures.get("n"), *(_r(measures.get(m)) for m in CRITERION_MEASURES[1:]), _r(ci[0]),
                       _r(ci[1])]
+        cells += ranks.rank_cells(row)
+        cells += compare.csv_cells(row, report.elements) if report.request.compare else []
         table.append(cells)
     return headers, table
 

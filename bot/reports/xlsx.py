@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.cells import xlsx_text
+from bot.reports import compare, ranks
 from bot.reports.build import Report
 from bot.reports.chart import draw_chart
 from bot.reports.render import DIMENSION_HEADERS, FLAGGED_HEADER, NO_SERVICE, ORIGIN_LABELS, SUPPRESSED
@@ -67,9 +68,15 @@ def write_xlsx(report: Report, path: Path) -> None:
     if not any(row["participation"] for row in report.rows):
         sheets[3].append(["Không có lời mời nào trong kỳ (hoặc báo cáo theo kênh: lời mời không gắn với kênh; hoặc "
                           "chỉ gồm khảo sát mở, phiếu giấy: những phiếu này không có lời mời)."])
-    for sheet in sheets[:4]:
+    _add_columns(sheets[0], ranks.SHEET_HEADERS, [ranks.rank_cells(row) for row in report.rows])
+    if report.request.compare:  # "So sánh" before the chart: each group's change against its base period
+        sheets.insert(4, workbook.create_sheet(compare.SHEET, index=4))
+        _header(sheets[4], [*keys, *compare.sheet_headers(element_names)])
+        for row in report.rows:
+            sheets[4].append([*_key_cells(report, row), *compare.sheet_cells(row, report.request, elements)])
+    for sheet in sheets[:-1]:
         _finish(sheet, first_number=len(keys) + 1)
-    _chart_sheet(report, sheets[4])
+    _chart_sheet(report, sheets[-1])
     workbook.save(path)
 
 
@@ -90,6 +97,18 @@ def _key_cells(report: Report, row: dict) -> list:
         if d in names:
             cells.append(names[d].get(row[d]))
     return [*cells, period_label(row["period"], report.request)]
+
+
+def _add_columns(sheet, headers: list[str], cells: list[list]) -> None:
+    """More columns after the last one of a sheet whose rows are one per report row (in order)."""
+    first = sheet.max_column + 1
+    for offset, header in enumerate(headers):
+        cell = sheet.cell(row=1, column=first + offset, value=header)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for index, values in enumerate(cells, start=2):
+        for offset, value in enumerate(values):
+            sheet.cell(row=index, column=first + offset, value=value)
 
 
 def _header(sheet, headers: list[str]) -> None:
