@@ -117,10 +117,9 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
             scores = await scoring
     rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request)
     await asyncio.to_thread(rank_rows, rows, request.by)
-    report = Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
-                    chosen.flagged_excluded)
-    await compare_rows(report, lambda base: build_report(services, base))  # --compare: the base report, shifted
-    return report
+    await compare_rows(request, rows, lambda base: build_report(services, base))  # --compare: the shifted report
+    return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
+                  chosen.flagged_excluded)
 
 
 def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRequest) -> Scores | None:

@@ -13,13 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Any
 
 from bot.reports.request import ReportRequest, period_key, period_label
 from surveys.spread import difference_interval
-
-if TYPE_CHECKING:
-    from bot.reports.build import Report
 
 _EPOCH = dt.date(1970, 1, 1)
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}  # how far "previous" reaches back, in months
@@ -92,17 +89,18 @@ def base_range(request: ReportRequest) -> tuple[dt.date | None, dt.date | None]:
     return _shift(start, request), _shift(end, request)
 
 
-async def compare_rows(report: Report, build: Callable[[ReportRequest], Awaitable[Report]]) -> None:
-    """Set every row's "change" (None without --compare), building the base report with ``build``."""
-    request = report.request
+async def compare_rows(request: ReportRequest, rows: list[dict], build: Callable[[ReportRequest], Awaitable[Any]],
+                       ) -> None:
+    """Set every row's "change" (None without --compare), building the base report (with its ``rows``) with
+    ``build``: `bot.reports.build.build_report`, passed in, since that module calls this one."""
     if request.compare is None:
-        for row in report.rows:
+        for row in rows:
             row["change"] = None
         return
     start, end = base_range(request)
     base = await build(replace(request, date_from=start, date_to=end, compare=None))
     found = {(*(row[d] for d in request.by), row["period"]): row for row in base.rows}
-    for row in report.rows:
+    for row in rows:
         key = base_key(row["period"], request)
         earlier = found.get((*(row[d] for d in request.by), "all" if request.period == "all" else key))
         row["change"] = change(row, earlier, request.compare, key)

@@ -11,6 +11,7 @@ ranks, and a period's ranks do not depend on which other periods are in the repo
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections import defaultdict
 
@@ -35,7 +36,9 @@ def rank_rows(rows: list[dict], by: tuple[str, ...]) -> None:
     for period, group in periods.items():
         group.sort(key=lambda row: (-round(row["sipas_ci"][0], DECIMALS),
                                     *((row[d] is None, row[d] or "") for d in by)))
-        low, high = rank_intervals(np.array([[row["sipas"], *row["sipas_ci"]] for row in group]), period)
+        # Rounded as in the JSON, so both database backends (sums in another order) draw the same ranks.
+        estimates = np.round(np.array([[row["sipas"], *row["sipas_ci"]] for row in group]), DECIMALS)
+        low, high = rank_intervals(estimates, period)
         for place, (row, best, worst) in enumerate(zip(group, low, high, strict=True), start=1):
             row["rank"] = {"rank": place, "low": int(best), "high": int(worst), "of": len(group)}
 
@@ -47,12 +50,14 @@ def rank_intervals(estimates: np.ndarray, period: str) -> tuple[np.ndarray, np.n
     """
     rng = np.random.default_rng([SEED, zlib.crc32(period.encode())])
     values = two_piece_draws(estimates[:, 0], estimates[:, 1], estimates[:, 2], DRAWS, rng)
-    tiebreak = rng.random(values.shape)
-    order = np.lexsort((tiebreak, -values), axis=1)  # per draw: the groups from best to worst
-    ranks = np.empty_like(order)
-    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, values.shape[1] + 1), values.shape), axis=1)
-    return (np.quantile(ranks, 0.025, axis=0, method="inverted_cdf"),
-            np.quantile(ranks, 0.975, axis=0, method="inverted_cdf"))
+    # A random millionth of a point breaks ties (draws clipped at 100 or 0, intervals of width zero) at random.
+    order = np.argsort(-(values + rng.random(values.shape) * 1e-6), axis=1)  # per draw: best to worst
+    ranks = np.empty(order.shape, dtype=np.int32)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, values.shape[1] + 1, dtype=np.int32),
+                                                    values.shape), axis=1)
+    ranks = np.sort(ranks.T, axis=1)  # each group's ranks in order, contiguous
+    # The 2.5% and 97.5% points as the smallest rank reached by that share of draws (the inverted CDF).
+    return ranks[:, math.ceil(0.025 * DRAWS) - 1], ranks[:, math.ceil(0.975 * DRAWS) - 1]
 
 
 HEADER = "Hạng (khoảng)"
