@@ -245,3 +245,14 @@ async def test_a_clear_change_is_significant(services, cli):
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--period", "month", "--compare", "previous")
     assert code == 0, err
     assert "+100,00*" in next(line for line in out.splitlines() if "tháng 7/2024" in line)
+
+
+async def test_groups_match_on_every_key_even_without_a_service(services):
+    # HL: June and July name service KS; DH's July and August name none: each is compared with its own group.
+    rows = [(centre, centre == "HL", channel, when, values) for centre, _, channel, when, values in HAND]
+    await seed(services, rows)
+    found = {(r["centre"], r["service"], r["period"]): r["change"]
+             for r in (await report(services, by="centre,service", period="month", compare="previous")).rows}
+    assert found[("HL", "KS", "2024-07")]["sipas"]["change"] == pytest.approx(100 * 7 / 15)
+    assert found[("DH", None, "2024-08")]["sipas"]["change"] == pytest.approx(0.0)
+    assert found[("DH", None, "2024-07")] is None

@@ -37,6 +37,7 @@ async def test_indistinguishable_centres_both_span_first_to_second(services):
     # Equal lower bounds: the keys decide the place (DH before HL); the intervals both cover places 1 and 2.
     assert [(r["centre"], r["rank"]) for r in rows] == [("DH", {"rank": 1, "low": 1, "high": 2, "of": 2}),
                                                          ("HL", {"rank": 2, "low": 1, "high": 2, "of": 2})]
+    assert [r["rank"] for r in (await report(services)).rows] == [r["rank"] for r in rows]  # seeded: repeats
 
 
 def test_three_groups_by_the_draws():
