@@ -1,24 +1,39 @@
 """Confidence intervals for the SIPAS measures, in plain numpy (no scipy).
 
-Two intervals are used (``docs/sipas.md``, "Uncertainty"):
+Three pieces (``docs/sipas.md``, "Uncertainty"; the method and its coverage: ``docs/intervals.md``):
 
-* **Wilson score interval** for one criterion's satisfied share (``wilson_interval``). It stays inside
-  [0, 100] and behaves well for shares near 0 or 100 and for small n, where the textbook Wald interval fails.
-* **Linearised (Taylor) interval for a mean of ratios** (``mean_of_ratios``), for the element indices and
-  SIPAS. Each is an unweighted mean over criteria of p_i = S_i / V_i, where S_i counts the satisfied (4-5)
-  answers and V_i the valid (1-5) answers to criterion i. One person's answers are correlated, so the
-  respondent, not the answer, is the sampling unit. For respondent r let x_ri = 1 when r rated criterion i
-  4-5 and v_ri = 1 when r gave it a valid answer. Over the k criteria with V_i > 0 in the group::
+* **Wilson score interval** for one criterion's satisfied share and for ``no_dissatisfied_pct``
+  (``wilson_interval``). It stays inside [0, 100] and behaves well for shares near 0 or 100 and for small n.
+* **Linearised (Taylor) variance of a mean of ratios** (``mean_of_ratios``), for the element indices and SIPAS.
+  Each is an unweighted mean over criteria of p_i = S_i / V_i, where S_i counts the satisfied (4-5) answers and
+  V_i the valid (1-5) answers to criterion i. One person's answers are correlated, so the respondent, not the
+  answer, is the sampling unit. For respondent r let x_ri = 1 when r rated criterion i 4-5 and v_ri = 1 when r
+  gave it a valid answer. Over the k criteria with V_i > 0 in the group::
 
       z_r = (1/k) * sum_i (x_ri - p_i * v_ri) / V_i          (sum_r z_r = 0 by construction)
       Var ≈ n / (n - 1) * sum_r z_r**2
-      interval = estimate ± z * 100 * sqrt(Var), clipped to [0, 100]
 
-  where n counts the respondents with at least one valid answer among those criteria (the others have z_r = 0)
-  and z is the standard normal quantile for the confidence level. This is the with-replacement variance of the
-  first-order Taylor expansion of the estimator around the group's p_i; it agrees with a respondent-level
-  bootstrap (see ``tests/test_intervals.py``). With n < 2 the variance is undefined and the interval is null.
-  With one criterion it reduces to the simple random sample variance p(1 - p)/(n - 1).
+  where n counts the respondents with at least one valid answer among those criteria (the others have z_r = 0).
+  This is the with-replacement variance of the first-order Taylor expansion of the estimator around the group's
+  p_i; it agrees with a respondent-level bootstrap (``tests/test_intervals.py``). With one criterion it reduces
+  to the simple random sample variance p(1 - p)/(n - 1).
+* **Score interval on the effective sample size** (``score_interval``), built on that variance. The estimate p
+  (on 0-1) is read as a proportion from n_eff = p(1 - p) / Var independent trials (Kish's effective sample size:
+  n times 1 over the design effect), and Wilson's interval is taken for p with n_eff trials and Student's t
+  quantile with n - 1 degrees of freedom in place of z (q = t(0.975, n - 1))::
+
+      centre = (p + q²/(2 n_eff)) / (1 + q²/n_eff)
+      half   = q / (1 + q²/n_eff) * sqrt(p (1 - p) / n_eff + q² / (4 n_eff²))
+      interval = 100 * (centre ± half)
+
+  Wilson's interval evaluates the variance at the value tested rather than at the estimate, so it widens on the
+  side away from the nearer bound and stays inside [0, 100] without clipping; the t quantile accounts for a
+  variance estimated from n respondents. Where the variance says nothing (p is 0 or 1, or every respondent
+  answered alike: Var = 0), the design effect is taken as 1 (n_eff = n: a respondent's answers are all alike,
+  the widest case), so the interval never has zero width while n is finite: 30 forms rating everything 4-5 give
+  [87.76, 100] (low = 30 / (30 + 2.0452²)). With n < 2 the variance is undefined and the interval is null. The
+  former interval, estimate ± 1.96 se clipped to [0, 100] (``normal_interval``), held its 95% only away from the
+  bounds.
 
 All functions are vectorised: no Python loop runs over rows or groups (only over the criteria).
 """
@@ -27,9 +42,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
+
+from surveys.quantiles import normal_quantile, student_quantile
+
+__all__ = ["mean_of_ratios", "normal_interval", "normal_quantile", "score_interval", "student_quantile",
+           "wilson_interval"]
 
 NO_ANSWER = 0
 """Outcome code of a respondent who gave a criterion no valid (1-5) answer."""
@@ -39,23 +58,6 @@ SATISFIED = 2
 """Outcome code of a valid answer of 4 or 5."""
 
 _OUTCOMES = 3
-
-
-def normal_quantile(confidence: float) -> float:
-    """The two-sided standard normal quantile for a confidence level.
-
-    Args:
-        confidence: The confidence level, strictly between 0 and 1 (0.95 gives about 1.96).
-
-    Returns:
-        The z value such that a standard normal variable lies in [-z, z] with probability ``confidence``.
-
-    Raises:
-        ValueError: If ``confidence`` is not strictly between 0 and 1.
-    """
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence!r}")
-    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
 def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +101,8 @@ def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.nda
 def normal_interval(estimate, se, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric normal interval ``estimate ± z * se`` on the percent scale, clipped to [0, 100].
 
+    The interval reports used before ``score_interval``; kept for comparison (``bench/interval_coverage.py``).
+
     Args:
         estimate: Point estimates in percent (array); NaN stays NaN.
         se: Standard errors in percent (array, same shape); NaN gives a NaN interval.
@@ -111,6 +115,47 @@ def normal_interval(estimate, se, confidence: float = 0.95) -> tuple[np.ndarray,
     estimate = np.asarray(estimate, dtype=np.float64)
     se = np.asarray(se, dtype=np.float64)
     return np.clip(estimate - z * se, 0.0, 100.0), np.clip(estimate + z * se, 0.0, 100.0)
+
+
+def score_interval(estimate, se, units, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval on the effective sample size of a linearised estimate (module docstring).
+
+    Args:
+        estimate: Point estimates in percent (array); NaN stays NaN.
+        se: Their linearised standard errors in percent (``mean_of_ratios``); NaN gives a NaN interval.
+        units: The respondents behind each estimate (its n).
+        confidence: The confidence level, strictly between 0 and 1.
+
+    Returns:
+        ``(low, high)`` arrays in [0, 100], NaN where the estimate or the standard error is NaN or n < 2.
+
+    Example:
+        >>> low, high = score_interval(100.0, 0.0, 30)  # 30 respondents, every answer 4-5
+        >>> round(float(low), 2), float(high)
+        (87.76, 100.0)
+    """
+    percent = np.asarray(estimate, dtype=np.float64)
+    p = percent / 100.0
+    units = np.asarray(units, dtype=np.float64)
+    q = student_quantile(confidence, np.maximum(units - 1.0, 1.0))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        var = (np.asarray(se, dtype=np.float64) / 100.0) ** 2
+        n = np.where((p <= 0.0) | (p >= 1.0) | (var <= 0.0), units, p * (1.0 - p) / var)  # design effect 1
+        n = np.minimum(n, MAX_DESIGN_GAIN * units)  # a variance next to 0 by rounding must not close the interval
+        denominator = 1.0 + q * q / n
+        centre = (p + q * q / (2.0 * n)) / denominator
+        half = q / denominator * np.sqrt(p * (1.0 - p) / n + q * q / (4.0 * n * n))
+    null = np.isnan(p) | np.isnan(var) | ~(units >= 2)
+    # Exact ends, and the estimate inside, whatever the rounding (it leaves ~1e-16 on either side).
+    low = np.where(p <= 0.0, 0.0, np.minimum(np.clip(centre - half, 0.0, 1.0) * 100.0, percent))
+    high = np.where(p >= 1.0, 100.0, np.maximum(np.clip(centre + half, 0.0, 1.0) * 100.0, percent))
+    low = np.where(null, np.nan, low)
+    high = np.where(null, np.nan, high)
+    return low[()], high[()]
+
+
+MAX_DESIGN_GAIN = 1000.0
+"""The largest n_eff / n ``score_interval`` accepts (a design effect of 0.001; a real one is above 1/k)."""
 
 
 @dataclass(frozen=True, eq=False)

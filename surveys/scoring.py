@@ -6,8 +6,9 @@ engine's answer dicts (``answers_frame``, importable from here as well).
 
 Measures and uncertainty:
     Element indices and SIPAS are unweighted means of the criteria's satisfied percentages (criteria with
-    n > 0 only); their intervals treat the respondent as the unit (linearised variance of a mean of ratios,
-    see ``surveys.intervals``); a criterion's interval is Wilson's. All percentages are on 0-100; null
+    n > 0 only); their intervals treat the respondent as the unit (linearised variance of a mean of ratios and
+    a Wilson score interval on its effective sample size, see ``surveys.intervals``); a criterion's interval and
+    that of no_dissatisfied_pct are Wilson's. All percentages are on 0-100; null
     measures are NaN. A group with n < ``min_n`` is suppressed: it keeps its keys, n and, per criterion, n,
     na_n and skipped_n; every other measure is NaN. The work is done on numpy arrays of the whole table (one
     bincount per criterion), with no Python loop over rows or groups.
@@ -27,7 +28,8 @@ from surveys.ratings import N_CODES, NA_CODE, OUTCOME, SKIPPED_CODE, answers_fra
 __all__ = ["NA_CODE", "Scores", "answers_frame", "score"]
 
 _OUTPUT_COLUMNS = frozenset({
-    "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "element", "index", "low",
+    "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low",
+    "no_dissatisfied_high", "element", "index", "low",
     "high", "code", "satisfied_pct", "neutral_pct", "dissatisfied_pct", "mean", "ci_low", "ci_high", "na_n",
     "skipped_n",
 })  # fmt: skip
@@ -39,7 +41,7 @@ class Scores:
 
     Attributes:
         groups: One row per group: the ``by`` columns, n, suppressed, sipas, sipas_low, sipas_high,
-            no_dissatisfied_pct.
+            no_dissatisfied_pct, no_dissatisfied_low, no_dissatisfied_high (its Wilson interval).
         elements: One row per group and element (elements in first-appearance order of ``criteria``): the
             ``by`` columns, element, index, low, high.
         criteria: One row per group and criterion (in ``criteria`` order): the ``by`` columns, code, element,
@@ -90,7 +92,8 @@ def score(
     outcomes = []
     any_dissatisfied = np.zeros(rows, dtype=bool)
     for j, code in enumerate(codes):
-        cells = cell_codes(responses[code]) if code in responses.columns else np.full(rows, SKIPPED_CODE)
+        # A criterion with no column was never asked: all skipped, in the int8 codes cell_codes gives
+        cells = cell_codes(responses[code]) if code in responses.columns else np.full(rows, SKIPPED_CODE, np.int8)
         counts[:, j, :] = np.bincount(base + cells, minlength=n_groups * N_CODES).reshape(n_groups, N_CODES)
         # take(mode="clip") skips numpy's bounds check: cells are 0..7 by construction (much faster than [cells])
         outcomes.append(np.take(OUTCOME, cells, mode="clip"))
@@ -106,7 +109,8 @@ def score(
     dissatisfied_n = np.bincount(group[any_dissatisfied], minlength=n_groups)
     with np.errstate(divide="ignore", invalid="ignore"):
         no_dissatisfied = np.where(n > 0, 100.0 * (n - dissatisfied_n) / n, np.nan)
-    sipas_low, sipas_high = intervals.normal_interval(ratios.estimate, ratios.se, confidence)
+    no_dissatisfied_low, no_dissatisfied_high = intervals.wilson_interval(n - dissatisfied_n, n, confidence)
+    sipas_low, sipas_high = intervals.score_interval(ratios.estimate, ratios.se, n, confidence)
     group_table = {
         "n": n,
         "suppressed": suppressed,
@@ -114,8 +118,11 @@ def score(
         "sipas_low": sipas_low,
         "sipas_high": sipas_high,
         "no_dissatisfied_pct": no_dissatisfied,
+        "no_dissatisfied_low": np.asarray(no_dissatisfied_low, dtype=np.float64),
+        "no_dissatisfied_high": np.asarray(no_dissatisfied_high, dtype=np.float64),
     }
-    element_low, element_high = intervals.normal_interval(ratios.part_estimate, ratios.part_se, confidence)
+    element_low, element_high = intervals.score_interval(ratios.part_estimate, ratios.part_se, ratios.part_units,
+                                                         confidence)
     element_table = {
         "element": np.tile(np.asarray(element_names, dtype=object), n_groups),
         "index": ratios.part_estimate,

@@ -45,7 +45,8 @@ def test_two_criteria_two_elements_by_hand():
 
     groups = result.groups
     assert list(groups.columns) == [
-        "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct",
+        "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low",
+        "no_dissatisfied_high",
     ]  # fmt: skip
     assert len(groups) == 1
     row = groups.iloc[0]
@@ -54,6 +55,9 @@ def test_two_criteria_two_elements_by_hand():
     assert row["sipas"] == pytest.approx((50 + 200 / 3) / 2)
     assert row["no_dissatisfied_pct"] == pytest.approx(60.0)
     assert row["sipas_low"] < row["sipas"] < row["sipas_high"]
+    # Wilson 95% for 3/5: centre (0.6 + 0.38415) / 1.76829 = 0.55655,
+    # half 1.95996 / 1.76829 * sqrt(0.24/5 + 3.8415/100) = 1.10839 * 0.29397 = 0.32583 -> 23.07 .. 88.24
+    assert [row["no_dissatisfied_low"], row["no_dissatisfied_high"]] == pytest.approx([23.07, 88.24], abs=0.01)
 
     elements = result.elements
     assert list(elements.columns) == ["element", "index", "low", "high"]
@@ -84,15 +88,35 @@ def test_sipas_interval_by_hand():
     #   r1 (0.125 - 0.2222)/2 = -0.04861, r2 0.0625, r3 -0.0625, r4 0.1111/2 = 0.05556,
     #   r5 (-0.125 + 0.1111)/2 = -0.00694, r6 0
     # sum z^2 = 0.0023630 + 0.0039063 + 0.0039063 + 0.0030864 + 0.0000482 = 0.0133102
-    # Var = 5/4 * 0.0133102 = 0.0166377; se = 100 * sqrt(Var) = 12.899; interval 58.33 ± 1.96 * 12.899
+    # Var = 5/4 * 0.0133102 = 0.0166377 (se 12.899). Score interval on the effective sample size:
+    # n_eff = p (1 - p) / Var = 0.583333 * 0.416667 / 0.0166377 = 14.6087; q = t(0.975, n - 1 = 4) = 2.776445,
+    # q^2 = 7.708647, q^2 / n_eff = 0.527676; centre (0.583333 + 0.263838) / 1.527676 = 0.554549;
+    # half 2.776445 / 1.527676 * sqrt(0.0166377 + 7.708647 / (4 * 14.6087^2)) = 1.817430 * 0.160211 = 0.291173
     row = score(HAND, CRITERIA, min_n=1).groups.iloc[0]
-    z = 1.959964
-    assert row["sipas_low"] == pytest.approx(58.3333 - z * 12.8987, abs=0.01)
-    assert row["sipas_high"] == pytest.approx(58.3333 + z * 12.8987, abs=0.01)
-    # One criterion per element: se = sqrt(p(1 - p)/(n - 1)); staff: sqrt(2/9 / 2) = 33.33 -> clipped at 100.
+    assert row["sipas_low"] == pytest.approx(26.34, abs=0.01)
+    assert row["sipas_high"] == pytest.approx(84.57, abs=0.01)
+    # One criterion per element: Var = p(1 - p)/(n - 1), so n_eff = n - 1. Staff 2/3 of 3: n_eff 2,
+    # q = t(0.975, 2) = 4.302653, q^2 / n_eff = 9.2564: centre (0.666667 + 4.6282) / 10.2564 = 0.51624,
+    # half 4.302653 / 10.2564 * sqrt(0.111111 + 18.5128 / 16) = 0.41951 * 1.12613 = 0.47242 -> 4.38 .. 98.87
     staff = score(HAND, CRITERIA, min_n=1).elements.iloc[1]
-    assert staff["low"] == pytest.approx(200 / 3 - z * 100 / 3, abs=0.01)
-    assert staff["high"] == 100.0
+    assert [staff["low"], staff["high"]] == pytest.approx([4.38, 98.87], abs=0.01)
+
+
+def test_thirty_perfect_forms_do_not_outrank_three_hundred_at_96_6():
+    # 30 forms rating all five criteria 5: SIPAS 100, Var 0, so design effect 1 (n_eff = 30) and the interval is
+    # [30 / (30 + t(0.975, 29)^2), 100] = [30 / 34.183, 100] = [87.76, 100]: wide, never [100, 100].
+    criteria = {f"c_{i}": f"e{i % 2}" for i in range(5)}
+    perfect = pd.DataFrame({code: [5] * 30 for code in criteria}).assign(centre="A")
+    # 300 forms, 51 of them with one criterion rated 3 (cycling through the five): 1 - 51 / 1500 = 96.6%.
+    ratings = np.full((300, 5), 5)
+    ratings[np.arange(51), np.arange(51) % 5] = 3
+    good = pd.DataFrame(ratings, columns=list(criteria)).assign(centre="B")
+    groups = score(pd.concat([perfect, good], ignore_index=True), criteria, by="centre").groups.set_index("centre")
+    assert groups.loc["A", ["sipas", "sipas_low", "sipas_high"]].tolist() == pytest.approx([100.0, 87.76, 100.0],
+                                                                                           abs=0.01)
+    assert groups.loc["A", "sipas_high"] - groups.loc["A", "sipas_low"] > 10
+    assert groups.loc["B", "sipas"] == pytest.approx(96.6)
+    assert groups.loc["B", "sipas_low"] > 95 > groups.loc["A", "sipas_low"]  # B ranks first on the lower bound
 
 
 def test_criterion_nobody_answered_is_null_and_left_out():
@@ -218,6 +242,21 @@ def test_grouping_by_a_single_string_and_element_order():
     assert result.criteria["code"].tolist() == ["staff_1", "access_1", "staff_2"]
     assert result.elements["index"].tolist() == pytest.approx([50.0, 0.0])
     assert result.groups.loc[0, "sipas"] == pytest.approx(100 / 3)
+
+
+def test_a_criterion_without_a_column_was_never_asked():
+    # staff_1 has no column: every row skipped it. access 5, 4, 2 -> 2/3 satisfied; one row has a 2.
+    result = score(pd.DataFrame({"access_1": [5, 4, 2]}), CRITERIA, min_n=1)
+    crit = result.criteria.set_index("code")
+    assert crit.loc["staff_1", ["n", "na_n", "skipped_n"]].tolist() == [0, 0, 3]
+    assert math.isnan(crit.loc["staff_1", "satisfied_pct"])
+    assert crit.loc["access_1", ["n", "satisfied_pct"]].tolist() == pytest.approx([3, 200 / 3])
+    row = result.groups.iloc[0]
+    assert (row["n"], row["sipas"], row["no_dissatisfied_pct"]) == pytest.approx((3, 200 / 3, 200 / 3))
+    assert result.elements.set_index("element").loc["staff"].isna().all()
+    # The same as a staff_1 column of skipped answers.
+    skipped = score(pd.DataFrame({"access_1": [5, 4, 2], "staff_1": [nan] * 3}), CRITERIA, min_n=1)
+    pd.testing.assert_frame_equal(result.groups, skipped.groups)
 
 
 def test_empty_table_and_missing_criterion_column():
