@@ -108,7 +108,7 @@ def normal_interval(estimate, se, confidence: float = 0.95) -> tuple[np.ndarray,
     return np.clip(estimate - z * se, 0.0, 100.0), np.clip(estimate + z * se, 0.0, 100.0)
 
 
-def score_interval(estimate, se, units, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def score_interval(estimate, se, units, confidence: float = 0.95, effective=None) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval on the effective sample size of a linearised estimate (module docstring).
 
     Args:
@@ -116,6 +116,8 @@ def score_interval(estimate, se, units, confidence: float = 0.95) -> tuple[np.nd
         se: Their linearised standard errors in percent (``mean_of_ratios``); NaN gives a NaN interval.
         units: The respondents behind each estimate (its n).
         confidence: The confidence level, strictly between 0 and 1.
+        effective: Optional effective number of respondents (Kish's, for weighted estimates), the n_eff of the
+            design effect 1 case; ``units`` when not given.
 
     Returns:
         ``(low, high)`` arrays in [0, 100], NaN where the estimate or the standard error is NaN or n < 2.
@@ -131,7 +133,8 @@ def score_interval(estimate, se, units, confidence: float = 0.95) -> tuple[np.nd
     q = student_quantile(confidence, np.maximum(units - 1.0, 1.0))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         var = (np.asarray(se, dtype=np.float64) / 100.0) ** 2
-        n = np.where((p <= 0.0) | (p >= 1.0) | (var <= 0.0), units, p * (1.0 - p) / var)  # design effect 1
+        fallback = units if effective is None else np.asarray(effective, dtype=np.float64)
+        n = np.where((p <= 0.0) | (p >= 1.0) | (var <= 0.0), fallback, p * (1.0 - p) / var)  # design effect 1
         n = np.minimum(n, MAX_DESIGN_GAIN * units)  # a variance next to 0 by rounding must not close the interval
         denominator = 1.0 + q * q / n
         centre = (p + q * q / (2.0 * n)) / denominator

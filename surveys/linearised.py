@@ -2,6 +2,14 @@
 
 The estimator and its variance are described in ``surveys.intervals`` (module docstring), which builds the
 intervals on them and re-exports everything here.
+
+Weights (optional, one per respondent, e.g. post-stratification to the transaction mix): p_i becomes
+sum_r w_r x_ri / sum_r w_r v_ri, z_r is multiplied by w_r (its denominators V_i become the weighted sums W_i),
+and Var = n / (n - 1) * sum_r z_r**2 as before: the with-replacement linearisation of the weighted ratio, with
+the weights taken as fixed. It ignores any stratification: where the mix of services in the sample is fixed by
+design it overstates the variance (by about 10% in a simulation of two services with fixed counts: 97%
+coverage); where the mix is random, as for self-selected respondents, it is the right one. Kish's effective
+sample size (sum w)² / sum w² stands in for n where an interval needs a number of respondents.
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ class RatioMeans:
         part_estimate: ``(G, P)`` the same estimate restricted to each part's criteria.
         part_se: ``(G, P)`` its standard error.
         part_units: ``(G, P)`` respondents with at least one valid answer to the part's criteria.
+        kish: ``(G,)`` Kish's effective number of those respondents, (sum w)² / sum w² (``units`` unweighted).
+        part_kish: ``(G, P)`` the same per part.
+        weight_total: ``(G,)`` the weight of the respondents (``units`` unweighted).
     """
 
     estimate: np.ndarray
@@ -42,6 +53,9 @@ class RatioMeans:
     part_estimate: np.ndarray
     part_se: np.ndarray
     part_units: np.ndarray
+    kish: np.ndarray
+    part_kish: np.ndarray
+    weight_total: np.ndarray
 
 
 def mean_of_ratios(
@@ -51,8 +65,9 @@ def mean_of_ratios(
     n_groups: int,
     *,
     outcome_counts: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> RatioMeans:
-    """Estimate the unweighted mean of per-criterion satisfied shares and its respondent-level uncertainty.
+    """Estimate the mean of per-criterion satisfied shares and its respondent-level uncertainty.
 
     The method (linearisation with the respondent as the unit) is described in the module docstring.
 
@@ -63,7 +78,9 @@ def mean_of_ratios(
         parts: The part (element) index of each criterion, numbered from 0 without gaps.
         n_groups: The number of groups.
         outcome_counts: Optional ``(n_groups, criteria, 3)`` count of each outcome per group and criterion,
-            when the caller has counted them already (saves one pass over the rows).
+            when the caller has counted them already (saves one pass over the rows); weighted counts when
+            ``weights`` is given.
+        weights: Optional ``(rows,)`` non-negative weight of each respondent (module docstring).
 
     Returns:
         The estimates, standard errors and respondent counts, overall and per part.
@@ -85,7 +102,8 @@ def mean_of_ratios(
     answered = np.zeros((n_parts, rows), dtype=bool)
     for i, outcome in enumerate(outcomes):
         if outcome_counts is None:
-            counts = np.bincount(base + outcome, minlength=n_groups * _OUTCOMES).reshape(n_groups, _OUTCOMES)
+            counts = np.bincount(base + outcome, weights=weights,
+                                 minlength=n_groups * _OUTCOMES).reshape(n_groups, _OUTCOMES)
         else:
             counts = outcome_counts[:, i, :]
         valid_n[:, i] = counts[:, NOT_SATISFIED] + counts[:, SATISFIED]
@@ -114,15 +132,21 @@ def mean_of_ratios(
         table[:, SATISFIED] = (1.0 - p[:, i]) * inv_v[:, i]
         sums[parts[i]] += _lookup(table.ravel(), base + outcome)
 
+    if weights is not None:
+        sums *= weights  # z_r = w_r (1/k) sum_i (x_ri - p_i v_ri) / W_i
     part_units = np.empty((n_groups, n_parts), dtype=np.int64)
     part_sq = np.empty((n_groups, n_parts))
+    part_kish = np.empty((n_groups, n_parts))
     for e in range(n_parts):
         part_units[:, e] = np.bincount(group[answered[e]], minlength=n_groups)
         z_part = sums[e] * _lookup(np.ascontiguousarray(inv_k_part[:, e]), group)
         part_sq[:, e] = np.bincount(group, weights=z_part * z_part, minlength=n_groups)
-    units = np.bincount(group[answered.any(axis=0)], minlength=n_groups).astype(np.int64)
+        part_kish[:, e] = _kish(group, answered[e], weights, part_units[:, e], n_groups)[0]
+    respondent = answered.any(axis=0)
+    units = np.bincount(group[respondent], minlength=n_groups).astype(np.int64)
     z_all = sums.sum(axis=0) * _lookup(inv_k_all, group)
     sq = np.bincount(group, weights=z_all * z_all, minlength=n_groups)
+    kish, weight_total = _kish(group, respondent, weights, units, n_groups)
 
     return RatioMeans(
         estimate=estimate,
@@ -131,7 +155,21 @@ def mean_of_ratios(
         part_estimate=part_estimate,
         part_se=_standard_error(part_sq, part_units, part_estimate),
         part_units=part_units,
+        kish=kish,
+        part_kish=part_kish,
+        weight_total=weight_total,
     )
+
+
+def _kish(group, chosen, weights, units, n_groups) -> tuple[np.ndarray, np.ndarray]:
+    """Kish's effective number of the chosen respondents per group, and their total weight."""
+    if weights is None:
+        return units.astype(np.float64), units.astype(np.float64)
+    w = weights[chosen]
+    total = np.bincount(group[chosen], weights=w, minlength=n_groups)
+    square = np.bincount(group[chosen], weights=w * w, minlength=n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(square > 0, total * total / square, 0.0), total
 
 
 def _lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:

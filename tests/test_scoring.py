@@ -325,3 +325,38 @@ def test_scoring_modules_import_no_io_or_framework():
         imported = {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module}
         assert {name.split(".")[0] for name in imported} <= allowed, module.__name__
+
+
+def test_weights_recover_the_transaction_mix():
+    # Two services with as many transactions each (1,000 invitations); A's citizens answer three times as often.
+    # A: 300 responses, 270 rate every criterion 5 and 30 rate every criterion 2 (90%); B: 100, 60 and 40 (60%).
+    # True SIPAS of the transactions (50/50): 75. Unweighted the sample says (270 + 60) / 400 = 82.5.
+    # Weight = invitations / responses: A 1000/300, B 1000/100: (270 * 10/3 + 60 * 10) / (1000 + 1000) = 75.
+    rows = [(5, "A")] * 270 + [(2, "A")] * 30 + [(5, "B")] * 60 + [(2, "B")] * 40
+    table = pd.DataFrame({"access_1": [r for r, _ in rows], "staff_1": [r for r, _ in rows],
+                          "service": [s for _, s in rows]})
+    table["weight"] = np.where(table["service"] == "A", 1000 / 300, 1000 / 100)
+    plain = score(table, CRITERIA).groups.iloc[0]
+    weighted = score(table, CRITERIA, weights="weight")
+    row = weighted.groups.iloc[0]
+    assert plain["sipas"] == pytest.approx(82.5) and row["sipas"] == pytest.approx(75.0)
+    assert row["n"] == 400 and row["no_dissatisfied_pct"] == pytest.approx(75.0)
+    assert weighted.criteria["satisfied_pct"].tolist() == pytest.approx([75.0, 75.0])
+    assert weighted.criteria["n"].tolist() == [400, 400]  # counts stay counts
+    # Weighted linearisation: z_r = w_r (x_r - 0.75) / 2000 for both criteria alike; sum z^2 =
+    # (270 * 100/9 * 0.0625 + 30 * 100/9 * 0.5625 + 60 * 100 * 0.0625 + 40 * 100 * 0.5625) / 2000^2 = 3000 / 4e6;
+    # Var = 400/399 * 7.5e-4 = 7.519e-4 (se 2.742); n_eff = 0.1875 / 7.519e-4 = 249.4, q = t(0.975, 399) = 1.9659
+    assert row["sipas_low"] < 75 < row["sipas_high"] and plain["sipas_low"] > 75  # the plain interval misses 75
+    centre = (0.75 + 1.9659**2 / (2 * 249.4)) / (1 + 1.9659**2 / 249.4)
+    half = 1.9659 / (1 + 1.9659**2 / 249.4) * math.sqrt(7.519e-4 + 1.9659**2 / (4 * 249.4**2))
+    assert [row["sipas_low"], row["sipas_high"]] == pytest.approx([100 * (centre - half), 100 * (centre + half)],
+                                                                  abs=0.01)
+    # no_dissatisfied: Wilson on Kish's n = (sum w)^2 / sum w^2 = 2000^2 / (300 * 100/9 + 100 * 100) = 300
+    low, high = surveys.intervals.wilson_interval(225, 300)
+    assert [row["no_dissatisfied_low"], row["no_dissatisfied_high"]] == pytest.approx([low, high])
+    # Equal weights change nothing; bad weights are refused.
+    pd.testing.assert_frame_equal(score(table, CRITERIA, weights=np.full(400, 2.5)).groups,
+                                  score(table, CRITERIA).groups)
+    for bad in ([1.0] * 399, np.r_[-1.0, np.ones(399)], np.r_[np.nan, np.ones(399)]):
+        with pytest.raises(ValueError, match="weights"):
+            score(table, CRITERIA, weights=bad)
