@@ -34,6 +34,8 @@ Three pieces (``docs/sipas.md``, "Uncertainty"; the method and its coverage: ``d
   [87.76, 100] (low = 30 / (30 + 2.0452²)). With n < 2 the variance is undefined and the interval is null. The
   former interval, estimate ± 1.96 se clipped to [0, 100] (``normal_interval``), held its 95% only away from the
   bounds.
+  For weighted estimates (``surveys.scoring.score(weights=...)``) Kish's effective n, (sum w)² / sum w², takes
+  the place of n in the design effect 1 case.
 
 All functions are vectorised: no Python loop runs over rows or groups (only over the criteria).
 """
