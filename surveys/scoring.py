@@ -6,8 +6,9 @@ engine's answer dicts (``answers_frame``, importable from here as well).
 
 Measures and uncertainty:
     Element indices and SIPAS are unweighted means of the criteria's satisfied percentages (criteria with
-    n > 0 only); their intervals treat the respondent as the unit (linearised variance of a mean of ratios,
-    see ``surveys.intervals``); a criterion's interval is Wilson's. All percentages are on 0-100; null
+    n > 0 only); their intervals treat the respondent as the unit (linearised variance of a mean of ratios and
+    a Wilson score interval on its effective sample size, see ``surveys.intervals``); a criterion's interval and
+    that of no_dissatisfied_pct are Wilson's. All percentages are on 0-100; null
     measures are NaN. A group with n < ``min_n`` is suppressed: it keeps its keys, n and, per criterion, n,
     na_n and skipped_n; every other measure is NaN. The work is done on numpy arrays of the whole table (one
     bincount per criterion), with no Python loop over rows or groups.
@@ -27,7 +28,8 @@ from surveys.ratings import N_CODES, NA_CODE, OUTCOME, SKIPPED_CODE, answers_fra
 __all__ = ["NA_CODE", "Scores", "answers_frame", "score"]
 
 _OUTPUT_COLUMNS = frozenset({
-    "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "element", "index", "low",
+    "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low",
+    "no_dissatisfied_high", "element", "index", "low",
     "high", "code", "satisfied_pct", "neutral_pct", "dissatisfied_pct", "mean", "ci_low", "ci_high", "na_n",
     "skipped_n",
 })  # fmt: skip
@@ -39,7 +41,7 @@ class Scores:
 
     Attributes:
         groups: One row per group: the ``by`` columns, n, suppressed, sipas, sipas_low, sipas_high,
-            no_dissatisfied_pct.
+            no_dissatisfied_pct, no_dissatisfied_low, no_dissatisfied_high (its Wilson interval).
         elements: One row per group and element (elements in first-appearance order of ``criteria``): the
             ``by`` columns, element, index, low, high.
         criteria: One row per group and criterion (in ``criteria`` order): the ``by`` columns, code, element,
@@ -57,6 +59,7 @@ def score(
     by: Sequence[str] = (),
     min_n: int = 30,
     confidence: float = 0.95,
+    weights: str | Sequence[float] | np.ndarray | None = None,
 ) -> Scores:
     """Compute the SIPAS measures of every group of a responses table.
 
@@ -68,14 +71,19 @@ def score(
             null key form their own group (sorted last).
         min_n: Groups with fewer respondents (n) than this are suppressed.
         confidence: Confidence level of every interval.
+        weights: Optional weight of each response (a column name or one number per row, finite and >= 0),
+            e.g. invitations per response of its centre and service (post-stratification). Every share, mean and
+            index is then weighted, the SIPAS and element variances are the weighted linearisation
+            (``surveys.linearised``), and intervals count Kish's effective n, (sum w)² / sum w², where they need
+            a number of respondents. n, na_n, skipped_n and ``min_n`` stay counts of responses.
 
     Returns:
         The group, element and criterion tables.
 
     Raises:
         KeyError: If a ``by`` column is missing.
-        ValueError: If ``min_n`` is negative, ``confidence`` is not in (0, 1), or a ``by`` column is also a
-            criterion or clashes with an output column name.
+        ValueError: If ``min_n`` is negative, ``confidence`` is not in (0, 1), a ``by`` column is also a
+            criterion or clashes with an output column name, or a weight is negative, not finite or missing.
     """
     by = [by] if isinstance(by, str) else list(by)
     codes = list(criteria)
@@ -84,29 +92,44 @@ def score(
     parts = [element_names.index(criteria[code]) for code in codes]
     group, keys = _group_index(responses, by)
     n_groups, k, rows = len(keys), len(codes), len(responses)
+    w = _weights(responses, weights)
+    weighted = np.zeros((2, n_groups, k, N_CODES)) if w is not None else None  # sums of w and of w² per cell
 
     counts = np.empty((n_groups, k, N_CODES), dtype=np.int64)
     base = group.astype(np.int64) * N_CODES
     outcomes = []
     any_dissatisfied = np.zeros(rows, dtype=bool)
     for j, code in enumerate(codes):
-        cells = cell_codes(responses[code]) if code in responses.columns else np.full(rows, SKIPPED_CODE)
+        # A criterion with no column was never asked: all skipped, in the int8 codes cell_codes gives
+        cells = cell_codes(responses[code]) if code in responses.columns else np.full(rows, SKIPPED_CODE, np.int8)
         counts[:, j, :] = np.bincount(base + cells, minlength=n_groups * N_CODES).reshape(n_groups, N_CODES)
+        if weighted is not None:
+            for power in (0, 1):
+                weighted[power, :, j, :] = np.bincount(base + cells, weights=w ** (power + 1),
+                                                       minlength=n_groups * N_CODES).reshape(n_groups, N_CODES)
         # take(mode="clip") skips numpy's bounds check: cells are 0..7 by construction (much faster than [cells])
         outcomes.append(np.take(OUTCOME, cells, mode="clip"))
         any_dissatisfied |= (cells - 1).view(np.uint8) < 2  # cell code 1 or 2: dissatisfied
-    outcome_counts = np.zeros((n_groups, k, 3), dtype=np.int64)  # the cell counts, folded into outcomes
+    cell_weights = counts if weighted is None else weighted[0]
+    outcome_counts = np.zeros((n_groups, k, 3), dtype=cell_weights.dtype)  # the cells, folded into outcomes
     for code, outcome in enumerate(OUTCOME):
-        outcome_counts[:, :, outcome] += counts[:, :, code]
-    ratios = intervals.mean_of_ratios(group, outcomes, parts, n_groups, outcome_counts=outcome_counts)
+        outcome_counts[:, :, outcome] += cell_weights[:, :, code]
+    ratios = intervals.mean_of_ratios(group, outcomes, parts, n_groups, outcome_counts=outcome_counts, weights=w)
     del outcomes
 
     n = ratios.units
     suppressed = n < min_n
-    dissatisfied_n = np.bincount(group[any_dissatisfied], minlength=n_groups)
+    dissatisfied = np.bincount(group[any_dissatisfied], weights=None if w is None else w[any_dissatisfied],
+                               minlength=n_groups)
+    total = ratios.weight_total
     with np.errstate(divide="ignore", invalid="ignore"):
-        no_dissatisfied = np.where(n > 0, 100.0 * (n - dissatisfied_n) / n, np.nan)
-    sipas_low, sipas_high = intervals.normal_interval(ratios.estimate, ratios.se, confidence)
+        no_dissatisfied = np.where(total > 0, 100.0 * (total - dissatisfied) / total, np.nan)
+        # Wilson on the number of respondents, or on Kish's effective number when weighted
+        successes = n - dissatisfied if w is None else np.where(total > 0, ratios.kish * (1 - dissatisfied / total),
+                                                                0.0)
+    no_dissatisfied_low, no_dissatisfied_high = intervals.wilson_interval(np.clip(successes, 0, ratios.kish),
+                                                                          ratios.kish, confidence)
+    sipas_low, sipas_high = intervals.score_interval(ratios.estimate, ratios.se, n, confidence, ratios.kish)
     group_table = {
         "n": n,
         "suppressed": suppressed,
@@ -114,15 +137,18 @@ def score(
         "sipas_low": sipas_low,
         "sipas_high": sipas_high,
         "no_dissatisfied_pct": no_dissatisfied,
+        "no_dissatisfied_low": np.asarray(no_dissatisfied_low, dtype=np.float64),
+        "no_dissatisfied_high": np.asarray(no_dissatisfied_high, dtype=np.float64),
     }
-    element_low, element_high = intervals.normal_interval(ratios.part_estimate, ratios.part_se, confidence)
+    element_low, element_high = intervals.score_interval(ratios.part_estimate, ratios.part_se, ratios.part_units,
+                                                         confidence, ratios.part_kish)
     element_table = {
         "element": np.tile(np.asarray(element_names, dtype=object), n_groups),
         "index": ratios.part_estimate,
         "low": element_low,
         "high": element_high,
     }
-    criterion_table = _criterion_measures(counts, codes, [criteria[c] for c in codes], confidence)
+    criterion_table = _criterion_measures(counts, codes, [criteria[c] for c in codes], confidence, weighted)
     for table in (group_table, element_table, criterion_table):
         for name, values in table.items():
             if values.dtype == np.float64:
@@ -133,6 +159,17 @@ def score(
         elements=_with_keys(keys, len(element_names), element_table),
         criteria=_with_keys(keys, k, criterion_table),
     )
+
+
+def _weights(responses: pd.DataFrame, weights) -> np.ndarray | None:
+    """The weight of every row as floats, or None; rejects negative, infinite and missing weights."""
+    if weights is None:
+        return None
+    values = responses[weights] if isinstance(weights, str) else weights
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.shape != (len(responses),) or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError("weights must give one finite number >= 0 per response")
+    return values
 
 
 def _check_arguments(
@@ -197,17 +234,23 @@ def _dense_group_index(responses: pd.DataFrame, by: list[str]) -> tuple[np.ndarr
 
 
 def _criterion_measures(
-    counts: np.ndarray, codes: list[str], elements: list[str], confidence: float
+    counts: np.ndarray, codes: list[str], elements: list[str], confidence: float, weighted: np.ndarray | None
 ) -> dict[str, np.ndarray]:
-    """Per group x criterion measures from the (groups, criteria, cell code) count table."""
+    """Per group x criterion measures from the (groups, criteria, cell code) count table (and weight sums)."""
     n_groups = counts.shape[0]
-    ratings = counts[:, :, 1:6]
-    n = ratings.sum(axis=2)
+    n = counts[:, :, 1:6].sum(axis=2)
+    ratings = counts[:, :, 1:6] if weighted is None else weighted[0, :, :, 1:6]
+    total = ratings.sum(axis=2)
     satisfied = ratings[:, :, 3:5].sum(axis=2)
-    low, high = intervals.wilson_interval(satisfied, n, confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(n > 0, 100.0 / n, np.nan)
-        mean = np.where(n > 0, (ratings * np.arange(1, 6)).sum(axis=2) / n, np.nan)
+        share = np.where(total > 0, 100.0 / total, np.nan)
+        mean = np.where(total > 0, (ratings * np.arange(1, 6)).sum(axis=2) / total, np.nan)
+        if weighted is None:
+            low, high = intervals.wilson_interval(satisfied, n, confidence)
+        else:  # Wilson on Kish's effective number of answers
+            kish = np.where(total > 0, total * total / weighted[1, :, :, 1:6].sum(axis=2), 0.0)
+            low, high = intervals.wilson_interval(np.where(total > 0, kish * satisfied / total, 0.0), kish,
+                                                  confidence)
     return {
         "code": np.tile(np.asarray(codes, dtype=object), n_groups),
         "element": np.tile(np.asarray(elements, dtype=object), n_groups),

@@ -73,6 +73,19 @@ def wilson(successes: int, n: int) -> list[float]:
     return [100 * (centre - half) if successes else 0.0, 100 * (centre + half) if successes < n else 100.0]
 
 
+# Student t quantiles t(0.975, df) from the tables, for the SIPAS and element intervals of n respondents (df n - 1).
+T = {1: 12.706205, 2: 4.302653, 3: 3.182446, 29: 2.045230}
+
+
+def score_interval(p: float, var: float, n: int) -> list[float]:
+    """Wilson's interval for p (0-1) from n_eff = p (1 - p) / Var trials (n when Var = 0), with t(0.975, n - 1)."""
+    n_eff, q = (p * (1 - p) / var if var and 0 < p < 1 else n), T[n - 1]
+    denominator = 1 + q * q / n_eff
+    centre = (p + q * q / (2 * n_eff)) / denominator
+    half = q / denominator * math.sqrt(p * (1 - p) / n_eff + q * q / (4 * n_eff * n_eff))
+    return [100 * (centre - half), 100 * (centre + half) if p < 1 else 100.0]
+
+
 @pytest.fixture
 async def hand(services):
     return await seed(services)
@@ -84,15 +97,22 @@ async def test_json_by_hand_through_the_cli(services, hand, cli):
     data = json.loads(out)
     assert {k: data[k] for k in ("survey", "period", "by", "min_n", "from", "to")} == {
         "survey": QUICK, "period": "all", "by": ["centre"], "min_n": 1, "from": None, "to": None}
-    hl, dh = data["rows"]  # HL's lower bound (60.5) is above DH's (20.8)
+    hl, dh = data["rows"]  # HL's lower bound (19.6) is above DH's (1.3)
     assert (hl["centre"], hl["period"], hl["n"], hl["suppressed"]) == ("HL", "all", 3, False)
     assert "service" not in hl and "channel" not in hl
     # Shares: access 3/3, procedure 3/3, staff 2/3, result 2/3, feedback 1/1 (two not applicable).
     assert hl["sipas"] == pytest.approx(100 * (1 + 1 + 2 / 3 + 2 / 3 + 1) / 5, abs=1e-9)
-    # Linearised variance: z_r = (1/5) sum_i (x_ri - p_i v_ri) / V_i = 2/45, -4/45, 2/45; Var = 3/2 * 24/2025.
-    se = 100 * math.sqrt(1.5 * 24 / 2025)
-    assert hl["sipas_ci"] == pytest.approx([hl["sipas"] - Z * se, 100.0], abs=1e-9)  # clipped at 100
+    # Linearised variance: z_r = (1/5) sum_i (x_ri - p_i v_ri) / V_i = 2/45, -4/45, 2/45; Var = 3/2 * 24/2025
+    # = 0.017778; n_eff = p (1 - p) / Var = 0.86667 * 0.13333 / 0.017778 = 6.5; q = t(0.975, 2) = 4.3027,
+    # q^2 / n_eff = 2.8481: centre (0.86667 + 1.42406) / 3.84812 = 0.59529,
+    # half 4.3027 / 3.84812 * sqrt(0.017778 + 18.5128 / 169) = 1.11812 * 0.35682 = 0.39897 -> 19.63 .. 99.43.
+    assert hl["sipas_ci"] == pytest.approx(score_interval(13 / 15, 1.5 * 24 / 2025, 3), abs=1e-5)
+    assert hl["sipas_ci"] == pytest.approx([19.63, 99.43], abs=0.01)
     assert hl["no_dissatisfied_pct"] == pytest.approx(200 / 3, abs=1e-9)  # the second response has a 2
+    assert hl["no_dissatisfied_ci"] == pytest.approx(wilson(2, 3), abs=1e-9)
+    # Elements of one criterion: Var = p (1 - p) / (n - 1), so n_eff = n - 1; access 3/3: design effect 1, n 3.
+    assert hl["elements_ci"]["staff"] == pytest.approx(score_interval(2 / 3, (2 / 9) / 2, 3), abs=1e-5)
+    assert hl["elements_ci"]["access"] == pytest.approx([100 * 3 / (3 + T[2] ** 2), 100.0], abs=1e-5)  # 13.95
     assert hl["elements"] == pytest.approx({"access": 100.0, "procedure": 100.0, "staff": 200 / 3,
                                             "result": 200 / 3, "feedback": 100.0}, abs=1e-9)
     staff = hl["criteria"]["staff_1"]
@@ -106,8 +126,11 @@ async def test_json_by_hand_through_the_cli(services, hand, cli):
 
     assert (dh["centre"], dh["n"]) == ("DH", 2)
     assert dh["sipas"] == pytest.approx(60.0, abs=1e-9)  # (50 + 50 + 100 + 100 + 0) / 5
-    assert dh["sipas_ci"] == pytest.approx([60 - Z * 20, 60 + Z * 20], abs=1e-9)  # z_r = -0.1, 0.1
+    # z_r = -0.1, 0.1: Var = 2 * 0.02 = 0.04, n_eff = 0.24 / 0.04 = 6, q = t(0.975, 1) = 12.706 (two forms say little)
+    assert dh["sipas_ci"] == pytest.approx(score_interval(0.6, 0.04, 2), abs=1e-5)
+    assert dh["sipas_ci"] == pytest.approx([1.30, 99.42], abs=0.01)
     assert dh["no_dissatisfied_pct"] == pytest.approx(50.0)
+    assert dh["no_dissatisfied_ci"] == pytest.approx(wilson(1, 2), abs=1e-9)
     feedback = dh["criteria"]["feedback_1"]  # one 1, one skipped
     assert feedback["ci"] == pytest.approx(wilson(0, 1), abs=1e-9)
     assert {k: v for k, v in feedback.items() if k != "ci"} == {
@@ -116,17 +139,22 @@ async def test_json_by_hand_through_the_cli(services, hand, cli):
 
 async def test_by_centre_service_channel_keys_and_an_unanswered_criterion(services, hand):
     rows = (await report(services, by="centre,service,channel", min_n=2)).rows
+    # Lower bounds: DH 1.30 (above), HL telegram 1.03 (below): DH first.
     assert [(r["centre"], r["service"], r["channel"], r["n"], r["suppressed"]) for r in rows] == [
-        ("HL", "KS", "telegram", 2, False), ("DH", None, "zalo", 2, False), ("HL", "KS", "zalo", 1, True)]
-    telegram = rows[0]
+        ("DH", None, "zalo", 2, False), ("HL", "KS", "telegram", 2, False), ("HL", "KS", "zalo", 1, True)]
+    telegram = rows[1]
     # Feedback was "not applicable" for both: no share, and it is left out of SIPAS (k = 4 criteria).
     assert telegram["elements"]["feedback"] is None
     assert telegram["criteria"]["feedback_1"] == {"n": 0, "satisfied_pct": None, "neutral_pct": None,
                                                   "dissatisfied_pct": None, "mean": None, "ci": [None, None]}
     assert telegram["sipas"] == pytest.approx(75.0)
-    assert telegram["sipas_ci"] == pytest.approx([75 - Z * 25, 100.0])  # z_r = +-1/8, Var = 2 * 2/64
+    # z_r = +-1/8, Var = 2 * 2/64 = 0.0625, n_eff = 0.1875 / 0.0625 = 3, q = 12.706, q^2 / n_eff = 53.816:
+    # centre (0.75 + 26.908) / 54.816 = 0.50456, half 0.23180 * sqrt(0.0625 + 161.448 / 36) = 0.49429
+    assert telegram["sipas_ci"] == pytest.approx([1.03, 99.88], abs=0.01)
+    assert telegram["elements_ci"]["feedback"] == [None, None]  # no answer: no index, no interval
     assert list(rows[2])[:3] == ["centre", "service", "channel"]
-    assert all(rows[2][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria"))
+    assert all(rows[2][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria",
+                                            "no_dissatisfied_ci", "elements_ci"))
 
 
 async def test_suppressed_rows_keep_keys_and_n_and_come_last(services, hand):
@@ -138,14 +166,21 @@ async def test_suppressed_rows_keep_keys_and_n_and_come_last(services, hand):
 
 
 async def test_ranked_by_lower_bound_not_by_point_value(services):
-    steady = [("HL", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 2))] * 30  # SIPAS 80, interval [80, 80]
+    # SIPAS 80 from 30 identical forms: Var = 0, so design effect 1 (n_eff = 30), q = t(0.975, 29) = 2.0452:
+    # centre (0.8 + 0.069716) / 1.139432 = 0.76329, half 1.79493 * sqrt(0.16/30 + 4.18296/3600) = 0.14466
+    steady = [("HL", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 2))] * 30  # 61.86 .. 90.80
     lucky = [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 5))] * 3
-    lucky += [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 2, 2, 5))]  # SIPAS 90, se 10: low 70.4
+    # SIPAS 90, se 10: n_eff = 0.09 / 0.01 = 9, q = t(0.975, 3) = 3.1824: centre 1.46266 / 2.12533 = 0.68820,
+    # half 1.49739 * sqrt(0.01 + 10.128 / 324) = 0.30416 -> 38.40 .. 99.24
+    lucky += [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 2, 2, 5))]
     await seed(services, steady + lucky)
     hl, dh = (await report(services)).rows
     assert (hl["centre"], dh["centre"]) == ("HL", "DH")
     assert dh["sipas"] == pytest.approx(90.0) and hl["sipas"] == pytest.approx(80.0)
-    assert dh["sipas_ci"][0] == pytest.approx(90 - Z * 10) and hl["sipas_ci"] == pytest.approx([80.0, 80.0])
+    assert dh["sipas_ci"] == pytest.approx(score_interval(0.9, 0.01, 4), abs=1e-5)
+    assert dh["sipas_ci"] == pytest.approx([38.40, 99.24], abs=0.01)
+    assert hl["sipas_ci"] == pytest.approx(score_interval(0.8, 0.0, 30), abs=1e-5)
+    assert hl["sipas_ci"] == pytest.approx([61.86, 90.80], abs=0.01)  # never [80, 80]: a finite n is not certainty
 
 
 @pytest.mark.parametrize(("period", "keys"), [

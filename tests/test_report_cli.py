@@ -30,7 +30,7 @@ async def test_table_in_vietnamese(services, hand, cli_process):
         assert header in lines[0]
     hl = next(line for line in lines if line.startswith("HL "))
     assert "Hải Lăng" in hl and "toàn bộ" in hl
-    assert "86,67 (60,53–100,00)" in hl and "66,67" in hl  # decimal comma; staff and result at 2/3
+    assert "86,67 (19,63–99,43)" in hl and "66,67" in hl  # decimal comma; staff and result at 2/3
     dh = next(line for line in lines if line.startswith("DH "))
     assert "chưa đủ mẫu" in dh and "%" not in dh
     assert lines.index(hl) < lines.index(dh)
@@ -55,7 +55,9 @@ async def test_csv_rounds_to_two_decimals(services, hand, cli, tmp_path):
     assert (hl["centre"], hl["centre_name"], hl["period"], hl["n"], hl["suppressed"]) == (
         "HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "all", "3", "false")
     assert (hl["sipas"], hl["sipas_low"], hl["sipas_high"], hl["no_dissatisfied_pct"]) == (
-        "86.67", "60.53", "100.0", "66.67")
+        "86.67", "19.63", "99.43", "66.67")  # worked out in tests/test_report.py
+    assert (hl["no_dissatisfied_low"], hl["no_dissatisfied_high"], hl["staff_low"], hl["staff_high"]) == (
+        "20.77", "93.85", "4.38", "98.87")  # Wilson 2/3; staff 2/3 from n_eff = 2, t(0.975, 2)
     assert (hl["staff"], hl["staff_1_n"], hl["staff_1_satisfied_pct"], hl["staff_1_mean"]) == (
         "66.67", "3", "66.67", "4.0")
     assert (dh["n"], dh["suppressed"], dh["sipas"], dh["staff_1_n"]) == ("2", "true", "", "")
@@ -73,12 +75,18 @@ async def test_xlsx_sheets_headers_rounding_and_chart(services, hand, cli, tmp_p
     assert book.sheetnames == list(SHEETS) == ["Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Biểu đồ"]
     summary = [[cell.value for cell in row] for row in book["Tổng hợp"].iter_rows()]
     assert summary[0][:7] == ["Trung tâm", "Tên trung tâm", "Kỳ", "Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên"]
-    assert summary[1][:7] == ["HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "toàn bộ", 3, 86.67, 60.53, 100]
+    assert summary[1][:7] == ["HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "toàn bộ", 3, 86.67, 19.63, 99.43]
     assert summary[2][0] == "DH" and summary[2][3] == 2 and summary[2][4] is None and "chưa đủ mẫu" in summary[2]
     assert book["Tổng hợp"].cell(2, 5).number_format == "0.00"
     elements = [[cell.value for cell in row] for row in book["Yếu tố"].iter_rows()]
     assert "Công chức trực tiếp giải quyết công việc" in elements[0]
-    assert elements[1][elements[0].index("Công chức trực tiếp giải quyết công việc")] == 66.67
+    staff_column = elements[0].index("Công chức trực tiếp giải quyết công việc")
+    assert elements[0][staff_column + 1:staff_column + 3] == [
+        "Công chức trực tiếp giải quyết công việc: cận dưới", "Công chức trực tiếp giải quyết công việc: cận trên"]
+    assert elements[1][staff_column:staff_column + 3] == [66.67, 4.38, 98.87]  # index and its interval
+    assert summary[0][8:10] == ["Không có đánh giá không hài lòng: cận dưới",
+                                "Không có đánh giá không hài lòng: cận trên"]
+    assert summary[1][7:10] == [66.67, 20.77, 93.85]  # no rating of 1-2 on 2 of 3 forms, Wilson
     criteria = [[cell.value for cell in row] for row in book["Tiêu chí"].iter_rows()]
     assert criteria[0][3:8] == ["Mã tiêu chí", "Tiêu chí", "Yếu tố", "Số câu trả lời", "Hài lòng (%)"]
     assert len(criteria) == 1 + 5  # HL's five criteria; DH is suppressed

@@ -93,10 +93,11 @@ async def test_exclude_flagged_takes_exactly_the_flagged_responses_out(centres, 
     assert (left_out["exclude_flagged"], left_out["flagged"]) == (True, {"included": 0, "excluded": 3})
     assert err == "3 flagged responses (sent in a burst from one client address) are left out of every figure " \
                   "(--exclude-flagged).\n"
-    # Equal bounds (100 for both) rank by code: DH first.
-    assert [(r["centre"], r["n"], r["flagged"]) for r in left_out["rows"]] == [("DH", 2, 0), ("HL", 7, 0)]
-    dh, hl = left_out["rows"]
-    assert hl["sipas"] == 100.0 and hl["sipas_ci"] == [100.0, 100.0] and dh["sipas"] == 100.0
+    # Both at 100: the interval of every answer 4-5 is n / (n + t(0.975, n - 1)^2) .. 100, so n ranks them:
+    # HL 7 / (7 + 2.4469^2) = 53.90, DH 2 / (2 + 12.706^2) = 1.22.
+    assert [(r["centre"], r["n"], r["flagged"]) for r in left_out["rows"]] == [("HL", 7, 0), ("DH", 2, 0)]
+    hl, dh = left_out["rows"]
+    assert hl["sipas"] == 100.0 and hl["sipas_ci"] == pytest.approx([53.90, 100.0], abs=0.01) and dh["sipas"] == 100.0
     assert hl["criteria"]["access_1"]["n"] == 7 and hl["no_dissatisfied_pct"] == 100.0
     with_flagged = {r["centre"]: (r["n"], r["flagged"]) for r in counted["rows"]}
     assert {r["centre"]: r["n"] for r in left_out["rows"]} == {c: n - f for c, (n, f) in with_flagged.items()}
@@ -107,14 +108,14 @@ async def test_the_table_shows_the_flagged_column_and_the_note(centres, cli_proc
     assert code == 0, err
     header = out.splitlines()[0]
     assert header.index("Số phiếu") < header.index("Phiếu gắn cờ") < header.index("SIPAS")
-    assert cells_of(out, "HL ")[1:5] == ["toàn bộ", "9", "2", "77,78 (48,97–100,00)"]  # n, flagged, SIPAS
+    assert cells_of(out, "HL ")[1:5] == ["toàn bộ", "9", "2", "77,78 (38,17–95,20)"]  # n, flagged, SIPAS
     assert out.rstrip("\n").splitlines()[-1].startswith("Note: these figures count 3 flagged responses")
 
     code, out, err = cli_process("report", "--survey", QUICK, "--min-n", "1", "--exclude-flagged",
                                  env={"SIPAS_ADMIN_LANGUAGE": "vi"})
     assert code == 0, err
     assert "Phiếu gắn cờ" not in out.splitlines()[0]
-    assert cells_of(out, "HL ")[1:4] == ["toàn bộ", "7", "100,00 (100,00–100,00)"]
+    assert cells_of(out, "HL ")[1:4] == ["toàn bộ", "7", "100,00 (53,90–100,00)"]
     assert out.rstrip("\n").splitlines()[-1] == ("Đã loại 3 phiếu bị gắn cờ (gửi dồn dập từ cùng một địa chỉ) khỏi "
                                                  "mọi số liệu (--exclude-flagged).")
 
@@ -158,7 +159,8 @@ async def test_origin_filter(centres, cli):
     assert [(r["centre"], r["n"], r["flagged"]) for r in data["rows"]] == [("HL", 4, 2), ("DH", 1, 1)]
     data, err = report_json(cli, "--origin", " Paper, invited ", "--exclude-flagged")
     assert data["origin"] == ["invited", "paper"] and data["flagged"] == {"included": 0, "excluded": 0}
-    assert [(r["centre"], r["n"]) for r in data["rows"]] == [("DH", 2), ("HL", 5)] and err == ""
+    # Both all 4-5: the larger n has the higher lower bound (5 / (5 + 2.7764^2) = 39.3 against 1.2).
+    assert [(r["centre"], r["n"]) for r in data["rows"]] == [("HL", 5), ("DH", 2)] and err == ""
     data, err = report_json(cli, "--origin", "paper", "--by", "origin")
     assert [(r["origin"], r["n"]) for r in data["rows"]] == [("paper", 2)]
     code, out, err = cli("report", "--survey", QUICK, "--origin", "open", "--exclude-flagged", "--min-n", "1")
@@ -193,8 +195,9 @@ async def test_csv_and_xlsx_carry_origin_and_flagged(centres, cli, tmp_path):
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--by", "origin", "--format", "csv")
     assert code == 0 and "3 flagged responses" in err
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [(r["origin"], r["n"], r["flagged"]) for r in rows] == [("invited", "5", "0"), ("paper", "2", "0"),
-                                                                     ("open", "5", "3")]
+    # Lower bounds: invited 5 all 4-5 (39.3), open 2 of 5 (6.3), paper 2 all 4-5 (1.2).
+    assert [(r["origin"], r["n"], r["flagged"]) for r in rows] == [("invited", "5", "0"), ("open", "5", "3"),
+                                                                     ("paper", "2", "0")]
     target = tmp_path / "r.xlsx"
     code, _, err = cli("report", "--survey", QUICK, "--min-n", "1", "--by", "centre,origin", "--format", "xlsx",
                        "-o", str(target))

@@ -45,7 +45,8 @@ def test_two_criteria_two_elements_by_hand():
 
     groups = result.groups
     assert list(groups.columns) == [
-        "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct",
+        "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low",
+        "no_dissatisfied_high",
     ]  # fmt: skip
     assert len(groups) == 1
     row = groups.iloc[0]
@@ -54,6 +55,9 @@ def test_two_criteria_two_elements_by_hand():
     assert row["sipas"] == pytest.approx((50 + 200 / 3) / 2)
     assert row["no_dissatisfied_pct"] == pytest.approx(60.0)
     assert row["sipas_low"] < row["sipas"] < row["sipas_high"]
+    # Wilson 95% for 3/5: centre (0.6 + 0.38415) / 1.76829 = 0.55655,
+    # half 1.95996 / 1.76829 * sqrt(0.24/5 + 3.8415/100) = 1.10839 * 0.29397 = 0.32583 -> 23.07 .. 88.24
+    assert [row["no_dissatisfied_low"], row["no_dissatisfied_high"]] == pytest.approx([23.07, 88.24], abs=0.01)
 
     elements = result.elements
     assert list(elements.columns) == ["element", "index", "low", "high"]
@@ -84,15 +88,35 @@ def test_sipas_interval_by_hand():
     #   r1 (0.125 - 0.2222)/2 = -0.04861, r2 0.0625, r3 -0.0625, r4 0.1111/2 = 0.05556,
     #   r5 (-0.125 + 0.1111)/2 = -0.00694, r6 0
     # sum z^2 = 0.0023630 + 0.0039063 + 0.0039063 + 0.0030864 + 0.0000482 = 0.0133102
-    # Var = 5/4 * 0.0133102 = 0.0166377; se = 100 * sqrt(Var) = 12.899; interval 58.33 ± 1.96 * 12.899
+    # Var = 5/4 * 0.0133102 = 0.0166377 (se 12.899). Score interval on the effective sample size:
+    # n_eff = p (1 - p) / Var = 0.583333 * 0.416667 / 0.0166377 = 14.6087; q = t(0.975, n - 1 = 4) = 2.776445,
+    # q^2 = 7.708647, q^2 / n_eff = 0.527676; centre (0.583333 + 0.263838) / 1.527676 = 0.554549;
+    # half 2.776445 / 1.527676 * sqrt(0.0166377 + 7.708647 / (4 * 14.6087^2)) = 1.817430 * 0.160211 = 0.291173
     row = score(HAND, CRITERIA, min_n=1).groups.iloc[0]
-    z = 1.959964
-    assert row["sipas_low"] == pytest.approx(58.3333 - z * 12.8987, abs=0.01)
-    assert row["sipas_high"] == pytest.approx(58.3333 + z * 12.8987, abs=0.01)
-    # One criterion per element: se = sqrt(p(1 - p)/(n - 1)); staff: sqrt(2/9 / 2) = 33.33 -> clipped at 100.
+    assert row["sipas_low"] == pytest.approx(26.34, abs=0.01)
+    assert row["sipas_high"] == pytest.approx(84.57, abs=0.01)
+    # One criterion per element: Var = p(1 - p)/(n - 1), so n_eff = n - 1. Staff 2/3 of 3: n_eff 2,
+    # q = t(0.975, 2) = 4.302653, q^2 / n_eff = 9.2564: centre (0.666667 + 4.6282) / 10.2564 = 0.51624,
+    # half 4.302653 / 10.2564 * sqrt(0.111111 + 18.5128 / 16) = 0.41951 * 1.12613 = 0.47242 -> 4.38 .. 98.87
     staff = score(HAND, CRITERIA, min_n=1).elements.iloc[1]
-    assert staff["low"] == pytest.approx(200 / 3 - z * 100 / 3, abs=0.01)
-    assert staff["high"] == 100.0
+    assert [staff["low"], staff["high"]] == pytest.approx([4.38, 98.87], abs=0.01)
+
+
+def test_thirty_perfect_forms_do_not_outrank_three_hundred_at_96_6():
+    # 30 forms rating all five criteria 5: SIPAS 100, Var 0, so design effect 1 (n_eff = 30) and the interval is
+    # [30 / (30 + t(0.975, 29)^2), 100] = [30 / 34.183, 100] = [87.76, 100]: wide, never [100, 100].
+    criteria = {f"c_{i}": f"e{i % 2}" for i in range(5)}
+    perfect = pd.DataFrame({code: [5] * 30 for code in criteria}).assign(centre="A")
+    # 300 forms, 51 of them with one criterion rated 3 (cycling through the five): 1 - 51 / 1500 = 96.6%.
+    ratings = np.full((300, 5), 5)
+    ratings[np.arange(51), np.arange(51) % 5] = 3
+    good = pd.DataFrame(ratings, columns=list(criteria)).assign(centre="B")
+    groups = score(pd.concat([perfect, good], ignore_index=True), criteria, by="centre").groups.set_index("centre")
+    assert groups.loc["A", ["sipas", "sipas_low", "sipas_high"]].tolist() == pytest.approx([100.0, 87.76, 100.0],
+                                                                                           abs=0.01)
+    assert groups.loc["A", "sipas_high"] - groups.loc["A", "sipas_low"] > 10
+    assert groups.loc["B", "sipas"] == pytest.approx(96.6)
+    assert groups.loc["B", "sipas_low"] > 95 > groups.loc["A", "sipas_low"]  # B ranks first on the lower bound
 
 
 def test_criterion_nobody_answered_is_null_and_left_out():
@@ -220,6 +244,21 @@ def test_grouping_by_a_single_string_and_element_order():
     assert result.groups.loc[0, "sipas"] == pytest.approx(100 / 3)
 
 
+def test_a_criterion_without_a_column_was_never_asked():
+    # staff_1 has no column: every row skipped it. access 5, 4, 2 -> 2/3 satisfied; one row has a 2.
+    result = score(pd.DataFrame({"access_1": [5, 4, 2]}), CRITERIA, min_n=1)
+    crit = result.criteria.set_index("code")
+    assert crit.loc["staff_1", ["n", "na_n", "skipped_n"]].tolist() == [0, 0, 3]
+    assert math.isnan(crit.loc["staff_1", "satisfied_pct"])
+    assert crit.loc["access_1", ["n", "satisfied_pct"]].tolist() == pytest.approx([3, 200 / 3])
+    row = result.groups.iloc[0]
+    assert (row["n"], row["sipas"], row["no_dissatisfied_pct"]) == pytest.approx((3, 200 / 3, 200 / 3))
+    assert result.elements.set_index("element").loc["staff"].isna().all()
+    # The same as a staff_1 column of skipped answers.
+    skipped = score(pd.DataFrame({"access_1": [5, 4, 2], "staff_1": [nan] * 3}), CRITERIA, min_n=1)
+    pd.testing.assert_frame_equal(result.groups, skipped.groups)
+
+
 def test_empty_table_and_missing_criterion_column():
     empty = pd.DataFrame({"access_1": pd.Series([], dtype=float)})
     result = score(empty, CRITERIA)  # staff_1 has no column: never asked
@@ -286,3 +325,38 @@ def test_scoring_modules_import_no_io_or_framework():
         imported = {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module for node in nodes if isinstance(node, ast.ImportFrom) and node.module}
         assert {name.split(".")[0] for name in imported} <= allowed, module.__name__
+
+
+def test_weights_recover_the_transaction_mix():
+    # Two services with as many transactions each (1,000 invitations); A's citizens answer three times as often.
+    # A: 300 responses, 270 rate every criterion 5 and 30 rate every criterion 2 (90%); B: 100, 60 and 40 (60%).
+    # True SIPAS of the transactions (50/50): 75. Unweighted the sample says (270 + 60) / 400 = 82.5.
+    # Weight = invitations / responses: A 1000/300, B 1000/100: (270 * 10/3 + 60 * 10) / (1000 + 1000) = 75.
+    rows = [(5, "A")] * 270 + [(2, "A")] * 30 + [(5, "B")] * 60 + [(2, "B")] * 40
+    table = pd.DataFrame({"access_1": [r for r, _ in rows], "staff_1": [r for r, _ in rows],
+                          "service": [s for _, s in rows]})
+    table["weight"] = np.where(table["service"] == "A", 1000 / 300, 1000 / 100)
+    plain = score(table, CRITERIA).groups.iloc[0]
+    weighted = score(table, CRITERIA, weights="weight")
+    row = weighted.groups.iloc[0]
+    assert plain["sipas"] == pytest.approx(82.5) and row["sipas"] == pytest.approx(75.0)
+    assert row["n"] == 400 and row["no_dissatisfied_pct"] == pytest.approx(75.0)
+    assert weighted.criteria["satisfied_pct"].tolist() == pytest.approx([75.0, 75.0])
+    assert weighted.criteria["n"].tolist() == [400, 400]  # counts stay counts
+    # Weighted linearisation: z_r = w_r (x_r - 0.75) / 2000 for both criteria alike; sum z^2 =
+    # (270 * 100/9 * 0.0625 + 30 * 100/9 * 0.5625 + 60 * 100 * 0.0625 + 40 * 100 * 0.5625) / 2000^2 = 3000 / 4e6;
+    # Var = 400/399 * 7.5e-4 = 7.519e-4 (se 2.742); n_eff = 0.1875 / 7.519e-4 = 249.4, q = t(0.975, 399) = 1.9659
+    assert row["sipas_low"] < 75 < row["sipas_high"] and plain["sipas_low"] > 75  # the plain interval misses 75
+    centre = (0.75 + 1.9659**2 / (2 * 249.4)) / (1 + 1.9659**2 / 249.4)
+    half = 1.9659 / (1 + 1.9659**2 / 249.4) * math.sqrt(7.519e-4 + 1.9659**2 / (4 * 249.4**2))
+    assert [row["sipas_low"], row["sipas_high"]] == pytest.approx([100 * (centre - half), 100 * (centre + half)],
+                                                                  abs=0.01)
+    # no_dissatisfied: Wilson on Kish's n = (sum w)^2 / sum w^2 = 2000^2 / (300 * 100/9 + 100 * 100) = 300
+    low, high = surveys.intervals.wilson_interval(225, 300)
+    assert [row["no_dissatisfied_low"], row["no_dissatisfied_high"]] == pytest.approx([low, high])
+    # Equal weights change nothing; bad weights are refused.
+    pd.testing.assert_frame_equal(score(table, CRITERIA, weights=np.full(400, 2.5)).groups,
+                                  score(table, CRITERIA).groups)
+    for bad in ([1.0] * 399, np.r_[-1.0, np.ones(399)], np.r_[np.nan, np.ones(399)]):
+        with pytest.raises(ValueError, match="weights"):
+            score(table, CRITERIA, weights=bad)

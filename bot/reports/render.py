@@ -143,7 +143,8 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
     by = report.request.by
     codes = list(report.instrument.criteria())
     headers = [*by, *(f"{d}_name" for d in by if d in ("centre", "service")), "period", "n", "suppressed", "sipas",
-               "sipas_low", "sipas_high", "no_dissatisfied_pct", *report.elements,
+               "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low", "no_dissatisfied_high",
+               *report.elements, *(f"{e}_{end}" for e in report.elements for end in ("low", "high")),
                *PARTICIPATION, "response_rate_pct", "flagged",
                *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high")),
                *ranks.CSV_HEADERS, *(compare.csv_headers(report.elements) if report.request.compare else [])]
@@ -155,7 +156,9 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
         cells = [row[d] for d in by] + [names[d].get(row[d]) for d in by if d in names]
         cells += [row["period"], row["n"], "true" if row["suppressed"] else "false", _r(row["sipas"]), _r(ci[0]),
                   _r(ci[1]), _r(row["no_dissatisfied_pct"])]
+        cells += [_r(end) for end in row.get("no_dissatisfied_ci") or [None, None]]
         cells += [_r((row["elements"] or {}).get(e)) for e in report.elements]
+        cells += [_r(end) for e in report.elements for end in (row.get("elements_ci") or {}).get(e, [None, None])]
         cells += [part.get(k) for k in PARTICIPATION]
         cells.append(_r(part["response_rate"]) if part else None)
         cells.append(row["flagged"])

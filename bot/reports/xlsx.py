@@ -24,7 +24,8 @@ from bot.reports.request import period_label
 
 SHEETS = ("Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Biểu đồ")
 NAME_HEADERS = {"centre": "Tên trung tâm", "service": "Tên dịch vụ"}
-SUMMARY = ["Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên", "Không có đánh giá không hài lòng (%)", "Ghi chú",
+SUMMARY = ["Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên", "Không có đánh giá không hài lòng (%)",
+           "Không có đánh giá không hài lòng: cận dưới", "Không có đánh giá không hài lòng: cận trên", "Ghi chú",
            FLAGGED_HEADER]
 CRITERIA = ["Mã tiêu chí", "Tiêu chí", "Yếu tố", "Số câu trả lời", "Hài lòng (%)", "Bình thường (%)",
             "Không hài lòng (%)", "Điểm trung bình", "Cận dưới", "Cận trên"]
@@ -40,18 +41,22 @@ def write_xlsx(report: Report, path: Path) -> None:
     elements = report.elements
     element_names = [report.instrument.elements[e].get("vi") for e in elements]
     _header(sheets[0], [*keys, *SUMMARY])
-    _header(sheets[1], [*keys, "Số phiếu", *element_names])
+    _header(sheets[1], [*keys, "Số phiếu", *(header for name in element_names for header in (
+        name, f"{name}: cận dưới", f"{name}: cận trên"))])
     _header(sheets[2], [*keys, *CRITERIA])
     _header(sheets[3], [*keys, *PARTICIPATION])
     for row in report.rows:
         key = _key_cells(report, row)
         if row["suppressed"]:
-            sheets[0].append([*key, row["n"], None, None, None, None, SUPPRESSED, row["flagged"]])
+            sheets[0].append([*key, row["n"], None, None, None, None, None, None, SUPPRESSED, row["flagged"]])
             continue
         low, high = row["sipas_ci"] or (None, None)  # none for an instrument that is not SIPAS (zns-rating)
-        sheets[0].append([*key, row["n"], _r(row["sipas"]), _r(low), _r(high), _r(row["no_dissatisfied_pct"]), None,
-                          row["flagged"]])
-        sheets[1].append([*key, row["n"], *(_r(row["elements"][e]) for e in elements)])
+        no_low, no_high = row.get("no_dissatisfied_ci") or (None, None)
+        sheets[0].append([*key, row["n"], _r(row["sipas"]), _r(low), _r(high), _r(row["no_dissatisfied_pct"]),
+                          _r(no_low), _r(no_high), None, row["flagged"]])
+        element_ci = row.get("elements_ci") or {}
+        sheets[1].append([*key, row["n"], *(_r(value) for e in elements for value in (
+            row["elements"][e], *element_ci.get(e, (None, None))))])
         for code, measures in row["criteria"].items():
             question = report.instrument.question(code)
             label = question.short.get("vi") if question.short else question.text.get("vi")
