@@ -174,7 +174,7 @@ async def test_origin_filter(centres, cli):
                           "of them\n"),
     (["--origin", "open,web"], "'web' is not one of them\n"),
     (["--origin", " , "], "' , ' is not one of them\n"),
-    (["--by", "centre,source"], "Error: --by takes a comma-separated list of centre, service, channel, origin; "
+    (["--by", "centre,source"], "Error: --by takes a comma-separated list of centre, service, channel, origin, parent; "
                                 "'source' is not one of them\n"),
 ])
 def test_bad_origin_is_one_line_and_exit_1(cli, arguments, message):
