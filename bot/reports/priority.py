@@ -95,13 +95,12 @@ def drivers_per_group(keys: dict[str, np.ndarray], codes: np.ndarray, criteria: 
     frame = pd.DataFrame({name: np.asarray(column) for name, column in keys.items()})
     grouped = frame.groupby(list(keys), sort=False)
     group = grouped.ngroup().to_numpy()
-    firsts = grouped.head(1)  # first row of every group, in the order of the group numbers
+    firsts = grouped.head(1)  # the first response of every group: its keys, and (through ``group``) its number
     found = key_drivers(group, codes, grouped.ngroups)
-    rows = frame.loc[firsts.index].itertuples(index=False, name=None)
-    numbers = group[firsts.index.to_numpy()]
+    numbers = group[firsts.index.to_numpy()].tolist()
     r, low, high = (np.where(np.isnan(a), None, a).tolist() for a in (found.r, found.low, found.high))
     out = {}
-    for key, g in zip(rows, numbers.tolist(), strict=True):
+    for key, g in zip(firsts.itertuples(index=False, name=None), numbers, strict=True):
         out[tuple(int(v) for v in key)] = {
             code: {"r": r[g][j], "ci": [low[g][j], high[g][j]], "n": int(found.n[g, j])}
             if found.n[g, j] >= min_n else {"r": None, "ci": [None, None], "n": int(found.n[g, j])}
