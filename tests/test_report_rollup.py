@@ -43,6 +43,10 @@ async def test_by_parent_counts_every_response_once_under_its_top_centre(service
     rows = (await report(services, by="parent,centre")).rows
     assert sorted((r["parent"], r["centre"], r["n"]) for r in rows) == [("HL", "DH", 2), ("HL", "HL", 3),
                                                                         ("HL", "XA", 1)]
+    # Their priorities compare centres across parents: DH's feedback 0 and access, procedure 50 against 100 (k = 5).
+    dh = next(r for r in rows if r["centre"] == "DH")
+    assert [(p["code"], round(p["gain"], 9)) for p in dh["priority"]] == [
+        ("feedback_1", 20.0), ("access_1", 10.0), ("procedure_1", 10.0)]
 
 
 async def test_total_row_is_first_in_its_period_unranked_with_intervals(services, tree):

@@ -25,7 +25,7 @@ _CENTRE_KEYS = ("centre", "parent")  # the dimension a benchmark looks across
 
 def add_priorities(rows: list[dict], by: tuple[str, ...], criteria: dict[str, str], sipas: bool) -> None:
     """Set ``row["priority"]`` on every row: the ordered list, [] when nothing is below its benchmark, or None."""
-    across = next((d for d in by if d in _CENTRE_KEYS), None)
+    across = any(d in _CENTRE_KEYS for d in by)
     peers: dict[tuple, list[dict]] = defaultdict(list)
     for row in rows:
         if _published(row, sipas) and not row.get("total"):
@@ -44,9 +44,10 @@ def _published(row: dict, sipas: bool) -> bool:
     return sipas and not row["suppressed"] and bool(row["criteria"])
 
 
-def _peer_key(row: dict, by: tuple[str, ...], across: str | None) -> tuple:
-    """Rows compared with each other: same period and every key but the centre (all the period's without one)."""
-    return ("peers", row["period"], *(row[d] for d in by if across is not None and d != across))
+def _peer_key(row: dict, by: tuple[str, ...], across: bool) -> tuple:
+    """Rows compared with each other: same period and every key but the centre and the parent (without either in
+    the report, all the period's groups)."""
+    return ("peers", row["period"], *(row[d] for d in by if across and d not in _CENTRE_KEYS))
 
 
 def _best(rows: list[dict], criteria: dict[str, str]) -> dict[str, float]:
