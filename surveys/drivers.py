@@ -10,7 +10,7 @@ Method, per group and criterion c:
       criterion validly;
     * r is Pearson's correlation of c's rating with that overall mean over the group's respondents who count,
       from the sums of x, y, x², y² and xy per group, one ``np.bincount`` each: no Python loop over respondents
-      or groups (a million responses of 16 criteria in about 0.5 s);
+      or groups (a million responses of 16 criteria in 0.3-0.4 s);
     * its 95% interval is Fisher's: tanh(atanh(r) ± z / sqrt(n - 3)).
 
 ``r`` is NaN with fewer than 3 respondents or when either side does not vary (every rating the same); the

@@ -107,3 +107,17 @@ def test_centre_set_parent_refuses_loops_and_can_clear(cli):
     assert code == 1 and "no centre with code 'NOPE'" in err
     assert cli("centre", "set", "XB", "--parent", "")[0] == 0
     assert "(parent" not in next(line for line in cli("centre", "list")[1].splitlines() if line.startswith("XB"))
+
+
+async def test_an_instrument_that_is_not_sipas_gets_a_total_but_no_priorities(services, cli):
+    day = dt.date(2024, 7, 1)
+    await seed(services, [("HL", False, "zalo", day, (5,)), ("HL", False, "zalo", day, (2,)),
+                          ("DH", False, "zalo", day, (4,))], survey="zns-rating")
+    rows = (await report(services, survey="zns-rating", total=True)).rows  # no SIPAS interval: by key
+    assert [(r.get("total"), r["centre"], r["n"]) for r in rows] == [(True, None, 3), (None, "DH", 1), (None, "HL", 2)]
+    # Satisfied: 2 of 3 in all (5 and 4), no SIPAS, so nothing to rank criteria by.
+    assert rows[0]["criteria"]["overall_1"]["satisfied_pct"] == pytest.approx(200 / 3)
+    assert all(r["priority"] is None and r["drivers"] is None and r["target"] is None for r in rows)
+    code, out, err = cli("report", "--survey", "zns-rating", "--min-n", "1", "--total")
+    assert code == 0, err
+    assert out.splitlines()[2].startswith("Toàn tỉnh ")

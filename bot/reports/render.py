@@ -144,7 +144,7 @@ def _criteria_table(report: Report) -> str:
         headers += [f"{label}: hài lòng % (KTC 95%)", f"{label}: điểm TB"]
     lines = []
     for row in report.rows:
-        cells = [key_label(report, d, row[d]) for d in report.request.by]
+        cells = row_keys(report, row)
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         for code in codes:
             measures = (row["criteria"] or {}).get(code)
