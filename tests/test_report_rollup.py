@@ -74,6 +74,8 @@ async def test_total_in_the_table_csv_and_xlsx(services, tree, cli, tmp_path):
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--total")
     assert code == 0, err
     assert out.splitlines()[2].startswith("Toàn tỉnh ") and "80,00" in out.splitlines()[2]
+    code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--by", "parent")
+    assert out.splitlines()[0].startswith("Trung tâm cấp trên ") and out.splitlines()[2].startswith("HL Trung tâm ")
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--by", "parent", "--format", "csv")
     assert code == 0, err
     header, first = out.splitlines()[:2]

@@ -127,8 +127,8 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
             total_scores = await totals if totals else None
     rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request, goals)
     if total_scores is not None:
-        rows = with_totals(rows, report_rows(total_scores, arrays, whole_participation, instrument, whole),
-                           request.by)
+        whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole)
+        rows = with_totals(rows, whole_rows, request.by)
     add_priorities(rows, request.by, instrument.criteria(), is_sipas(instrument))
     return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
                   chosen.flagged_excluded)
