@@ -72,7 +72,8 @@ async def test_xlsx_sheets_headers_rounding_and_chart(services, hand, cli, tmp_p
     assert code == 0, err
     assert "Glyph" not in err  # every Vietnamese letter exists in the font
     book = load_workbook(target)
-    assert book.sheetnames == list(SHEETS) == ["Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Biểu đồ"]
+    assert book.sheetnames == list(SHEETS) == ["Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Ưu tiên cải thiện",
+                                                     "Biểu đồ"]
     summary = [[cell.value for cell in row] for row in book["Tổng hợp"].iter_rows()]
     assert summary[0][:7] == ["Trung tâm", "Tên trung tâm", "Kỳ", "Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên"]
     assert summary[1][:7] == ["HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "toàn bộ", 3, 86.67, 19.63, 99.43]

@@ -73,15 +73,17 @@ def centre_add(settings: Settings, code: str, name: str, parent: str | None, ope
 @centre.command("set")
 @click.argument("code")
 @click.option("--name")
+@click.option("--parent", help="Code of the centre this one reports to, for roll-ups ('' for none).")
 @click.option("--open-surveys/--invitation-only", default=None, help="Accept surveys without an invitation.")
 @click.option("--alert-chat", help="Chat that gets alerts about low ratings and comments: PLATFORM:CHAT_ID "
               "(telegram:-100123, zalo:ID) or a bare Telegram chat id ('' to clear).")
 @click.option("--alert-zalo", "alert_zalo", metavar="USER_ID",
               help="The same for a Zalo user (sent through the OA, or the Zalo Bot): --alert-chat zalo:USER_ID.")
 @click.pass_obj
-def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bool | None,
+def centre_set(settings: Settings, code: str, name: str | None, parent: str | None, open_surveys: bool | None,
                alert_chat: str | None, alert_zalo: str | None) -> None:
-    """Change a centre's name, open-survey setting or alert chat."""
+    """Change a centre's name, parent, open-survey setting or alert chat."""
+    from bot.reports.centre_tree import set_parent
     from bot.survey import directory
 
     if alert_zalo is not None:
@@ -96,6 +98,8 @@ def centre_set(settings: Settings, code: str, name: str | None, open_surveys: bo
             found = await directory.find_centre(session, code)
             if name is not None:
                 found.name = directory.normalize_name(name, "centre name")
+            if parent is not None:
+                await set_parent(session, found, await directory.find_centre(session, parent) if parent else None)
             if open_surveys is not None:
                 found.open_surveys = open_surveys
             if alert_chat is not None:

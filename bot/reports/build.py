@@ -16,9 +16,11 @@ import pandas as pd
 from sqlalchemy import select
 
 from bot.errors import UserError
+from bot.reports.centre_tree import load_parents
 from bot.reports.compare import compare_rows
 from bot.reports.dataset import RatingArrays, load_arrays
 from bot.reports.participation import COUNTS, load_participation
+from bot.reports.priority import add_priorities, drivers_per_group
 from bot.reports.ranks import rank_rows
 from bot.reports.request import (
     ORIGINS,
@@ -27,7 +29,9 @@ from bot.reports.request import (
     period_index,
     period_key,
 )
+from bot.reports.rollup import with_tops, with_totals
 from bot.reports.selection import choose, flagged_per_group
+from bot.reports.targets import Aims, Goals, load_goals
 from bot.reports.window import loading_from, rolling
 from bot.services import Services
 from bot.storage.models import Centre, Service
@@ -106,6 +110,12 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
                             f"criteria ({error}); were they recorded with another version?") from error
         chosen = await asyncio.to_thread(choose, arrays, request)  # copies the arrays when it leaves rows out
         arrays = await asyncio.to_thread(rolling, chosen.arrays, request)  # --window: a copy per period counted in
+        if "parent" in request.by:  # the top centre of every response (bot.reports.rollup)
+            arrays = with_tops(arrays, await load_parents(session))
+        goals = await load_goals(session)
+        whole = replace(request, by=())  # the province total: every response, per period
+        totals = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, whole)) \
+            if request.total else None
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request))
         try:
@@ -113,11 +123,18 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
                 if len(arrays) else None
             centre_names = dict((await session.execute(select(Centre.code, Centre.name))).all())
             service_names = dict((await session.execute(select(Service.code, Service.name))).all())
+            whole_participation = await load_participation(session, instrument.id, whole, services.settings.timezone) \
+                if totals and len(arrays) else None
         finally:
             scores = await scoring
-    rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request)
+            total_scores = await totals if totals else None
+    rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request, goals)
+    if total_scores is not None:
+        whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole)
+        rows = with_totals(rows, whole_rows, request.by)
     await asyncio.to_thread(rank_rows, rows, request.by)
     await compare_rows(request, rows, lambda base: build_report(services, base))  # --compare: the shifted report
+    add_priorities(rows, request.by, instrument.criteria(), is_sipas(instrument))
     return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
                   chosen.flagged_excluded)
 
@@ -134,12 +151,12 @@ def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRe
 def group_keys(arrays: RatingArrays, request: ReportRequest) -> dict[str, np.ndarray]:
     """The raw key of every response per dimension asked for, and its period index."""
     keys = {"centre": arrays.centre_id, "service": arrays.service_id, "channel": arrays.channel,
-            "origin": arrays.origin}
+            "origin": arrays.origin, "parent": getattr(arrays, "top_id", None)}
     return {**{d: keys[d] for d in request.by}, "period": period_index(arrays.day, request.period)}
 
 
 def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.DataFrame | None,
-                instrument: Instrument, request: ReportRequest) -> list[dict]:
+                instrument: Instrument, request: ReportRequest, goals: Goals | None = None) -> list[dict]:
     """The ordered JSON rows."""
     if scores is None:
         return []
@@ -157,8 +174,11 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     id_columns = {d: groups[d].to_numpy().tolist() for d in request.by}
     periods = groups["period"].to_numpy().tolist()
     flagged = flagged_per_group(group_keys(arrays, request), arrays.flagged) if arrays.flagged.any() else {}
-    names = {"centre": arrays.centres, "service": arrays.services}
+    names = {"centre": arrays.centres, "service": arrays.services, "parent": arrays.centres}
     sipas_index = is_sipas(instrument)
+    # Where to act first (bot.reports.priority, bot.reports.targets): drivers per group, targets per centre row.
+    drivers = drivers_per_group(group_keys(arrays, request), arrays.codes, codes, request.min_n) if sipas_index else {}
+    aims = Aims(goals, scores, elements, request) if goals and sipas_index else None
     rows = []
     for g, (n, suppressed, sipas, low, high, no_dissatisfied) in enumerate(zip(
             groups["n"].tolist(), groups["suppressed"].tolist(), *(_listed(groups[c], (count,)) for c in (
@@ -184,6 +204,9 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
                                         "dissatisfied_pct": dis, "mean": mean, "ci": [c_low, c_high]}
                                  for code, c_n, sat, neutral, dis, mean, c_low, c_high in zip(
                                      codes, *(m[g] for m in measures), strict=True)})
+        published = not suppressed and sipas_index
+        row.update(drivers=drivers.get(key) if published else None, priority=None,
+                   target=aims.of(g, row) if aims and published else None)
         invited = "origin" not in request.by or row["origin"] == "invited"  # open and paper ones had no invitation
         row["participation"] = _participation(counts, request, id_columns, g, periods[g]) if invited else None
         rows.append(row)

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from bot.reports.build import Report
 from bot.reports.render import SUPPRESSED, key_label, vi_number
 from bot.reports.request import period_label
+from bot.reports.rollup import TOTAL_LABEL
 
 MAX_BARS = 120
 _FONT = "DejaVu Sans"
@@ -68,4 +69,6 @@ def draw_chart(report: Report, target: str | BinaryIO) -> bool:
 
 
 def _label(report: Report, row: dict) -> str:
+    if row.get("total"):
+        return TOTAL_LABEL
     return " · ".join(key_label(report, d, row[d], width=45) for d in report.request.by)

@@ -99,10 +99,12 @@ async def compare_rows(request: ReportRequest, rows: list[dict], build: Callable
         return
     start, end = base_range(request)
     base = await build(replace(request, date_from=start, date_to=end, compare=None))
-    found = {(*(row[d] for d in request.by), row["period"]): row for row in base.rows}
+    # A province total (--total) has every key null, as a group without a service has its service: keep them apart.
+    found = {(row.get("total", False), *(row[d] for d in request.by), row["period"]): row for row in base.rows}
     for row in rows:
         key = base_key(row["period"], request)
-        earlier = found.get((*(row[d] for d in request.by), "all" if request.period == "all" else key))
+        earlier = found.get((row.get("total", False), *(row[d] for d in request.by),
+                             "all" if request.period == "all" else key))
         row["change"] = change(row, earlier, request.compare, key)
 
 

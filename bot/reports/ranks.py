@@ -26,12 +26,13 @@ DECIMALS = 9  # lower bounds equal to nine decimals tie (as in the report's orde
 
 def rank_rows(rows: list[dict], by: tuple[str, ...]) -> None:
     """Set every row's "rank": {rank, low, high, of} for the ranked groups of its period, None for the others
-    (suppressed, no SIPAS, or no interval)."""
+    (suppressed, no SIPAS, no interval, or the province total of --total)."""
     periods: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         row["rank"] = None
         interval = row["sipas_ci"]
-        if not row["suppressed"] and row["sipas"] is not None and interval and None not in interval:
+        ranked = not row.get("total") and not row["suppressed"] and row["sipas"] is not None
+        if ranked and interval and None not in interval:
             periods[row["period"]].append(row)
     for period, group in periods.items():
         group.sort(key=lambda row: (-round(row["sipas_ci"][0], DECIMALS),

@@ -15,10 +15,15 @@ import json
 from bot.cells import csv_text
 from bot.reports import compare, ranks
 from bot.reports.build import CRITERION_MEASURES, Report
+from bot.reports.priority import TOP, criterion_label
 from bot.reports.request import PARTICIPATION, period_label
+from bot.reports.rollup import TOTAL_LABEL
+from bot.reports.targets import ELEMENTS as TARGET_ELEMENTS
 
 SUPPRESSED = "chưa đủ mẫu"
-DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh", "origin": "Nguồn phiếu"}
+DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh", "origin": "Nguồn phiếu",
+                     "parent": "Trung tâm cấp trên"}
+TARGET_HEADER = "Mục tiêu"
 ORIGIN_LABELS = {"invited": "Theo lời mời", "open": "Khảo sát mở", "paper": "Phiếu giấy"}
 FLAGGED_HEADER = "Phiếu gắn cờ"
 # Short element names for narrow columns; other instruments' elements fall back to their own Vietnamese name.
@@ -46,7 +51,7 @@ def key_label(report: Report, dimension: str, value: str | None, width: int | No
         return NO_SERVICE
     if dimension == "origin":
         return ORIGIN_LABELS[value]
-    if dimension != "centre":
+    if dimension not in ("centre", "parent"):
         return value
     name = report.centre_names.get(value)
     text = f"{value} {name}" if name else value
@@ -62,14 +67,15 @@ def render_table(report: Report) -> str:
         return _criteria_table(report)
     elements = report.elements
     flagged = bool(report.flagged_included)  # the column only when there is something to look at
+    aimed = any((row.get("target") or {}).get("sipas") for row in report.rows)  # the same for targets
     headers = [*(DIMENSION_HEADERS[d] for d in report.request.by), "Kỳ", "Số phiếu", *([FLAGGED_HEADER] if flagged
                                                                                         else []),
                "SIPAS (KTC 95%)", *(["Thay đổi"] if report.request.compare else []), ranks.HEADER,
-               *(element_header(report, e) for e in elements)]
+               *(element_header(report, e) for e in elements), *([TARGET_HEADER] if aimed else [])]
     trend = (1 if report.request.compare else 0) + 1  # the change and rank columns after SIPAS
-    lines = []
+    lines, notes = [], []
     for row in report.rows:
-        cells = [key_label(report, d, row[d]) for d in report.request.by]
+        cells = row_keys(report, row)
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         cells += [vi_number(row["flagged"], 0)] if flagged else []
         if row["suppressed"]:
@@ -79,7 +85,9 @@ def render_table(report: Report) -> str:
             interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
             cells += [vi_number(row["sipas"]) + interval, *([compare.change_cell(row)] if trend > 1 else []),
                       ranks.rank_cell(row), *(vi_number(row["elements"][e]) for e in elements)]
+        cells += [target_text((row.get("target") or {}).get("sipas"))] if aimed else []
         lines.append(cells)
+        notes.append(priority_text(report, row.get("priority")))
     left = len(report.request.by) + 1  # text columns; the numbers are right-aligned
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=True)]
 
@@ -88,7 +96,9 @@ def render_table(report: Report) -> str:
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     suppressed = sum(row["suppressed"] for row in report.rows)
-    out = [line(headers), "  ".join("-" * w for w in widths)] + [line(cells) for cells in lines]
+    out = [line(headers), "  ".join("-" * w for w in widths)]
+    for cells, note in zip(lines, notes, strict=True):
+        out += [line(cells), *([note] if note else [])]
     out.append("")
     out.append(f"Khảo sát {report.request.survey}: {vi_number(len(report.rows), 0)} nhóm, "
                f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu).")
@@ -98,6 +108,37 @@ def render_table(report: Report) -> str:
     if report.request.compare:
         out.append(compare.footnote(report.request))
     return "\n".join(out)
+
+
+def row_keys(report: Report, row: dict) -> list[str]:
+    """The key cells of a row for people; the province total reads "Toàn tỉnh"."""
+    if row.get("total"):
+        return [TOTAL_LABEL, *("" for _ in report.request.by[1:])]
+    return [key_label(report, d, row[d]) for d in report.request.by]
+
+
+def priority_text(report: Report, priority: list[dict] | None) -> str | None:
+    """The line under a group: "  Ưu tiên cải thiện: Thủ tục 2 (+1,20 điểm SIPAS), Công chức 1 (+0,80)"."""
+    if not priority:
+        return None
+    parts = [f"{criterion_label(item['code'], ELEMENT_SHORT.get(item['element']))} (+{vi_number(item['gain'])}"
+             + (" điểm SIPAS)" if i == 0 else ")") for i, item in enumerate(priority[:TOP])]
+    return "  Ưu tiên cải thiện: " + ", ".join(parts)
+
+
+def target_text(aim: dict | None) -> str:
+    """A target cell: "90 (còn 3,2; 18%)": the target, the gap to it (or by how much it is passed), and the
+    probability that the centre is above it already."""
+    if not aim:
+        return "–"
+    target = vi_number(aim["target"], 0 if float(aim["target"]).is_integer() else 1)
+    if aim["gap"] is None:
+        return target
+    gap = aim["gap"]
+    where = f"còn {vi_number(gap, 1)}" if round(gap, 1) > 0 else f"vượt {vi_number(-gap, 1)}" if round(gap, 1) < 0 \
+        else "đạt"
+    chance = f"; {vi_number(100 * aim['p_above'], 0)}%" if aim["p_above"] is not None else ""
+    return f"{target} ({where}{chance})"
 
 
 def _criteria_table(report: Report) -> str:
@@ -110,7 +151,7 @@ def _criteria_table(report: Report) -> str:
         headers += [f"{label}: hài lòng % (KTC 95%)", f"{label}: điểm TB"]
     lines = []
     for row in report.rows:
-        cells = [key_label(report, d, row[d]) for d in report.request.by]
+        cells = row_keys(report, row)
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         for code in codes:
             measures = (row["criteria"] or {}).get(code)
@@ -142,13 +183,14 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
     """The CSV table: headers and one list per group, numbers rounded to 2 decimals."""
     by = report.request.by
     codes = list(report.instrument.criteria())
-    headers = [*by, *(f"{d}_name" for d in by if d in ("centre", "service")), "period", "n", "suppressed", "sipas",
-               "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low", "no_dissatisfied_high",
+    headers = [*by, *(f"{d}_name" for d in by if d in ("centre", "service", "parent")), "period", "n", "suppressed",
+               "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low", "no_dissatisfied_high",
                *report.elements, *(f"{e}_{end}" for e in report.elements for end in ("low", "high")),
                *PARTICIPATION, "response_rate_pct", "flagged",
                *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high")),
-               *ranks.CSV_HEADERS, *(compare.csv_headers(report.elements) if report.request.compare else [])]
-    names = {"centre": report.centre_names, "service": report.service_names}
+               *ranks.CSV_HEADERS, *(compare.csv_headers(report.elements) if report.request.compare else []),
+               *act_headers(report)]
+    names = {"centre": report.centre_names, "service": report.service_names, "parent": report.centre_names}
     table = []
     for row in report.rows:
         ci = row["sipas_ci"] or [None, None]
@@ -169,8 +211,35 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
                       _r(ci[1])]
         cells += ranks.rank_cells(row)
         cells += compare.csv_cells(row, report.elements) if report.request.compare else []
-        table.append(cells)
+        table.append(cells + act_cells(report, row))
     return headers, table
+
+
+def act_headers(report: Report) -> list[str]:
+    """CSV columns of "where to act first": top priorities and their gains, key drivers, targets; and "total"."""
+    if not report.sipas:
+        return ["total"] if report.request.total else []
+    top = [f"priority_{i}" for i in range(1, TOP + 1)] + [f"priority_{i}_gain" for i in range(1, TOP + 1)]
+    aims = [f"target_{m}{part}" for m in ("sipas", *TARGET_ELEMENTS) for part in ("", "_gap", "_p_above")]
+    return [*top, *(f"{c}_driver_r" for c in report.instrument.criteria()), *aims,
+            *(["total"] if report.request.total else [])]
+
+
+def act_cells(report: Report, row: dict) -> list:
+    total = ["true" if row.get("total") else "false"] if report.request.total else []
+    if not report.sipas:
+        return total
+    priority = (row.get("priority") or [])[:TOP]
+    cells = [item["code"] for item in priority] + [None] * (TOP - len(priority))
+    cells += [_r(item["gain"]) for item in priority] + [None] * (TOP - len(priority))
+    drivers = row.get("drivers") or {}
+    cells += [_r((drivers.get(c) or {}).get("r")) for c in report.instrument.criteria()]
+    target = row.get("target") or {}
+    for measure in ("sipas", *TARGET_ELEMENTS):
+        aim = (target.get("sipas") if measure == "sipas" else (target.get("elements") or {}).get(measure)) or {}
+        p_above = aim.get("p_above")
+        cells += [aim.get("target"), _r(aim.get("gap")), None if p_above is None else round(p_above, 4)]
+    return cells + total
 
 
 def render_csv(report: Report) -> str:

@@ -13,7 +13,7 @@ from bot.errors import UserError
 PERIODS = ("week", "month", "quarter", "year", "all")
 COMPARE = ("previous", "same-last-year")  # --compare: the period before, or the same period a year earlier
 WINDOW_PERIODS = ("week", "month")  # --window DAYS: rolling windows ending on each period's last day
-DIMENSIONS = ("centre", "service", "channel", "origin")
+DIMENSIONS = ("centre", "service", "channel", "origin", "parent")  # parent: the top centre (bot.reports.rollup)
 # How a response was reached, the values of the "origin" dimension and of --origin (bot.reports.dataset codes them
 # 0, 1, 2 in this order): with an invitation, an open survey at a counter (no invitation), a paper form imported.
 ORIGINS = ("invited", "open", "paper")
@@ -36,12 +36,13 @@ class ReportRequest:
     exclude_flagged: bool = False  # leave out the responses flagged as a burst from one client address
     compare: str | None = None  # one of COMPARE: each row's change against that base period (bot.reports.compare)
     window: int | None = None  # days: each period's row counts the DAYS days ending on its last day (rolling)
+    total: bool = False  # one more row per period over every response: the province ("Toàn tỉnh")
 
 
 def parse_request(*, survey: str | None = None, period: str = "all", by: str = "centre", min_n: int = 30,
                   date_from: str | None = None, date_to: str | None = None, origin: str | None = None,
                   exclude_flagged: bool = False, compare: str | None = None,
-                  window: int | None = None) -> ReportRequest:
+                  window: int | None = None, total: bool = False) -> ReportRequest:
     """A request from command-line text; every mistake is a UserError that says what is allowed."""
     period = period.strip().lower()
     if period not in PERIODS:
@@ -58,7 +59,7 @@ def parse_request(*, survey: str | None = None, period: str = "all", by: str = "
     compare, window = _check_trend(compare, window, period, start, end)
     return ReportRequest(survey=survey, period=period, by=tuple(dict.fromkeys(dimensions)), min_n=min_n,
                          date_from=start, date_to=end, origins=parse_origins(origin),
-                         exclude_flagged=exclude_flagged, compare=compare, window=window)
+                         exclude_flagged=exclude_flagged, compare=compare, window=window, total=total)
 
 
 def _check_trend(compare: str | None, window: int | None, period: str, start: dt.date | None,
@@ -154,7 +155,8 @@ def period_label(key: str, request: ReportRequest) -> str:
 
 def participation_keys(request: ReportRequest) -> tuple[str, ...] | None:
     """The dimensions invitations can be counted by for this report, or None: invitations have no channel, and a
-    report of open surveys or paper forms only has none to count. (By origin, only the "invited" rows get them.)"""
-    if "channel" in request.by or (request.origins is not None and "invited" not in request.origins):
+    report of open surveys or paper forms only has none to count. (By origin, only the "invited" rows get them.)
+    Invitations are not rolled up to the parent centre (yet): a report by parent has none either."""
+    if {"channel", "parent"} & set(request.by) or (request.origins is not None and "invited" not in request.origins):
         return None
     return tuple(d for d in request.by if d in ("centre", "service"))

@@ -1,8 +1,9 @@
 """A report as an Excel workbook for people: Vietnamese headers, numbers rounded to 2 decimals, and the chart.
 
 Sheets: "Tổng hợp" (one row per group), "Yếu tố" (element indices), "Tiêu chí" (one row per group and criterion,
-groups with enough answers only), "Tham gia" (invitations, where there are any) and "Biểu đồ" (the league table
-drawn by `bot.reports.chart`, embedded as a picture).
+groups with enough answers only), "Tham gia" (invitations, where there are any), "Ưu tiên cải thiện" (per group and
+criterion: the SIPAS points reaching the benchmark adds, and the key driver, `bot.reports.priority`) and "Biểu đồ"
+(the league table drawn by `bot.reports.chart`, embedded as a picture).
 """
 
 from __future__ import annotations
@@ -21,12 +22,18 @@ from bot.reports.build import Report
 from bot.reports.chart import draw_chart
 from bot.reports.render import DIMENSION_HEADERS, FLAGGED_HEADER, NO_SERVICE, ORIGIN_LABELS, SUPPRESSED
 from bot.reports.request import period_label
+from bot.reports.rollup import TOTAL_LABEL
 
-SHEETS = ("Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Biểu đồ")
-NAME_HEADERS = {"centre": "Tên trung tâm", "service": "Tên dịch vụ"}
+SHEETS = ("Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Ưu tiên cải thiện", "Biểu đồ")
+NAME_HEADERS = {"centre": "Tên trung tâm", "service": "Tên dịch vụ", "parent": "Tên trung tâm cấp trên"}
 SUMMARY = ["Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên", "Không có đánh giá không hài lòng (%)",
            "Không có đánh giá không hài lòng: cận dưới", "Không có đánh giá không hài lòng: cận trên", "Ghi chú",
            FLAGGED_HEADER]
+TARGET = ["Mục tiêu SIPAS", "Còn cách mục tiêu", "Khả năng đã vượt mục tiêu (%)"]  # only when a row has one
+PRIORITY = ["Thứ tự ưu tiên", "Mã tiêu chí", "Tiêu chí", "Hài lòng (%)", "Mức so sánh (%)", "So với", "Khoảng cách",
+            "Trọng số", "SIPAS tăng thêm", "Tương quan với hài lòng chung (r)", "r: cận dưới", "r: cận trên",
+            "Số phiếu tính r"]
+BENCHMARK_FROM = {"best": "trung tâm tốt nhất", "target": "mục tiêu"}
 CRITERIA = ["Mã tiêu chí", "Tiêu chí", "Yếu tố", "Số câu trả lời", "Hài lòng (%)", "Bình thường (%)",
             "Không hài lòng (%)", "Điểm trung bình", "Cận dưới", "Cận trên"]
 PARTICIPATION = ["Số lời mời", "Đã mở", "Đã bắt đầu", "Đã hoàn thành", "Tỷ lệ phản hồi (%)"]
@@ -40,11 +47,13 @@ def write_xlsx(report: Report, path: Path) -> None:
     keys = _key_headers(report)
     elements = report.elements
     element_names = [report.instrument.elements[e].get("vi") for e in elements]
-    _header(sheets[0], [*keys, *SUMMARY])
+    aimed = any((row.get("target") or {}).get("sipas") for row in report.rows)
+    _header(sheets[0], [*keys, *SUMMARY, *(TARGET if aimed else [])])
     _header(sheets[1], [*keys, "Số phiếu", *(header for name in element_names for header in (
         name, f"{name}: cận dưới", f"{name}: cận trên"))])
     _header(sheets[2], [*keys, *CRITERIA])
     _header(sheets[3], [*keys, *PARTICIPATION])
+    _header(sheets[4], [*keys, *PRIORITY])
     for row in report.rows:
         key = _key_cells(report, row)
         if row["suppressed"]:
@@ -52,8 +61,13 @@ def write_xlsx(report: Report, path: Path) -> None:
             continue
         low, high = row["sipas_ci"] or (None, None)  # none for an instrument that is not SIPAS (zns-rating)
         no_low, no_high = row.get("no_dissatisfied_ci") or (None, None)
+        aim = (row.get("target") or {}).get("sipas") or {}
+        aim_cells = [aim.get("target"), _r(aim.get("gap")),
+                     _r(100 * aim["p_above"]) if aim.get("p_above") is not None else None] if aimed else []
         sheets[0].append([*key, row["n"], _r(row["sipas"]), _r(low), _r(high), _r(row["no_dissatisfied_pct"]),
-                          _r(no_low), _r(no_high), None, row["flagged"]])
+                          _r(no_low), _r(no_high), None, row["flagged"], *aim_cells])
+        for cells in _priority_rows(report, row):
+            sheets[4].append([*key, *cells])
         element_ci = row.get("elements_ci") or {}
         sheets[1].append([*key, row["n"], *(_r(value) for e in elements for value in (
             row["elements"][e], *element_ci.get(e, (None, None))))])
@@ -75,10 +89,10 @@ def write_xlsx(report: Report, path: Path) -> None:
                           "chỉ gồm khảo sát mở, phiếu giấy: những phiếu này không có lời mời)."])
     _add_columns(sheets[0], ranks.SHEET_HEADERS, [ranks.rank_cells(row) for row in report.rows])
     if report.request.compare:  # "So sánh" before the chart: each group's change against its base period
-        sheets.insert(4, workbook.create_sheet(compare.SHEET, index=4))
-        _header(sheets[4], [*keys, *compare.sheet_headers(element_names)])
+        sheets.insert(5, workbook.create_sheet(compare.SHEET, index=5))
+        _header(sheets[5], [*keys, *compare.sheet_headers(element_names)])
         for row in report.rows:
-            sheets[4].append([*_key_cells(report, row), *compare.sheet_cells(row, report.request, elements)])
+            sheets[5].append([*_key_cells(report, row), *compare.sheet_cells(row, report.request, elements)])
     for sheet in sheets[:-1]:
         _finish(sheet, first_number=len(keys) + 1)
     _chart_sheet(report, sheets[-1])
@@ -95,8 +109,10 @@ def _key_headers(report: Report) -> list[str]:
 
 
 def _key_cells(report: Report, row: dict) -> list:
+    if row.get("total"):  # the province: one label, the other key cells empty
+        return [TOTAL_LABEL, *(None for _ in _key_headers(report)[1:-1]), period_label(row["period"], report.request)]
     cells = []
-    names = {"centre": report.centre_names, "service": report.service_names}
+    names = {"centre": report.centre_names, "service": report.service_names, "parent": report.centre_names}
     for d in report.request.by:
         cells.append(ORIGIN_LABELS[row[d]] if d == "origin" else row[d] if row[d] is not None else NO_SERVICE)
         if d in names:
@@ -114,6 +130,30 @@ def _add_columns(sheet, headers: list[str], cells: list[list]) -> None:
     for index, values in enumerate(cells, start=2):
         for offset, value in enumerate(values):
             sheet.cell(row=index, column=first + offset, value=value)
+
+
+def _priority_rows(report: Report, row: dict) -> list[list]:
+    """A published group's criteria with valid answers: the priorities first (by gain), then the others (at or
+    above their benchmark: no gap), each with its key driver."""
+    if row["priority"] is None:
+        return []
+    ranked = {item["code"]: (rank, item) for rank, item in enumerate(row["priority"], start=1)}
+    drivers = row.get("drivers") or {}
+    measured = [code for code, m in row["criteria"].items() if m.get("satisfied_pct") is not None]
+    weight = 1 / max(1, sum((m.get("n") or 0) > 0 for m in row["criteria"].values()))  # 1/k, as in SIPAS
+    out = []
+    for code in sorted(measured, key=lambda c: ranked[c][0] if c in ranked else len(ranked) + 1):
+        rank, item = ranked.get(code, (None, None))
+        question = report.instrument.question(code)
+        label = question.short.get("vi") if question.short else question.text.get("vi")
+        driver = drivers.get(code) or {}
+        low, high = driver.get("ci") or (None, None)
+        share = row["criteria"][code]["satisfied_pct"]
+        out.append([rank, code, label, _r(share), _r(item["benchmark"]) if item else None,
+                    BENCHMARK_FROM[item["benchmark_from"]] if item else None, _r(item["gap"]) if item else 0.0,
+                    round(weight, 4), _r(item["gain"]) if item else 0.0, _r(driver.get("r")),
+                    _r(low), _r(high), driver.get("n")])
+    return out
 
 
 def _header(sheet, headers: list[str]) -> None:

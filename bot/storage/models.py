@@ -22,6 +22,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -242,6 +243,19 @@ to the day, like the response's own date)."""
     comment_seen: Mapped[bool] = mapped_column(Boolean, default=False)  # a sweep saw the comment window open
     forget_after: Mapped[dt.date] = mapped_column(Date)
 
+
+
+class Target(Base):
+    """A centre's target for a year (`sipas-bot target set`): SIPAS or one element index, on 0-100. Reports show
+    the gap to it and the probability that the centre is above it already (`bot.reports.targets`)."""
+
+    __tablename__ = "targets"
+
+    # A centre removed (`centre remove`, one typed by mistake) takes its targets with it.
+    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)  # "sipas" or an element code
+    value: Mapped[float] = mapped_column(Float)
 
 
 # The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the

@@ -1,0 +1,115 @@
+"""Where to act first: per group, the criteria ordered by the SIPAS points that reaching a benchmark would add,
+and the key drivers (each criterion's correlation with the respondent's overall satisfaction).
+
+Priority of criterion i in a group: gap = benchmark − satisfied_pct_i (only gaps above 0 are listed), weight =
+1/k (SIPAS is the unweighted mean of the k criteria with valid answers in the group), gain = gap × weight: the
+SIPAS points the group gains when i reaches the benchmark and nothing else changes. The benchmark is the centre's
+target for i's element when one is set for the period's year (benchmark_from "target"), otherwise the best
+satisfied_pct of i among the published groups of the same period that differ from this one only in their centre
+(the province's best centre; benchmark_from "best"). A province total row is compared with the best group of its
+period. Suppressed groups and instruments that are not SIPAS get null.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from surveys.drivers import key_drivers
+
+TOP = 3  # priorities shown in the table and as CSV columns
+_CENTRE_KEYS = ("centre", "parent")  # the dimension a benchmark looks across
+
+
+def add_priorities(rows: list[dict], by: tuple[str, ...], criteria: dict[str, str], sipas: bool) -> None:
+    """Set ``row["priority"]`` on every row: the ordered list, [] when nothing is below its benchmark, or None."""
+    across = any(d in _CENTRE_KEYS for d in by)
+    peers: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        if _published(row, sipas) and not row.get("total"):
+            peers[_peer_key(row, by, across)].append(row)
+            peers[(row["period"],)].append(row)  # the peers of the period's total
+    best = {key: _best(group, criteria) for key, group in peers.items()}
+    for row in rows:
+        if not _published(row, sipas):
+            row["priority"] = None
+            continue
+        key = (row["period"],) if row.get("total") else _peer_key(row, by, across)
+        row["priority"] = _ranked(row, criteria, best.get(key, {}))
+
+
+def _published(row: dict, sipas: bool) -> bool:
+    return sipas and not row["suppressed"] and bool(row["criteria"])
+
+
+def _peer_key(row: dict, by: tuple[str, ...], across: bool) -> tuple:
+    """Rows compared with each other: same period and every key but the centre and the parent (without either in
+    the report, all the period's groups)."""
+    return ("peers", row["period"], *(row[d] for d in by if across and d not in _CENTRE_KEYS))
+
+
+def _best(rows: list[dict], criteria: dict[str, str]) -> dict[str, float]:
+    best: dict[str, float] = {}
+    for row in rows:
+        for code in criteria:
+            share = (row["criteria"].get(code) or {}).get("satisfied_pct")
+            if share is not None and share > best.get(code, -1.0):
+                best[code] = share
+    return best
+
+
+def _ranked(row: dict, criteria: dict[str, str], best: dict[str, float]) -> list[dict]:
+    measured = {code: m for code, m in row["criteria"].items() if (m.get("n") or 0) > 0}
+    if not measured:
+        return []
+    weight = 1 / len(measured)
+    aims = ((row.get("target") or {}).get("elements") or {})
+    out = []
+    for code, measures in measured.items():
+        share = measures.get("satisfied_pct")
+        if share is None:  # too few answers to show (publication rules): not ranked
+            continue
+        element = criteria[code]
+        aim = (aims.get(element) or {}).get("target")
+        benchmark, source = (aim, "target") if aim is not None else (best.get(code), "best")
+        if benchmark is None or round(benchmark - share, 9) <= 0:
+            continue
+        gap = benchmark - share
+        out.append({"code": code, "element": element, "satisfied_pct": share, "benchmark": benchmark,
+                    "benchmark_from": source, "gap": gap, "weight": weight, "gain": gap * weight})
+    order = list(criteria)
+    out.sort(key=lambda item: (-round(item["gain"], 9), order.index(item["code"])))
+    return out
+
+
+def drivers_per_group(keys: dict[str, np.ndarray], codes: np.ndarray, criteria: list[str],
+                      min_n: int) -> dict[tuple, dict]:
+    """``{group key tuple (raw keys in ``keys`` order): {criterion: {r, ci, n}}}`` from the packed ratings.
+
+    A criterion with fewer than ``min_n`` respondents counted shows only its n (r and ci null), as a criterion
+    with too few answers does everywhere in a report.
+    """
+    if not len(codes):
+        return {}
+    frame = pd.DataFrame({name: np.asarray(column) for name, column in keys.items()})
+    grouped = frame.groupby(list(keys), sort=False)
+    group = grouped.ngroup().to_numpy()
+    firsts = grouped.head(1)  # the first response of every group: its keys, and (through ``group``) its number
+    found = key_drivers(group, codes, grouped.ngroups)
+    numbers = group[firsts.index.to_numpy()].tolist()
+    r, low, high = (np.where(np.isnan(a), None, a).tolist() for a in (found.r, found.low, found.high))
+    out = {}
+    for key, g in zip(firsts.itertuples(index=False, name=None), numbers, strict=True):
+        out[tuple(int(v) for v in key)] = {
+            code: {"r": r[g][j], "ci": [low[g][j], high[g][j]], "n": int(found.n[g, j])}
+            if found.n[g, j] >= min_n else {"r": None, "ci": [None, None], "n": int(found.n[g, j])}
+            for j, code in enumerate(criteria)}
+    return out
+
+
+def criterion_label(code: str, element_short: str | None) -> str:
+    """"Thủ tục 2" for procedure_2 (the element's short name and the criterion's number), else the code."""
+    number = code.rsplit("_", 1)[-1]
+    return f"{element_short} {number}" if element_short and number.isdigit() else code

@@ -1,0 +1,57 @@
+"""Roll-ups: centres under a parent (commune centres under the province's) reported together (`--by parent`),
+and the province total (`--total`), each response counted once.
+
+The parent dimension's key is the top ancestor of the response's centre: follow `Centre.parent_id` up to a
+centre without a parent (a centre without a parent is its own top). `centre set --parent` refuses a parent that
+would make a loop, so the walk always ends (`bot.reports.centre_tree`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from bot.reports.centre_tree import top_ancestors
+from bot.reports.dataset import RatingArrays
+
+TOTAL_LABEL = "Toàn tỉnh"
+
+
+@dataclass(frozen=True)
+class RolledUp(RatingArrays):
+    """Rating arrays with each response's top centre id (``top_id``), the key of the "parent" dimension."""
+
+    top_id: np.ndarray | None = None
+
+    def only(self, keep: np.ndarray) -> RolledUp:
+        return replace(super().only(keep), top_id=self.top_id[keep])
+
+
+def with_tops(arrays: RatingArrays, parents: dict[int, int | None]) -> RolledUp:
+    """The arrays with the top centre of every response (one lookup array, no Python per response)."""
+    tops = top_ancestors(parents)
+    lookup = np.zeros(max([*tops, *arrays.centres, 0]) + 1, dtype=np.int64)
+    lookup[list(tops)] = list(tops.values())
+    fields = {name: getattr(arrays, name) for name in RatingArrays.__dataclass_fields__}
+    return RolledUp(**fields, top_id=np.take(lookup, arrays.centre_id, mode="clip"))
+
+
+def with_totals(rows: list[dict], totals: list[dict], by: tuple[str, ...]) -> list[dict]:
+    """The ordered rows with each period's total row just before the first row of that period (unranked)."""
+    first: dict[str, int] = {}
+    for position, row in enumerate(rows):
+        first.setdefault(row["period"], position)
+    placed: dict[int, list[dict]] = {}
+    trailing = []
+    for total in totals:
+        marked = {**dict.fromkeys(by), "total": True, **total}
+        if "rank" in marked:  # the province is not one of the ranked groups
+            marked["rank"] = None
+        position = first.get(total["period"])
+        (trailing if position is None else placed.setdefault(position, [])).append(marked)
+    out = []
+    for position, row in enumerate(rows):
+        out += placed.get(position, [])
+        out.append(row)
+    return out + trailing
