@@ -123,3 +123,19 @@ async def test_an_instrument_that_is_not_sipas_gets_a_total_but_no_priorities(se
     code, out, err = cli("report", "--survey", "zns-rating", "--min-n", "1", "--total")
     assert code == 0, err
     assert out.splitlines()[2].startswith("Toàn tỉnh ")
+
+
+async def test_the_total_is_not_ranked_and_compares_with_the_base_total_only(services, tree):
+    # By service: DH's two responses name no service, so their group's keys are all null, like the total's.
+    rows = (await report(services, total=True, by="service", period="month", compare="previous")).rows
+    august = [r for r in rows if r["period"] == "2024-08"]
+    total = next(r for r in august if r.get("total"))
+    no_service = next(r for r in august if not r.get("total") and r["service"] is None)
+    assert total["rank"] is None and no_service["rank"] == {"rank": 1, "low": 1, "high": 1, "of": 1}
+    # July's total: HL's three responses, all with service KS. August's total is compared with it, and August's
+    # no-service group has no July base (July had no response without a service).
+    july_total = next(r for r in rows if r.get("total") and r["period"] == "2024-07")
+    assert total["change"]["period"] == "2024-07"
+    assert total["change"]["sipas"]["base"] == pytest.approx(july_total["sipas"])
+    assert total["change"]["sipas"]["change"] == pytest.approx(total["sipas"] - july_total["sipas"])
+    assert no_service["change"] is None
