@@ -26,6 +26,8 @@ if TYPE_CHECKING:
               help="Group by these, comma-separated; origin: invited, open (open survey) or paper; parent: the top "
                    "centre a centre reports to (itself without a parent), its children's responses rolled up.")
 @click.option("--total", is_flag=True, help="Also one row per period over every response (\"Toàn tỉnh\").")
+@click.option("--weight", metavar="volume", help="volume: weight the responses of each centre and service by the "
+              "invitations issued there (the transaction mix) instead of counting each response once.")
 @click.option("--origin", metavar="invited,open,paper",
               help="Only responses reached this way, comma-separated: with an invitation, in an open survey at a "
                    "counter, or from imported paper forms (default: all).")
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
 @click.pass_obj
 def report(settings: Settings, survey_id: str | None, date_from: str | None, date_to: str | None, period: str,
            by: str, total: bool, origin: str | None, exclude_flagged: bool, min_n: int, compare: str | None,
-           window: int | None, output_format: str, output: Path | None, chart: Path | None) -> None:
+           window: int | None, weight: str | None, output_format: str, output: Path | None, chart: Path | None) -> None:
     """SIPAS, element indices and criteria with 95% intervals, ranked by the interval's lower bound."""
     from bot.errors import UserError
     from bot.reports.build import build_report
@@ -54,7 +56,7 @@ def report(settings: Settings, survey_id: str | None, date_from: str | None, dat
 
     request = parse_request(survey=survey_id, period=period, by=by, min_n=min_n, date_from=date_from,
                             date_to=date_to, origin=origin, exclude_flagged=exclude_flagged, compare=compare,
-                            window=window, total=total)
+                            window=window, total=total, weight=weight)
     output_format = output_format.strip().lower()
     if output_format not in FORMATS:
         raise UserError.say("admin.bad_format", formats=", ".join(FORMATS), given=output_format)

@@ -32,6 +32,7 @@ from bot.reports.request import (
 from bot.reports.rollup import with_tops, with_totals
 from bot.reports.selection import choose, flagged_per_group
 from bot.reports.targets import Aims, Goals, load_goals
+from bot.reports.weighting import volume_weights
 from bot.reports.window import loading_from, rolling
 from bot.services import Services
 from bot.storage.models import Centre, Service
@@ -75,7 +76,7 @@ class Report:
             "from": request.date_from.isoformat() if request.date_from else None,
             "to": request.date_to.isoformat() if request.date_to else None,
             "origin": list(request.origins) if request.origins is not None else None,
-            "exclude_flagged": request.exclude_flagged,
+            "exclude_flagged": request.exclude_flagged, "weight": request.weight,
             "flagged": {"included": self.flagged_included, "excluded": self.flagged_excluded},
             "rows": _settled(self.rows),
         }
@@ -104,7 +105,8 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
     async with services.db.reading() as session:
         try:
             arrays = await load_arrays(session, instrument, loading_from(request), request.date_to,
-                                       service="service" in request.by, channel="channel" in request.by)
+                                       service="service" in request.by or request.weight is not None,
+                                       channel="channel" in request.by)
         except ValueError as error:
             raise UserError(f"the stored answers to '{instrument.id}' do not fit its {len(instrument.criteria())} "
                             f"criteria ({error}); were they recorded with another version?") from error
@@ -113,11 +115,13 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         if "parent" in request.by:  # the top centre of every response (bot.reports.rollup)
             arrays = with_tops(arrays, await load_parents(session))
         goals = await load_goals(session)
+        weights = await volume_weights(session, instrument.id, arrays, request, services.settings.timezone) \
+            if request.weight else None
         whole = replace(request, by=())  # the province total: every response, per period
-        totals = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, whole)) \
+        totals = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, whole, weights)) \
             if request.total else None
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
-        scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request))
+        scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request, weights))
         try:
             participation = await load_participation(session, instrument.id, request, services.settings.timezone) \
                 if len(arrays) else None
@@ -139,13 +143,15 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
                   chosen.flagged_excluded)
 
 
-def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRequest) -> Scores | None:
-    """The SIPAS measures of every group (CPU-bound: call it off the event loop); None without responses."""
+def score_arrays(arrays: RatingArrays, instrument: Instrument, request: ReportRequest,
+                 weights: np.ndarray | None = None) -> Scores | None:
+    """The SIPAS measures of every group (CPU-bound: call it off the event loop); None without responses.
+    ``weights``: one per response (--weight volume), or None to count each response once."""
     if not len(arrays):
         return None
     criteria = instrument.criteria()
     frame = pd.DataFrame({**group_keys(arrays, request), **_rating_columns(arrays.codes, list(criteria))})
-    return score(frame, criteria, by=[*request.by, "period"], min_n=request.min_n)
+    return score(frame, criteria, by=[*request.by, "period"], min_n=request.min_n, weights=weights)
 
 
 def group_keys(arrays: RatingArrays, request: ReportRequest) -> dict[str, np.ndarray]:

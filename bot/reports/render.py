@@ -24,6 +24,8 @@ SUPPRESSED = "chưa đủ mẫu"
 DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh", "origin": "Nguồn phiếu",
                      "parent": "Trung tâm cấp trên"}
 TARGET_HEADER = "Mục tiêu"
+WEIGHTED_NOTE = ("Có trọng số theo số lời mời đã phát của từng trung tâm và dịch vụ trong kỳ (--weight volume); "
+                 "số phiếu vẫn là số phiếu thực nhận.")
 ORIGIN_LABELS = {"invited": "Theo lời mời", "open": "Khảo sát mở", "paper": "Phiếu giấy"}
 FLAGGED_HEADER = "Phiếu gắn cờ"
 # Short element names for narrow columns; other instruments' elements fall back to their own Vietnamese name.
@@ -105,6 +107,8 @@ def render_table(report: Report) -> str:
     out.append("Chỉ số = % câu trả lời hài lòng (4–5); trong ngoặc: khoảng tin cậy 95%. "
                "Xếp theo cận dưới của khoảng tin cậy.")
     out.append(ranks.FOOTNOTE)
+    if report.request.weight:
+        out.append(WEIGHTED_NOTE)
     if report.request.compare:
         out.append(compare.footnote(report.request))
     return "\n".join(out)

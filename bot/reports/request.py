@@ -37,12 +37,13 @@ class ReportRequest:
     compare: str | None = None  # one of COMPARE: each row's change against that base period (bot.reports.compare)
     window: int | None = None  # days: each period's row counts the DAYS days ending on its last day (rolling)
     total: bool = False  # one more row per period over every response: the province ("Toàn tỉnh")
+    weight: str | None = None  # "volume": responses weighted to the invitations issued (bot.reports.weighting)
 
 
 def parse_request(*, survey: str | None = None, period: str = "all", by: str = "centre", min_n: int = 30,
                   date_from: str | None = None, date_to: str | None = None, origin: str | None = None,
                   exclude_flagged: bool = False, compare: str | None = None,
-                  window: int | None = None, total: bool = False) -> ReportRequest:
+                  window: int | None = None, total: bool = False, weight: str | None = None) -> ReportRequest:
     """A request from command-line text; every mistake is a UserError that says what is allowed."""
     period = period.strip().lower()
     if period not in PERIODS:
@@ -57,9 +58,14 @@ def parse_request(*, survey: str | None = None, period: str = "all", by: str = "
     if start and end and start > end:
         raise UserError.say("admin.from_after_to", first=start.isoformat(), last=end.isoformat())
     compare, window = _check_trend(compare, window, period, start, end)
+    if weight is not None:
+        weight = weight.strip().lower()
+        if weight != "volume":
+            raise UserError.say("admin.bad_weight", given=weight)
     return ReportRequest(survey=survey, period=period, by=tuple(dict.fromkeys(dimensions)), min_n=min_n,
                          date_from=start, date_to=end, origins=parse_origins(origin),
-                         exclude_flagged=exclude_flagged, compare=compare, window=window, total=total)
+                         exclude_flagged=exclude_flagged, compare=compare, window=window, total=total,
+                         weight=weight)
 
 
 def _check_trend(compare: str | None, window: int | None, period: str, start: dt.date | None,
