@@ -158,6 +158,6 @@ def test_no_responses(cli, tmp_path):
     code, out, err = cli("report", "--format", "json", "--period", "month", "--chart", str(tmp_path / "c.png"))
     assert code == 0, err
     assert json.loads(out) == {"survey": "sipas-2023", "period": "month", "by": ["centre"], "min_n": 30,
-                               "from": None, "to": None, "origin": None, "exclude_flagged": False,
+                               "from": None, "to": None, "origin": None, "exclude_flagged": False, "weight": None,
                                "flagged": {"included": 0, "excluded": 0}, "rows": []}
     assert "No responses" in err and not (tmp_path / "c.png").exists()
