@@ -17,6 +17,10 @@ from bot.reports.build import CRITERION_MEASURES, Report
 from bot.reports.request import PARTICIPATION, period_label
 
 SUPPRESSED = "chưa đủ mẫu"
+# A group withheld although it has enough responses: with the total another report publishes, it would give a
+# suppressed group away by subtraction (bot.reports.suppression); and a figure withheld inside a published group.
+COMPLEMENTARY = "ẩn để bảo vệ"
+WITHHELD = "ẩn"
 DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh", "origin": "Nguồn phiếu"}
 ORIGIN_LABELS = {"invited": "Theo lời mời", "open": "Khảo sát mở", "paper": "Phiếu giấy"}
 FLAGGED_HEADER = "Phiếu gắn cờ"
@@ -24,6 +28,8 @@ FLAGGED_HEADER = "Phiếu gắn cờ"
 ELEMENT_SHORT = {"access": "Tiếp cận", "procedure": "Thủ tục", "staff": "Công chức", "result": "Kết quả",
                  "feedback": "Góp ý"}
 NO_SERVICE = "(không ghi)"
+QUALITY_COLUMNS = ("open_pct", "flagged_pct")  # data quality (bot.reports.quality), in CSV columns as in JSON
+QUALITY_CRITERION = ("na_pct", "skipped_pct")
 _NAME_WIDTH = 40
 
 
@@ -70,11 +76,13 @@ def render_table(report: Report) -> str:
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         cells += [vi_number(row["flagged"], 0)] if flagged else []
         if row["suppressed"]:
-            cells += [SUPPRESSED, *("–" for _ in elements)]
+            cells += [suppressed_label(row), *("–" for _ in elements)]
         else:
-            low, high = row["sipas_ci"]
+            withheld = row.get("withheld") or {"sipas": False, "elements": []}
+            low, high = row["sipas_ci"] or (None, None)
             interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
-            cells += [vi_number(row["sipas"]) + interval, *(vi_number(row["elements"][e]) for e in elements)]
+            cells += [WITHHELD if withheld["sipas"] else vi_number(row["sipas"]) + interval,
+                      *(WITHHELD if e in withheld["elements"] else vi_number(row["elements"][e]) for e in elements)]
         lines.append(cells)
     left = len(report.request.by) + 1  # text columns; the numbers are right-aligned
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=True)]
@@ -83,13 +91,19 @@ def render_table(report: Report) -> str:
         return "  ".join(c.ljust(w) if i < left else c.rjust(w)
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
-    suppressed = sum(row["suppressed"] for row in report.rows)
+    suppressed = sum(row.get("suppressed_reason") != "complementary" and row["suppressed"] for row in report.rows)
+    complementary = sum(row.get("suppressed_reason") == "complementary" for row in report.rows)
     out = [line(headers), "  ".join("-" * w for w in widths)] + [line(cells) for cells in lines]
     out.append("")
     out.append(f"Khảo sát {report.request.survey}: {vi_number(len(report.rows), 0)} nhóm, "
-               f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu).")
+               f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu)"
+               + (f", {vi_number(complementary, 0)} nhóm {COMPLEMENTARY}." if complementary else "."))
     out.append("Chỉ số = % câu trả lời hài lòng (4–5); trong ngoặc: khoảng tin cậy 95%. "
-               "Xếp theo cận dưới của khoảng tin cậy.")
+               "Xếp theo cận dưới của khoảng tin cậy, trong từng kỳ.")
+    if complementary or any((row.get("withheld") or {}).get("sipas") or (row.get("withheld") or {}).get("elements")
+                            for row in report.rows):
+        out.append(f"“{WITHHELD}”: không công bố, vì từ số liệu này và các tổng đã công bố có thể suy ra một nhóm "
+                   "hoặc tiêu chí chưa đủ mẫu.")
     return "\n".join(out)
 
 
@@ -107,8 +121,9 @@ def _criteria_table(report: Report) -> str:
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         for code in codes:
             measures = (row["criteria"] or {}).get(code)
-            if row["suppressed"] or not measures:
-                cells += [SUPPRESSED if row["suppressed"] else "–", "–"]
+            if row["suppressed"] or not measures or measures.get("suppressed"):
+                shown = suppressed_label(row) if row["suppressed"] else WITHHELD if measures and measures["n"] else "–"
+                cells += [shown, "–"]
                 continue
             low, high = measures["ci"]
             interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
@@ -127,6 +142,11 @@ def _criteria_table(report: Report) -> str:
     return "\n".join(out)
 
 
+def suppressed_label(row: dict) -> str:
+    """Why a suppressed group shows only its n, for people."""
+    return COMPLEMENTARY if row.get("suppressed_reason") == "complementary" else SUPPRESSED
+
+
 def render_json(report: Report) -> str:
     return json.dumps(report.as_json(), ensure_ascii=False, indent=2, allow_nan=False)
 
@@ -138,7 +158,8 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
     headers = [*by, *(f"{d}_name" for d in by if d in ("centre", "service")), "period", "n", "suppressed", "sipas",
                "sipas_low", "sipas_high", "no_dissatisfied_pct", *report.elements,
                *PARTICIPATION, "response_rate_pct", "flagged",
-               *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high"))]
+               *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high")),
+               "suppressed_reason", *QUALITY_COLUMNS, *(f"{c}_{m}" for c in codes for m in QUALITY_CRITERION)]
     names = {"centre": report.centre_names, "service": report.service_names}
     table = []
     for row in report.rows:
@@ -156,6 +177,9 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
             ci = measures.get("ci") or [None, None]
             cells += [measures.get("n"), *(_r(measures.get(m)) for m in CRITERION_MEASURES[1:]), _r(ci[0]),
                       _r(ci[1])]
+        quality = row.get("quality") or {}
+        cells += [row.get("suppressed_reason"), *(_r(quality.get(k)) for k in QUALITY_COLUMNS)]
+        cells += [_r(((quality.get("criteria") or {}).get(c) or {}).get(m)) for c in codes for m in QUALITY_CRITERION]
         table.append(cells)
     return headers, table
 

@@ -1,0 +1,180 @@
+"""Safe publication: which figures of a report are withheld, so that no suppressed figure can be rebuilt.
+
+Three rules, applied together until nothing changes (each only ever withholds more):
+
+- Small cells. A group with n < min_n shows only its n (reason "min_n"); so does a criterion of a published group
+  with fewer than min_n valid answers.
+- Within a group. Element indices and SIPAS are means of criterion shares, so they are linear equations in them:
+  a lone withheld criterion of an element is its element index times the count minus the others. The published
+  figures of a group are treated as such equations, and a withheld share is "determined" when its unit vector lies
+  in their row space (a rank test). While one is, the element index is withheld, then a second criterion (the
+  smallest n, of the same element first; SIPAS, the ranking figure, is kept), and SIPAS only when nothing is left.
+- Across margins. Counts add up: a centre's satisfied count of a criterion is the sum of its service rows', and
+  another report (--by centre) publishes the centre. For every set of dimensions dropped from ``by`` (the margins
+  other reports publish, down to the total of each period), a published margin with exactly one withheld child
+  would give that child away by subtraction: then the smallest published child is withheld too ("complementary"),
+  for whole rows and, separately, for each criterion cell.
+
+What this cannot stop (README, "Safe publication and data quality"): differencing two date ranges or a period and
+its sub-periods, reports with other --origin or --exclude-flagged filters, and bounds (a sum of two withheld shares
+near 200 says both are near 100).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+MIN_N = "min_n"
+COMPLEMENTARY = "complementary"
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """Per group (in Scores order): why the whole group is withheld (None: published), and, for published groups,
+    which criteria show only their n, which element indices and whether SIPAS are withheld."""
+
+    reason: list[str | None]
+    criteria: np.ndarray  # (groups, criteria) bool
+    elements: np.ndarray  # (groups, elements) bool
+    sipas: np.ndarray  # (groups,) bool
+
+    @property
+    def suppressed(self) -> list[bool]:
+        return [reason is not None for reason in self.reason]
+
+
+def withhold(groups: pd.DataFrame, criterion_n: np.ndarray, parts: list[int], by: tuple[str, ...], min_n: int,
+             sipas: bool) -> Withheld:
+    """What to withhold in a report of ``groups`` (Scores.groups: the ``by`` keys, period, n).
+
+    ``criterion_n`` holds the valid answers per group and criterion, ``parts`` each criterion's element index;
+    ``sipas`` says whether element indices and SIPAS are published at all (not for zns-rating).
+    """
+    n = groups["n"].to_numpy(dtype=np.int64)
+    cn = np.asarray(criterion_n, dtype=np.int64)
+    keys = np.column_stack([groups[d].to_numpy(dtype=np.int64) for d in (*by, "period")])
+    margins = [_margin_index(keys, dropped) for size in range(1, len(by) + 1)
+               for dropped in combinations(range(len(by)), size)]
+    hidden = n < min_n
+    reason: list[str | None] = [MIN_N if h else None for h in hidden.tolist()]
+    criteria = hidden[:, None] | (cn < min_n)
+    elements = np.zeros((len(n), max(parts, default=-1) + 1), dtype=bool)
+    sipas_hidden = np.zeros(len(n), dtype=bool)
+    changed = True
+    while changed:
+        changed = _complete_rows(margins, n, hidden, reason, min_n)
+        criteria |= hidden[:, None]
+        changed |= _complete_criteria(margins, n, cn, criteria, min_n)
+        if sipas:
+            changed |= _within_groups(cn, parts, hidden, criteria, elements, sipas_hidden)
+    return Withheld(reason, criteria, elements, sipas_hidden)
+
+
+def _margin_index(keys: np.ndarray, dropped: tuple[int, ...]) -> np.ndarray:
+    """Each group's margin once the dimensions ``dropped`` are summed over (the period is always kept)."""
+    kept = [i for i in range(keys.shape[1]) if i not in dropped]
+    return np.unique(keys[:, kept], axis=0, return_inverse=True)[1].reshape(-1)
+
+
+def _complete_rows(margins: list[np.ndarray], n: np.ndarray, hidden: np.ndarray, reason: list, min_n: int) -> bool:
+    """Withhold a second group under every published margin that holds exactly one withheld group."""
+    changed = False
+    for margin in margins:
+        total = np.bincount(margin, weights=n)
+        lone = np.flatnonzero((total >= min_n) & (np.bincount(margin, weights=hidden) == 1))
+        for m in lone.tolist():
+            children = np.flatnonzero((margin == m) & ~hidden)
+            if not len(children):
+                continue
+            pick = int(children[np.argmin(n[children])])  # the smallest: the least information lost
+            hidden[pick], reason[pick], changed = True, COMPLEMENTARY, True
+    return changed
+
+
+def _complete_criteria(margins: list[np.ndarray], n: np.ndarray, cn: np.ndarray, criteria: np.ndarray,
+                       min_n: int) -> bool:
+    """The same per criterion: a margin's satisfied count minus its published children's must mix two cells."""
+    changed = False
+    for margin in margins:
+        count = margin.max() + 1
+        total = np.bincount(margin, weights=n, minlength=count)
+        secret = criteria & (cn > 0)  # a cell with no answers has nothing to give away
+        lone_count = np.zeros((count, cn.shape[1]), dtype=np.int64)
+        np.add.at(lone_count, margin, secret)
+        margin_n = np.zeros_like(lone_count)
+        np.add.at(margin_n, margin, cn)
+        published = (total[:, None] >= min_n) & (margin_n >= min_n)
+        for m, j in np.argwhere(published & (lone_count == 1)).tolist():
+            children = np.flatnonzero((margin == m) & ~secret[:, j] & (cn[:, j] > 0))
+            if not len(children):
+                continue  # the others have no answers: nothing to hide behind (README)
+            pick = int(children[np.argmin(cn[children, j])])
+            criteria[pick, j], secret[pick, j], changed = True, True, True
+    return changed
+
+
+def _within_groups(cn: np.ndarray, parts: list[int], hidden: np.ndarray, criteria: np.ndarray,
+                   elements: np.ndarray, sipas: np.ndarray) -> bool:
+    """Withhold element indices, second criteria or SIPAS until no withheld share of a published group follows
+    from its published element indices and SIPAS."""
+    changed = False
+    for g in np.flatnonzero(~hidden & (criteria & (cn > 0)).any(axis=1)).tolist():
+        while (j := _determined(cn[g] > 0, criteria[g], elements[g], sipas[g], parts)) is not None:
+            changed = True
+            element = parts[j]
+            if not elements[g, element]:
+                elements[g, element] = True
+                continue
+            shown = [i for i in range(len(parts)) if cn[g, i] > 0 and not criteria[g, i]]
+            pool = [i for i in shown if parts[i] == element] or shown
+            if pool and not sipas[g]:
+                criteria[g, min(pool, key=lambda i: (cn[g, i], i))] = True
+            else:
+                sipas[g] = True
+    return changed
+
+
+def _determined(answered: np.ndarray, criteria: np.ndarray, elements: np.ndarray, sipas: bool,
+                parts: list[int]) -> int | None:
+    """The first withheld criterion whose share follows from the published figures of one group, or None."""
+    columns = np.flatnonzero(answered)  # criteria with no answer are in no mean
+    secret = [c for c, j in enumerate(columns.tolist()) if criteria[j]]
+    if not secret:
+        return None
+    equations = [np.eye(len(columns))[c] for c, j in enumerate(columns.tolist()) if not criteria[j]]
+    where = np.asarray(parts)[columns]
+    equations += [(where == e).astype(float) for e in np.unique(where).tolist() if not elements[e]]
+    if not sipas:
+        equations.append(np.ones(len(columns)))
+    if not equations:
+        return None
+    published = np.vstack(equations)
+    rank = np.linalg.matrix_rank(published)
+    for c in secret:
+        if np.linalg.matrix_rank(np.vstack([published, np.eye(len(columns))[c]])) == rank:
+            return int(columns[c])
+    return None
+
+
+def publish(rows: list[dict], withheld: Withheld, codes: list[str], elements: list[str]) -> None:
+    """Blank what ``withheld`` holds back in the JSON rows (in Scores order): a withheld criterion keeps only its n,
+    a withheld element index or SIPAS becomes null, and ``withheld`` says which ones (null for suppressed rows)."""
+    for g, row in enumerate(rows):
+        if row["suppressed"]:
+            row["withheld"] = None
+            continue
+        if row["criteria"] is not None:
+            row["criteria"] = {code: {"n": row["criteria"][code]["n"], "suppressed": True} if withheld.criteria[g, j]
+                               else {**row["criteria"][code], "suppressed": False} for j, code in enumerate(codes)}
+        hidden = [e for i, e in enumerate(elements) if withheld.elements[g, i]]
+        for element in hidden:
+            for key in ("elements", "elements_ci"):  # the interval too, where the report carries one
+                if row.get(key) is not None:
+                    row[key][element] = None
+        if withheld.sipas[g]:
+            row.update(sipas=None, sipas_ci=None)
+        row["withheld"] = {"sipas": bool(withheld.sipas[g]), "elements": hidden}
