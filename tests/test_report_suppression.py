@@ -1,0 +1,204 @@
+"""Safe publication (bot.reports.suppression): rows ranked within each period, criteria under min_n with only their
+n, no withheld share recoverable from its group's element indices and SIPAS, and no suppressed group recoverable by
+subtracting published groups from a published total (the subtraction attack, run on real reports)."""
+
+import csv
+import datetime as dt
+import io
+import random
+
+import numpy as np
+import pytest
+from test_report import QUICK, report, seed
+
+from bot.reports.chart import chart_rows
+from bot.storage.responses import build_response
+from bot.survey import directory
+
+JULY = dt.date(2024, 7, 5)
+
+
+async def test_rows_are_ranked_within_each_period_never_across(services):
+    # Per centre and quarter two responses, SIPAS 90 (high) or 10 (low): in Q1 HL is high and DH low, in Q2 the
+    # other way round. Sorted across periods, HL-Q1 and DH-Q2 would come first.
+    high, low = ((5, 5, 5, 5, 5), (5, 5, 5, 5, 3)), ((3, 3, 3, 3, 3), (4, 3, 3, 3, 3))
+    rows = [(centre, False, "web", day, values) for centre, day, pair in (
+        ("HL", dt.date(2024, 2, 1), high), ("DH", dt.date(2024, 2, 1), low),
+        ("HL", dt.date(2024, 5, 1), low), ("DH", dt.date(2024, 5, 1), high)) for values in pair]
+    await seed(services, rows)
+    for period, keys in (("quarter", ["2024-Q1", "2024-Q2"]), ("month", ["2024-02", "2024-05"])):
+        result = await report(services, period=period)
+        assert [(r["period"], r["centre"]) for r in result.rows] == [
+            (keys[0], "HL"), (keys[0], "DH"), (keys[1], "DH"), (keys[1], "HL")]
+        assert [r["centre"] for r in chart_rows(result)] == ["DH", "HL"]  # the chart: the latest period, ranked
+
+
+async def test_a_criterion_under_min_n_shows_only_its_n_and_cannot_be_rebuilt_from_sipas(services, cli):
+    # One centre (so no other group to subtract), min_n = 2:
+    #   access 5 4 5 -> 100     procedure 5 4 2 -> 66.67    staff 3 . 4 -> 50 (n = 2)
+    #   result 5 2 4 -> 66.67   feedback 4 NA NA -> 100 (n = 1: suppressed)
+    hand = [("HL", True, "telegram", JULY, (5, 5, 3, 5, 4)), ("HL", True, "telegram", JULY, (4, 4, None, 2, "NA")),
+            ("HL", True, "telegram", JULY, (5, 2, 4, 4, "NA"))]
+    await seed(services, hand)
+    [everything] = (await report(services, min_n=1)).rows
+    # Before: the feedback index is its one criterion, and 5 * SIPAS minus the four other shares is it as well:
+    # 5 * 76.67 - (100 + 66.67 + 50 + 66.67) = 100.
+    assert everything["sipas"] == pytest.approx(1150 / 15)
+    assert 5 * everything["sipas"] - (100 + 200 / 3 + 50 + 200 / 3) == pytest.approx(100.0)
+    [row] = (await report(services, min_n=2)).rows
+    assert row["suppressed"] is False and row["suppressed_reason"] is None
+    assert row["criteria"]["feedback_1"] == {"n": 1, "suppressed": True}
+    # The feedback index is withheld; SIPAS would still give feedback away, so a second criterion goes too: the one
+    # with the fewest answers (staff, n = 2), and its element index. SIPAS stays: now it only says staff + feedback
+    # = 5 * 76.67 - (100 + 66.67 + 66.67) = 150.
+    assert row["criteria"]["staff_1"] == {"n": 2, "suppressed": True}
+    assert row["criteria"]["result_1"]["suppressed"] is False
+    assert row["criteria"]["result_1"]["satisfied_pct"] == pytest.approx(200 / 3)
+    assert row["elements"] == pytest.approx({"access": 100.0, "procedure": 200 / 3, "staff": None,
+                                             "result": 200 / 3, "feedback": None})
+    assert row["sipas"] == pytest.approx(1150 / 15)
+    assert row["withheld"] == {"sipas": False, "elements": ["staff", "feedback"]}
+
+    code, out, err = cli("report", "--survey", QUICK, "--min-n", "2", "--format", "csv")
+    assert code == 0, err
+    [line] = list(csv.DictReader(io.StringIO(out)))
+    assert (line["feedback_1_n"], line["feedback_1_satisfied_pct"], line["feedback_1_mean"]) == ("1", "", "")
+    assert (line["staff"], line["feedback"], line["sipas"], line["access"]) == ("", "", "76.67", "100.0")
+    code, out, err = cli("report", "--survey", QUICK, "--min-n", "2")
+    assert code == 0, err
+    table = out.splitlines()
+    assert table[2].split()[-5:] == ["100,00", "66,67", "ẩn", "66,67", "ẩn"]  # the element columns
+    assert any(line.startswith("“ẩn”: không công bố") for line in table)
+
+
+async def test_the_second_criterion_comes_from_the_same_element(services):
+    # sipas-2023, two responses, min_n = 2: the 13 criteria of access..result all 5 then 4 (100 each);
+    # feedback_1 5 NA (n = 1), feedback_2 4 3 (50), feedback_3 5 2 (50).
+    # SIPAS = (13 * 100 + 100 + 50 + 50) / 16 = 93.75. Withholding feedback_1 and the feedback index is not enough
+    # (16 * 93.75 - 1300 - 50 - 50 = 100); feedback_2 (the same element, so no other index is lost) goes too.
+    hand = [("HL", True, "web", JULY, (5,) * 13 + (5, 4, 5)), ("HL", True, "web", JULY, (4,) * 13 + ("NA", 3, 2))]
+    await seed(services, hand, survey="sipas-2023")
+    [row] = (await report(services, survey="sipas-2023", min_n=2)).rows
+    assert row["sipas"] == pytest.approx(93.75)
+    assert row["criteria"]["feedback_1"] == {"n": 1, "suppressed": True}
+    assert row["criteria"]["feedback_2"] == {"n": 2, "suppressed": True}
+    assert row["criteria"]["feedback_3"]["satisfied_pct"] == pytest.approx(50.0)
+    assert row["elements"] == {"access": 100.0, "procedure": 100.0, "staff": 100.0, "result": 100.0, "feedback": None}
+    assert row["withheld"] == {"sipas": False, "elements": ["feedback"]}
+
+
+# The seeded grid for the subtraction attack (sipas-quick, min_n = 30, one period): centre, service, channel, n,
+# and the share of "not applicable" feedback. Before this change, HL minus HL/KS and HL/KH rebuilt HL/none (n = 4);
+# KS minus HL/KS, CL/KS and GL/KS rebuilt DH/KS (n = 3); HL minus its telegram row rebuilt its web row (n = 4), DH
+# likewise (n = 3). GL has no small group, but GL/KH has about 20 feedback answers (under 30) and GL/KS 45: GL's
+# feedback minus GL/KS's would rebuild GL/KH's, a criterion cell.
+GRID = [("HL", "KS", "telegram", 40, 0.5), ("HL", "KH", "telegram", 35, 0.5), ("HL", None, "web", 4, 0.5),
+        ("DH", "KS", "web", 3, 0.5), ("DH", "KH", "telegram", 50, 0.5),
+        ("CL", "KS", "telegram", 31, 0.5), ("CL", "KH", "web", 2, 0.5), ("CL", None, "web", 33, 0.5),
+        ("GL", "KS", "zalo", 45, 0.0), ("GL", "KH", "zalo", 40, 0.5)]
+MIN_N = 30
+
+
+async def seed_grid(services, grid=GRID, seed_number=12):
+    """Four centres, two services, random answers (mostly satisfied; feedback "not applicable" as the grid says)."""
+    instrument = services.instrument(QUICK)
+    codes = list(instrument.criteria())
+    draw = random.Random(seed_number)
+    async with services.db.transaction() as session:
+        centres = {code: (await directory.add_centre(session, code, f"Trung tâm {code}")).id
+                   for code in ("HL", "DH", "CL", "GL")}
+        kinds = {code: (await directory.add_service(session, code, f"Dịch vụ {code}")).id for code in ("KS", "KH")}
+        for centre, service, channel, count, not_applicable in grid:
+            for _ in range(count):
+                answers = {c: draw.choice((1, 2, 3, 4, 4, 5, 5, 5)) for c in codes}
+                if draw.random() < not_applicable:
+                    answers["feedback_1"] = "NA"
+                session.add(build_response(instrument, answers, centre_id=centres[centre],
+                                           service_id=kinds.get(service), channel=channel, submitted_on=JULY))
+
+
+def satisfied(row: dict, code: str) -> float:
+    """A published cell's satisfied count, as an attacker rebuilds it: satisfied_pct x n / 100."""
+    cell = row["criteria"][code]
+    return cell["satisfied_pct"] * cell["n"] / 100 if cell["n"] else 0.0
+
+
+def shown(row: dict, code: str) -> bool:
+    return not row["suppressed"] and not row["criteria"][code]["suppressed"]
+
+
+def key(row: dict, by: list[str]) -> tuple:
+    return (*(row[d] for d in by), row["period"])
+
+
+@pytest.mark.parametrize(("total", "parts"), [("centre", "centre,service"), ("service", "centre,service"),
+                                              ("centre", "centre,channel")])
+async def test_the_subtraction_attack_recovers_nothing(services, total, parts):
+    await seed_grid(services)
+    codes = list(services.instrument(QUICK).criteria())
+    margin_by, child_by = total.split(","), parts.split(",")
+    truth = {key(r, child_by): r for r in (await report(services, by=parts, min_n=1)).rows}
+    truth_totals = {key(r, margin_by): r for r in (await report(services, by=total, min_n=1)).rows}
+    margins = (await report(services, by=total, min_n=MIN_N)).rows
+    children = (await report(services, by=parts, min_n=MIN_N)).rows
+    assert any(r["suppressed_reason"] == "complementary" for r in children)
+    attacked = 0
+    for margin in margins:
+        if margin["suppressed"]:
+            continue
+        under = [c for c in children if key(c, margin_by) == key(margin, margin_by)]
+        # The n-weighted count of responses without a dissatisfied answer adds up too: whole rows, not one alone.
+        hidden_rows = [c for c in under if c["suppressed"]]
+        assert len(hidden_rows) != 1, (margin, hidden_rows)
+        for code in codes:
+            if not shown(margin, code):
+                continue
+            hidden = [c for c in under if not shown(c, code) and truth[key(c, child_by)]["criteria"][code]["n"]]
+            left = satisfied(margin, code) - sum(satisfied(c, code) for c in under if shown(c, code))
+            # The attack itself is right: what is left is exactly the withheld cells' satisfied counts together ...
+            assert left == pytest.approx(sum(satisfied(truth[key(c, child_by)], code) for c in hidden), abs=1e-6)
+            # ... and it never isolates one.
+            assert len(hidden) != 1, (margin[total], code, hidden)
+            attacked += 1
+    assert attacked
+
+    # The old rule (a group under min_n suppressed, nothing else) let the same attack rebuild a group exactly.
+    leaks = 0
+    for margin in truth_totals.values():
+        if margin["n"] < MIN_N:
+            continue
+        under = [c for c in truth.values() if key(c, margin_by) == key(margin, margin_by)]
+        small = [c for c in under if c["n"] < MIN_N]
+        if len(small) == 1:
+            left = satisfied(margin, "access_1") - sum(satisfied(c, "access_1") for c in under if c["n"] >= MIN_N)
+            assert left == pytest.approx(satisfied(small[0], "access_1"), abs=1e-6)
+            leaks += 1
+    assert leaks >= 2
+
+
+async def test_no_withheld_cell_of_a_two_way_table_follows_from_both_margins_and_the_total(services):
+    # A stronger attack than one subtraction: every published centre total, service total and the grand total as
+    # linear equations in the withheld centre x service cells at once; a cell is rebuilt when its unit vector lies
+    # in their row space.
+    await seed_grid(services)
+    codes = list(services.instrument(QUICK).criteria())
+    truth = {key(r, ["centre", "service"]): r for r in (await report(services, by="centre,service", min_n=1)).rows}
+    cells = (await report(services, by="centre,service", min_n=MIN_N)).rows
+    totals = [(d, (await report(services, by=d, min_n=MIN_N)).rows) for d in ("centre", "service")]
+    for code in codes:
+        hidden = [c for c in cells
+                  if not shown(c, code) and truth[key(c, ["centre", "service"])]["criteria"][code]["n"]]
+        if not hidden:
+            continue
+        equations = []
+        for d, rows in totals:
+            for margin in rows:
+                if shown(margin, code):
+                    equations.append([float(c[d] == margin[d]) for c in hidden])
+        # The grand total (every response once; published as the sum of any full report by another dimension).
+        equations.append([1.0] * len(hidden))
+        published = np.array(equations)
+        rank = np.linalg.matrix_rank(published)
+        for i, cell in enumerate(hidden):
+            unit = np.eye(len(hidden))[i]
+            assert np.linalg.matrix_rank(np.vstack([published, unit])) > rank, (code, cell["centre"], cell["service"])
