@@ -64,13 +64,15 @@ def withhold(groups: pd.DataFrame, criterion_n: np.ndarray, parts: list[int], by
     criteria = hidden[:, None] | (cn < min_n)
     elements = np.zeros((len(n), max(parts, default=-1) + 1), dtype=bool)
     sipas_hidden = np.zeros(len(n), dtype=bool)
-    changed = True
-    while changed:
-        changed = _complete_rows(margins, n, hidden, reason, min_n)
-        criteria |= hidden[:, None]
-        changed |= _complete_criteria(margins, n, cn, criteria, min_n)
+    touched = np.ones(len(n), dtype=bool)  # the groups whose criteria changed since they were last checked
+    while touched.any():
+        before = criteria.copy()
         if sipas:
-            changed |= _within_groups(cn, parts, hidden, criteria, elements, sipas_hidden)
+            _within_groups(np.flatnonzero(touched & ~hidden), cn, parts, criteria, elements, sipas_hidden)
+        _complete_rows(margins, n, hidden, reason, min_n)
+        criteria |= hidden[:, None]
+        _complete_criteria(margins, n, cn, criteria, min_n)
+        touched = (criteria != before).any(axis=1)
     return Withheld(reason, criteria, elements, sipas_hidden)
 
 
@@ -117,46 +119,48 @@ def _complete_criteria(margins: list[np.ndarray], n: np.ndarray, cn: np.ndarray,
     return changed
 
 
-def _within_groups(cn: np.ndarray, parts: list[int], hidden: np.ndarray, criteria: np.ndarray,
-                   elements: np.ndarray, sipas: np.ndarray) -> bool:
+def _within_groups(rows: np.ndarray, cn: np.ndarray, parts: list[int], criteria: np.ndarray, elements: np.ndarray,
+                   sipas: np.ndarray) -> None:
     """Withhold element indices, second criteria or SIPAS until no withheld share of a published group follows
     from its published element indices and SIPAS."""
-    changed = False
-    for g in np.flatnonzero(~hidden & (criteria & (cn > 0)).any(axis=1)).tolist():
-        while (j := _determined(cn[g] > 0, criteria[g], elements[g], sipas[g], parts)) is not None:
-            changed = True
+    for g in rows.tolist():
+        answered = (cn[g] > 0).tolist()
+        while (j := determined(answered, criteria[g].tolist(), elements[g].tolist(), bool(sipas[g]), parts)) \
+                is not None:
             element = parts[j]
             if not elements[g, element]:
                 elements[g, element] = True
                 continue
-            shown = [i for i in range(len(parts)) if cn[g, i] > 0 and not criteria[g, i]]
+            shown = [i for i in range(len(parts)) if answered[i] and not criteria[g, i]]
             pool = [i for i in shown if parts[i] == element] or shown
             if pool and not sipas[g]:
                 criteria[g, min(pool, key=lambda i: (cn[g, i], i))] = True
             else:
                 sipas[g] = True
-    return changed
 
 
-def _determined(answered: np.ndarray, criteria: np.ndarray, elements: np.ndarray, sipas: bool,
-                parts: list[int]) -> int | None:
-    """The first withheld criterion whose share follows from the published figures of one group, or None."""
-    columns = np.flatnonzero(answered)  # criteria with no answer are in no mean
-    secret = [c for c, j in enumerate(columns.tolist()) if criteria[j]]
+def determined(answered: list[bool], criteria: list[bool], elements: list[bool], sipas_withheld: bool,
+               parts: list[int]) -> int | None:
+    """The first withheld criterion of a group whose share follows from its published figures, or None.
+
+    The published figures are linear equations in the shares of the answered criteria: a shown share, an element
+    index (the mean of its answered criteria), SIPAS (the mean of all). Once the shown shares are substituted, an
+    element index sums the withheld shares of its element and SIPAS all withheld shares; these vectors are constant
+    on disjoint blocks (each published element's withheld criteria, and those of the withheld elements together),
+    so a withheld share lies in their row space exactly when it is alone in its block. (The tests check this
+    against the rank of the equations.)
+    """
+    secret = [j for j in range(len(parts)) if answered[j] and criteria[j]]
     if not secret:
         return None
-    equations = [np.eye(len(columns))[c] for c, j in enumerate(columns.tolist()) if not criteria[j]]
-    where = np.asarray(parts)[columns]
-    equations += [(where == e).astype(float) for e in np.unique(where).tolist() if not elements[e]]
-    if not sipas:
-        equations.append(np.ones(len(columns)))
-    if not equations:
-        return None
-    published = np.vstack(equations)
-    rank = np.linalg.matrix_rank(published)
-    for c in secret:
-        if np.linalg.matrix_rank(np.vstack([published, np.eye(len(columns))[c]])) == rank:
-            return int(columns[c])
+    block: dict[int, int] = {}  # published element -> its withheld criteria; -1: those of the withheld elements
+    for j in secret:
+        home = -1 if elements[parts[j]] else parts[j]
+        block[home] = block.get(home, 0) + 1
+    for j in secret:
+        home = -1 if elements[parts[j]] else parts[j]
+        if block[home] == 1 and (home != -1 or not sipas_withheld):
+            return j
     return None
 
 
