@@ -12,7 +12,7 @@ import pytest
 from test_report import QUICK, report, seed
 
 from bot.reports.chart import chart_rows
-from bot.reports.suppression import determined
+from bot.reports.suppression import Withheld, determined, publish
 from bot.storage.responses import build_response
 from bot.survey import directory
 
@@ -225,3 +225,24 @@ def test_the_block_rule_is_the_rank_test():
         by_rank = [j for c, j in enumerate(columns) if criteria[j] and np.linalg.matrix_rank(
             np.vstack([published, np.eye(len(columns))[c]])) == rank]
         assert determined(answered, criteria, elements, sipas_withheld, parts) == (by_rank[0] if by_rank else None)
+
+
+def test_figures_derived_from_a_withheld_one_are_withheld_too():
+    # The other parts of issue 12 add a change from a base period, a gap to a target and a priority list: a change
+    # or a gap from a published base gives the withheld figure back, so they go with it.
+    row = {"suppressed": False, "sipas": 80.0, "sipas_ci": [70.0, 90.0], "elements": {"staff": 50.0, "result": 60.0},
+           "elements_ci": {"staff": [40.0, 60.0], "result": [50.0, 70.0]},
+           "criteria": {"staff_1": {"n": 2, "satisfied_pct": 50.0}, "result_1": {"n": 40, "satisfied_pct": 60.0}},
+           "change": {"sipas": {"change": 1.0}, "elements": {"staff": {"change": 2.0}, "result": {"change": 3.0}}},
+           "target": {"sipas": {"gap": 10.0}, "elements": {"staff": {"gap": 5.0}}},
+           "priority": [{"code": "staff_1", "gain": 1.0}, {"code": "result_1", "gain": 0.5}]}
+    publish([row], Withheld([None], np.array([[True, False]]), np.array([[True, False]]), np.array([True])),
+            ["staff_1", "result_1"], ["staff", "result"])
+    assert (row["sipas"], row["sipas_ci"], row["elements"], row["elements_ci"]["staff"]) == (
+        None, None, {"staff": None, "result": 60.0}, None)
+    assert row["criteria"] == {"staff_1": {"n": 2, "suppressed": True},
+                               "result_1": {"n": 40, "satisfied_pct": 60.0, "suppressed": False}}
+    assert row["change"] == {"sipas": None, "elements": {"staff": None, "result": {"change": 3.0}}}
+    assert row["target"] == {"sipas": None, "elements": {"staff": None}}
+    assert row["priority"] == [{"code": "result_1", "gain": 0.5}]
+    assert row["withheld"] == {"sipas": True, "elements": ["staff"]}

@@ -181,4 +181,21 @@ def publish(rows: list[dict], withheld: Withheld, codes: list[str], elements: li
                     row[key][element] = None
         if withheld.sipas[g]:
             row.update(sipas=None, sipas_ci=None)
+        _scrub(row, bool(withheld.sipas[g]), hidden, {code for j, code in enumerate(codes) if withheld.criteria[g, j]})
         row["withheld"] = {"sipas": bool(withheld.sipas[g]), "elements": hidden}
+
+
+def _scrub(row: dict, sipas: bool, elements: list[str], criteria: set[str]) -> None:
+    """The figures other parts of a row derive from a withheld one (a change from a base period, a gap to a
+    target, a priority's share): a published difference from a published base gives the withheld figure back."""
+    for key in ("change", "target"):
+        derived = row.get(key)
+        if not derived:
+            continue
+        if sipas and derived.get("sipas") is not None:
+            derived["sipas"] = None
+        for element in elements:
+            if (derived.get("elements") or {}).get(element) is not None:
+                derived["elements"][element] = None
+    if row.get("priority"):
+        row["priority"] = [entry for entry in row["priority"] if entry.get("code") not in criteria]
