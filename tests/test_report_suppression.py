@@ -224,7 +224,7 @@ def test_the_block_rule_is_the_rank_test():
         rank = np.linalg.matrix_rank(published) if len(published) else 0
         by_rank = [j for c, j in enumerate(columns) if criteria[j] and np.linalg.matrix_rank(
             np.vstack([published, np.eye(len(columns))[c]])) == rank]
-        assert determined(answered, criteria, elements, sipas_withheld, parts) == (by_rank[0] if by_rank else None)
+        assert determined(answered, criteria, elements, sipas_withheld, parts) == by_rank
 
 
 def test_figures_derived_from_a_withheld_one_are_withheld_too():
@@ -246,3 +246,19 @@ def test_figures_derived_from_a_withheld_one_are_withheld_too():
     assert row["target"] == {"sipas": None, "elements": {"staff": None}}
     assert row["priority"] == [{"code": "result_1", "gain": 0.5}]
     assert row["withheld"] == {"sipas": True, "elements": ["staff"]}
+
+
+async def test_a_complementary_criterion_costs_its_group_one_more_index_not_everything(services):
+    # By centre on the grid: DH's feedback has fewer than 30 answers, so it is withheld, with the feedback index and
+    # a second criterion (access: every other criterion has all 53 answers, the first goes); the province total
+    # minus the other centres would then give DH's feedback and access away, so CL's go too. CL then has two
+    # withheld criteria, each alone in its element: their indices go, and SIPAS (the sum of the two) stays.
+    await seed_grid(services)
+    rows = {r["centre"]: r for r in (await report(services, by="centre", min_n=MIN_N)).rows}
+    assert rows["DH"]["criteria"]["feedback_1"]["n"] < MIN_N <= rows["CL"]["criteria"]["feedback_1"]["n"]
+    for centre in ("DH", "CL"):
+        assert rows[centre]["withheld"] == {"sipas": False, "elements": ["access", "feedback"]}
+        assert [c for c, v in rows[centre]["criteria"].items() if v["suppressed"]] == ["access_1", "feedback_1"]
+        assert rows[centre]["sipas"] is not None
+    for centre in ("HL", "GL"):
+        assert rows[centre]["withheld"] == {"sipas": False, "elements": []}

@@ -125,12 +125,13 @@ def _within_groups(rows: np.ndarray, cn: np.ndarray, parts: list[int], criteria:
     from its published element indices and SIPAS."""
     for g in rows.tolist():
         answered = (cn[g] > 0).tolist()
-        while (j := determined(answered, criteria[g].tolist(), elements[g].tolist(), bool(sipas[g]), parts)) \
-                is not None:
-            element = parts[j]
-            if not elements[g, element]:
-                elements[g, element] = True
+        while found := determined(answered, criteria[g].tolist(), elements[g].tolist(), bool(sipas[g]), parts):
+            # A share given away by its element index costs that index only; the others need a second criterion.
+            alone = [j for j in found if not elements[g, parts[j]]]
+            if alone:
+                elements[g, parts[alone[0]]] = True
                 continue
+            element = parts[found[0]]
             shown = [i for i in range(len(parts)) if answered[i] and not criteria[g, i]]
             pool = [i for i in shown if parts[i] == element] or shown
             if pool and not sipas[g]:
@@ -140,8 +141,8 @@ def _within_groups(rows: np.ndarray, cn: np.ndarray, parts: list[int], criteria:
 
 
 def determined(answered: list[bool], criteria: list[bool], elements: list[bool], sipas_withheld: bool,
-               parts: list[int]) -> int | None:
-    """The first withheld criterion of a group whose share follows from its published figures, or None.
+               parts: list[int]) -> list[int]:
+    """The withheld criteria of a group whose shares follow from its published figures (in criterion order).
 
     The published figures are linear equations in the shares of the answered criteria: a shown share, an element
     index (the mean of its answered criteria), SIPAS (the mean of all). Once the shown shares are substituted, an
@@ -152,16 +153,17 @@ def determined(answered: list[bool], criteria: list[bool], elements: list[bool],
     """
     secret = [j for j in range(len(parts)) if answered[j] and criteria[j]]
     if not secret:
-        return None
+        return []
     block: dict[int, int] = {}  # published element -> its withheld criteria; -1: those of the withheld elements
     for j in secret:
         home = -1 if elements[parts[j]] else parts[j]
         block[home] = block.get(home, 0) + 1
+    found = []
     for j in secret:
         home = -1 if elements[parts[j]] else parts[j]
         if block[home] == 1 and (home != -1 or not sipas_withheld):
-            return j
-    return None
+            found.append(j)
+    return found
 
 
 def publish(rows: list[dict], withheld: Withheld, codes: list[str], elements: list[str]) -> None:
