@@ -177,32 +177,77 @@ async def test_the_subtraction_attack_recovers_nothing(services, total, parts):
     assert leaks >= 2
 
 
-async def test_no_withheld_cell_of_a_two_way_table_follows_from_both_margins_and_the_total(services):
-    # A stronger attack than one subtraction: every published centre total, service total and the grand total as
-    # linear equations in the withheld centre x service cells at once; a cell is rebuilt when its unit vector lies
-    # in their row space.
-    await seed_grid(services)
-    codes = list(services.instrument(QUICK).criteria())
-    truth = {key(r, ["centre", "service"]): r for r in (await report(services, by="centre,service", min_n=1)).rows}
-    cells = (await report(services, by="centre,service", min_n=MIN_N)).rows
-    totals = [(d, (await report(services, by=d, min_n=MIN_N)).rows) for d in ("centre", "service")]
-    for code in codes:
-        hidden = [c for c in cells
-                  if not shown(c, code) and truth[key(c, ["centre", "service"])]["criteria"][code]["n"]]
-        if not hidden:
+def equations_of(rows: list[dict], by: list[str], cells: list[tuple], codes: list[str], elements: list[str]):
+    """A report's rows as linear equations in the satisfied counts of the centre x service ``cells`` (one unknown
+    per cell and criterion): each published criterion sums its cells, each published element index and SIPAS sum
+    its cells' counts divided by their n. Returns the equations and, per withheld figure, (row, code, vector)."""
+    width = len(cells) * len(codes)
+    equations, withheld = [], []
+    for row in rows:
+        members = [i for i, (centre, service) in enumerate(cells)
+                   if all(row[d] == {"centre": centre, "service": service}[d] for d in by)]
+
+        def vector(j, weight=1.0, members=members):
+            v = np.zeros(width)
+            v[[m * len(codes) + j for m in members]] = weight
+            return v
+        for j, code in enumerate(codes):
+            (withheld.append((row, code, vector(j))) if not shown(row, code) else equations.append(vector(j)))
+        if row["suppressed"]:
             continue
-        equations = []
-        for d, rows in totals:
-            for margin in rows:
-                if shown(margin, code):
-                    equations.append([float(c[d] == margin[d]) for c in hidden])
-        # The grand total (every response once; published as the sum of any full report by another dimension).
-        equations.append([1.0] * len(hidden))
-        published = np.array(equations)
-        rank = np.linalg.matrix_rank(published)
-        for i, cell in enumerate(hidden):
-            unit = np.eye(len(hidden))[i]
-            assert np.linalg.matrix_rank(np.vstack([published, unit])) > rank, (code, cell["centre"], cell["service"])
+        n = [row["criteria"][code]["n"] for code in codes]
+        for element in dict.fromkeys(elements):
+            if row["elements"][element] is not None:
+                equations.append(sum(vector(j, 1 / n[j]) for j in range(len(codes)) if elements[j] == element and n[j]))
+        if row["sipas"] is not None:
+            equations.append(sum(vector(j, 1 / n[j]) for j in range(len(codes)) if n[j]))
+    return equations, withheld
+
+
+async def test_no_withheld_figure_follows_from_every_published_figure_at_once(services):
+    # A stronger attack than one subtraction: every figure of --by centre,service, --by centre, --by service and
+    # the province total of each criterion, as linear equations in the centre x service satisfied counts at once;
+    # a withheld figure is rebuilt when its vector lies in their row space (bot.reports.disclosure).
+    await seed_grid(services)
+    instrument = services.instrument(QUICK)
+    codes, elements = list(instrument.criteria()), list(instrument.criteria().values())
+    cells = [(r["centre"], r["service"]) for r in (await report(services, by="centre,service", min_n=1)).rows]
+    equations, withheld = [], []
+    for by in (["centre", "service"], ["centre"], ["service"]):
+        published, hidden = equations_of((await report(services, by=",".join(by), min_n=MIN_N)).rows, by, cells,
+                                         codes, elements)
+        equations += published
+        withheld += hidden
+    for j in range(len(codes)):
+        equations.append(np.tile(np.eye(len(codes))[j], len(cells)))
+    system = np.vstack(equations)
+    rank = np.linalg.matrix_rank(system)
+    assert len(withheld) > 40
+    for row, code, vector in withheld:
+        rebuilt = np.linalg.matrix_rank(np.vstack([system, vector])) == rank
+        assert not rebuilt, (row.get("centre"), row.get("service"), code, row["suppressed_reason"])
+
+
+async def test_two_centres_keeping_sipas_over_the_same_withheld_pair_would_give_both_away(services):
+    # By centre, DH and CL each withhold access and feedback (bot.reports.suppression's rules). Had both kept SIPAS,
+    # four equations would fix the four counts: the province's access and feedback counts minus HL's and GL's, and
+    # each centre's SIPAS = (sum of its shares) / 5. So DH (the smaller) withholds SIPAS too, and then nothing follows.
+    await seed_grid(services)
+    truth = {r["centre"]: r for r in (await report(services, by="centre", min_n=1)).rows}
+    rows = {r["centre"]: r for r in (await report(services, by="centre", min_n=MIN_N)).rows}
+    assert rows["DH"]["sipas"] is None and rows["DH"]["withheld"] == {"sipas": True, "elements": ["access", "feedback"]}
+    assert rows["CL"]["sipas"] is not None and rows["CL"]["withheld"]["elements"] == ["access", "feedback"]
+    # The attack on what the rules alone published (DH's SIPAS as it was): unknowns a_DH, f_DH, a_CL, f_CL.
+    n = {c: (truth[c]["criteria"]["access_1"]["n"], truth[c]["criteria"]["feedback_1"]["n"]) for c in ("DH", "CL")}
+    known = {c: sum(satisfied(truth[c], code) / truth[c]["criteria"][code]["n"] for code in
+                    ("procedure_1", "staff_1", "result_1")) for c in ("DH", "CL")}
+    total = {code: sum(satisfied(truth[c], code) for c in ("DH", "CL")) for code in ("access_1", "feedback_1")}
+    system = np.array([[1, 0, 1, 0], [0, 1, 0, 1], [1 / n["DH"][0], 1 / n["DH"][1], 0, 0],
+                       [0, 0, 1 / n["CL"][0], 1 / n["CL"][1]]])
+    values = [total["access_1"], total["feedback_1"], 5 * truth["DH"]["sipas"] / 100 - known["DH"],
+              5 * rows["CL"]["sipas"] / 100 - known["CL"]]
+    a_dh, f_dh, _, _ = np.linalg.solve(system, values)
+    assert (a_dh, f_dh) == pytest.approx((satisfied(truth["DH"], "access_1"), satisfied(truth["DH"], "feedback_1")))
 
 
 def test_the_block_rule_is_the_rank_test():
@@ -252,13 +297,14 @@ async def test_a_complementary_criterion_costs_its_group_one_more_index_not_ever
     # By centre on the grid: DH's feedback has fewer than 30 answers, so it is withheld, with the feedback index and
     # a second criterion (access: every other criterion has all 53 answers, the first goes); the province total
     # minus the other centres would then give DH's feedback and access away, so CL's go too. CL then has two
-    # withheld criteria, each alone in its element: their indices go, and SIPAS (the sum of the two) stays.
+    # withheld criteria, each alone in its element: their indices go, and CL's SIPAS (the sum of the two) stays.
+    # (DH's SIPAS goes as well: the next test.)
     await seed_grid(services)
     rows = {r["centre"]: r for r in (await report(services, by="centre", min_n=MIN_N)).rows}
     assert rows["DH"]["criteria"]["feedback_1"]["n"] < MIN_N <= rows["CL"]["criteria"]["feedback_1"]["n"]
     for centre in ("DH", "CL"):
-        assert rows[centre]["withheld"] == {"sipas": False, "elements": ["access", "feedback"]}
+        assert rows[centre]["withheld"]["elements"] == ["access", "feedback"]
         assert [c for c, v in rows[centre]["criteria"].items() if v["suppressed"]] == ["access_1", "feedback_1"]
-        assert rows[centre]["sipas"] is not None
+    assert rows["CL"]["sipas"] is not None
     for centre in ("HL", "GL"):
         assert rows[centre]["withheld"] == {"sipas": False, "elements": []}

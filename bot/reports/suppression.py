@@ -28,6 +28,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
+from bot.reports.disclosure import close_gaps, sums
+
 MIN_N = "min_n"
 COMPLEMENTARY = "complementary"
 
@@ -66,13 +68,16 @@ def withhold(groups: pd.DataFrame, criterion_n: np.ndarray, parts: list[int], by
     sipas_hidden = np.zeros(len(n), dtype=bool)
     touched = np.ones(len(n), dtype=bool)  # the groups whose criteria changed since they were last checked
     while touched.any():
-        before = criteria.copy()
-        if sipas:
-            _within_groups(np.flatnonzero(touched & ~hidden), cn, parts, criteria, elements, sipas_hidden)
-        _complete_rows(margins, n, hidden, reason, min_n)
-        criteria |= hidden[:, None]
-        _complete_criteria(margins, n, cn, criteria, min_n)
-        touched = (criteria != before).any(axis=1)
+        while touched.any():
+            before = criteria.copy()
+            if sipas:
+                _within_groups(np.flatnonzero(touched & ~hidden), cn, parts, criteria, elements, sipas_hidden)
+            _complete_rows(margins, n, hidden, reason, min_n)
+            criteria |= hidden[:, None]
+            _complete_criteria(margins, n, cn, criteria, min_n)
+            touched = (criteria != before).any(axis=1)
+        if sipas:  # the rules one at a time can still close together (bot.reports.disclosure)
+            touched = close_gaps(margins, keys[:, -1], n, cn, parts, min_n, hidden, criteria, elements, sipas_hidden)
     return Withheld(reason, criteria, elements, sipas_hidden)
 
 
@@ -105,10 +110,7 @@ def _complete_criteria(margins: list[np.ndarray], n: np.ndarray, cn: np.ndarray,
         count = margin.max() + 1
         total = np.bincount(margin, weights=n, minlength=count)
         secret = criteria & (cn > 0)  # a cell with no answers has nothing to give away
-        lone_count = np.zeros((count, cn.shape[1]), dtype=np.int64)
-        np.add.at(lone_count, margin, secret)
-        margin_n = np.zeros_like(lone_count)
-        np.add.at(margin_n, margin, cn)
+        lone_count, margin_n = sums(margin, secret), sums(margin, cn)
         published = (total[:, None] >= min_n) & (margin_n >= min_n)
         for m, j in np.argwhere(published & (lone_count == 1)).tolist():
             children = np.flatnonzero((margin == m) & ~secret[:, j] & (cn[:, j] > 0))
