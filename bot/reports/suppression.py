@@ -14,6 +14,8 @@ Three rules, applied together until nothing changes (each only ever withholds mo
   other reports publish, down to the total of each period), a published margin with exactly one withheld child
   would give that child away by subtraction: then the smallest published child is withheld too ("complementary"),
   for whole rows and, separately, for each criterion cell.
+- All at once. The rules one at a time can still close together; bot.reports.disclosure solves each period's
+  published figures as one linear system and withholds SIPAS where it closes a cycle.
 
 What this cannot stop (README, "Safe publication and data quality"): differencing two date ranges or a period and
 its sub-periods, reports with other --origin or --exclude-flagged filters, and bounds (a sum of two withheld shares
