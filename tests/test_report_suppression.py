@@ -8,12 +8,13 @@ import io
 import random
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_report import QUICK, report, seed
 
 from bot.reports import disclosure
 from bot.reports.chart import chart_rows
-from bot.reports.suppression import Withheld, determined, publish
+from bot.reports.suppression import Withheld, determined, publish, withhold
 from bot.storage.responses import build_response
 from bot.survey import directory
 
@@ -313,3 +314,26 @@ async def test_a_complementary_criterion_costs_its_group_one_more_index_not_ever
     assert rows["CL"]["sipas"] is not None
     for centre in ("HL", "GL"):
         assert rows[centre]["withheld"] == {"sipas": False, "elements": []}
+
+
+def test_a_cell_rebuilt_by_margins_alone_costs_a_neighbour():
+    # 4 centres x 4 services (one criterion, sipas-quick's access only), min_n = 30. The groups marked x have n = 10,
+    # the others 100: two blocks of four, joined by (1, 2). Every row and column holds at least two small groups,
+    # so the margin rule is satisfied, yet rows 0 and 1 minus columns 0 and 1 leave exactly (1, 2):
+    #         0  1  2  3
+    #     0   x  x  .  .
+    #     1   x  x  x  .
+    #     2   .  .  x  x
+    #     3   .  .  x  x
+    small = {(0, 0), (0, 1), (1, 0), (1, 1), (1, 2), (2, 2), (2, 3), (3, 2), (3, 3)}
+    cells = [(c, s) for c in range(4) for s in range(4)]
+    n = np.array([10 if cell in small else 100 for cell in cells])
+    groups = pd.DataFrame({"centre": [c for c, _ in cells], "service": [s for _, s in cells], "period": 0, "n": n})
+    withheld = withhold(groups, n[:, None], [0], ("centre", "service"), MIN_N, True)
+    hidden = [i for i, cell in enumerate(cells) if withheld.suppressed[i] or withheld.criteria[i, 0]]
+    assert {cells[i] for i in hidden} > small  # one more: a neighbour of (1, 2)
+    equations = [[float(cells[i][0] == r) for i in hidden] for r in range(4)]
+    equations += [[float(cells[i][1] == s) for i in hidden] for s in range(4)] + [[1.0] * len(hidden)]
+    rank = np.linalg.matrix_rank(np.array(equations))
+    for k in range(len(hidden)):
+        assert np.linalg.matrix_rank(np.vstack([equations, np.eye(len(hidden))[k]])) > rank, cells[hidden[k]]

@@ -78,8 +78,10 @@ def withhold(groups: pd.DataFrame, criterion_n: np.ndarray, parts: list[int], by
             criteria |= hidden[:, None]
             _complete_criteria(margins, n, cn, criteria, min_n)
             touched = (criteria != before).any(axis=1)
-        if sipas:  # the rules one at a time can still close together (bot.reports.disclosure)
-            touched = close_gaps(margins, keys[:, -1], n, cn, parts, min_n, hidden, criteria, elements, sipas_hidden)
+        # The rules one at a time can still close together (bot.reports.disclosure); without SIPAS (zns-rating)
+        # there are no indices to solve with, only margins.
+        indices = (elements, sipas_hidden) if sipas else (np.ones_like(elements), np.ones_like(sipas_hidden))
+        touched = close_gaps(margins, keys[:, -1], n, cn, parts, min_n, hidden, criteria, *indices)
     return Withheld(reason, criteria, elements, sipas_hidden)
 
 
