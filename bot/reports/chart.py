@@ -51,7 +51,9 @@ def draw_chart(report: Report, target: str | BinaryIO) -> bool:
                       textcoords="offset points", va="center", fontsize=7, family=_FONT)
     for y, row in zip(positions, shown, strict=True):
         if row["suppressed"] or row["sipas"] is None:
-            why = suppressed_label(row) if row["suppressed"] else WITHHELD  # SIPAS withheld in a published group
+            # SIPAS withheld in a published group (bot.reports.suppression), or no criterion answered at all
+            why = suppressed_label(row) if row["suppressed"] else WITHHELD if (row.get("withheld") or {}).get(
+                "sipas") else "–"
             axes.annotate(f"{why} (n = {row['n']})", (left, y), xytext=(4, 0), textcoords="offset points",
                           va="center", fontsize=8, color="#777777", family=_FONT)
     axes.set_yticks(positions, [_label(report, row) for row in shown], fontsize=8, family=_FONT)
