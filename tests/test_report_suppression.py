@@ -10,6 +10,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from test_report import QUICK, report, seed
 
 from bot.reports import disclosure
@@ -337,3 +338,25 @@ def test_a_cell_rebuilt_by_margins_alone_costs_a_neighbour():
     rank = np.linalg.matrix_rank(np.array(equations))
     for k in range(len(hidden)):
         assert np.linalg.matrix_rank(np.vstack([equations, np.eye(len(hidden))[k]])) > rank, cells[hidden[k]]
+
+
+async def test_people_see_why_a_group_is_withheld(services, cli, tmp_path):
+    # --by centre,service on the grid: HL/KH (n = 35) is withheld for HL/none (n = 4).
+    await seed_grid(services)
+    code, out, err = cli("report", "--survey", QUICK, "--by", "centre,service")
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if line.startswith("HL ") and " KH " in line)
+    assert "ẩn để bảo vệ" in line and "35" in line and "chưa đủ mẫu" not in line
+    assert "3 nhóm chưa đủ mẫu (dưới 30 phiếu), 4 nhóm ẩn để bảo vệ." in out
+    code, out, err = cli("report", "--survey", QUICK, "--by", "centre,service", "--format", "csv")
+    assert code == 0, err
+    rows = {(r["centre"], r["service"]): r for r in csv.DictReader(io.StringIO(out))}
+    assert (rows[("HL", "KH")]["suppressed"], rows[("HL", "KH")]["suppressed_reason"], rows[("HL", "KH")]["sipas"],
+            rows[("HL", "KH")]["access_1_n"], rows[("HL", "KH")]["open_pct"]) == ("true", "complementary", "", "", "")
+    assert rows[("HL", "")]["suppressed_reason"] == "min_n"
+    target = tmp_path / "r.xlsx"
+    code, _out, err = cli("report", "--survey", QUICK, "--by", "centre,service", "--format", "xlsx", "-o", str(target))
+    assert code == 0, err
+    summary = [[cell.value for cell in row] for row in load_workbook(target)["Tổng hợp"].iter_rows()]
+    hl_kh = next(row for row in summary if row[0] == "HL" and row[2] == "KH")
+    assert "ẩn để bảo vệ" in hl_kh and hl_kh[5] == 35 and hl_kh[6] is None
