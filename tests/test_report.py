@@ -134,31 +134,35 @@ async def test_json_by_hand_through_the_cli(services, hand, cli):
     feedback = dh["criteria"]["feedback_1"]  # one 1, one skipped
     assert feedback["ci"] == pytest.approx(wilson(0, 1), abs=1e-9)
     assert {k: v for k, v in feedback.items() if k != "ci"} == {
-        "n": 1, "satisfied_pct": 0.0, "neutral_pct": 0.0, "dissatisfied_pct": 100.0, "mean": 1.0}
+        "n": 1, "satisfied_pct": 0.0, "neutral_pct": 0.0, "dissatisfied_pct": 100.0, "mean": 1.0, "suppressed": False}
 
 
 async def test_by_centre_service_channel_keys_and_an_unanswered_criterion(services, hand):
-    rows = (await report(services, by="centre,service,channel", min_n=2)).rows
-    # Lower bounds: DH 1.30 (above), HL telegram 1.03 (below): DH first.
+    rows = (await report(services, by="centre,service,channel")).rows
+    # Lower bounds: DH 1.30 (above), HL telegram 1.03 (below): DH first; HL/KS/zalo (n = 1) has no interval.
     assert [(r["centre"], r["service"], r["channel"], r["n"], r["suppressed"]) for r in rows] == [
-        ("DH", None, "zalo", 2, False), ("HL", "KS", "telegram", 2, False), ("HL", "KS", "zalo", 1, True)]
+        ("DH", None, "zalo", 2, False), ("HL", "KS", "telegram", 2, False), ("HL", "KS", "zalo", 1, False)]
     telegram = rows[1]
     # Feedback was "not applicable" for both: no share, and it is left out of SIPAS (k = 4 criteria).
     assert telegram["elements"]["feedback"] is None
-    assert telegram["criteria"]["feedback_1"] == {"n": 0, "satisfied_pct": None, "neutral_pct": None,
-                                                  "dissatisfied_pct": None, "mean": None, "ci": [None, None]}
+    assert telegram["criteria"]["feedback_1"] == {"n": 0, "suppressed": True}  # fewer than min_n = 1 answers
     assert telegram["sipas"] == pytest.approx(75.0)
     # z_r = +-1/8, Var = 2 * 2/64 = 0.0625, n_eff = 0.1875 / 0.0625 = 3, q = 12.706, q^2 / n_eff = 53.816:
     # centre (0.75 + 26.908) / 54.816 = 0.50456, half 0.23180 * sqrt(0.0625 + 161.448 / 36) = 0.49429
     assert telegram["sipas_ci"] == pytest.approx([1.03, 99.88], abs=0.01)
     assert telegram["elements_ci"]["feedback"] == [None, None]  # no answer: no index, no interval
+    # With min_n = 2, HL/KS/zalo (n = 1) is suppressed, and so is every other group (bot.reports.suppression):
+    # HL/KS (n = 3, in --by centre,service) minus telegram, or zalo (n = 3, in --by channel) minus DH, gives it away.
+    rows = (await report(services, by="centre,service,channel", min_n=2)).rows
+    assert [(r["centre"], r["channel"], r["n"], r["suppressed_reason"]) for r in rows] == [
+        ("DH", "zalo", 2, "complementary"), ("HL", "telegram", 2, "complementary"), ("HL", "zalo", 1, "min_n")]
     assert list(rows[2])[:3] == ["centre", "service", "channel"]
     assert all(rows[2][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria",
                                             "no_dissatisfied_ci", "elements_ci"))
 
 
 async def test_suppressed_rows_keep_keys_and_n_and_come_last(services, hand):
-    rows = (await report(services, min_n=3)).rows
+    rows = (await report(services, min_n=3, period="month")).rows  # each month one centre: no total to subtract from
     assert [(r["centre"], r["n"], r["suppressed"]) for r in rows] == [("HL", 3, False), ("DH", 2, True)]
     assert all(rows[1][k] is None for k in ("sipas", "sipas_ci", "no_dissatisfied_pct", "elements", "criteria"))
     everything = (await report(services, min_n=10)).rows

@@ -22,14 +22,14 @@ async def hand(services):
 
 
 async def test_table_in_vietnamese(services, hand, cli_process):
-    code, out, err = cli_process("report", "--survey", QUICK, "--min-n", "3")
-    assert code == 0, err
+    code, out, err = cli_process("report", "--survey", QUICK, "--min-n", "3", "--period", "month")
+    assert code == 0, err  # by month each month has one centre: no published total gives DH away
     lines = out.splitlines()
     for header in ("Trung tâm", "Kỳ", "Số phiếu", "SIPAS (KTC 95%)", "Tiếp cận", "Thủ tục", "Công chức", "Kết quả",
                    "Góp ý"):
         assert header in lines[0]
     hl = next(line for line in lines if line.startswith("HL "))
-    assert "Hải Lăng" in hl and "toàn bộ" in hl
+    assert "Hải Lăng" in hl and "tháng 7/2024" in hl
     assert "86,67 (19,63–99,43)" in hl and "66,67" in hl  # decimal comma; staff and result at 2/3
     dh = next(line for line in lines if line.startswith("DH "))
     assert "chưa đủ mẫu" in dh and "%" not in dh
@@ -46,14 +46,15 @@ async def test_monthly_table_labels(services, hand, cli):
 
 async def test_csv_rounds_to_two_decimals(services, hand, cli, tmp_path):
     target = tmp_path / "report.csv"
-    code, out, err = cli("report", "--survey", QUICK, "--min-n", "3", "--format", "csv", "-o", str(target))
+    code, out, err = cli("report", "--survey", QUICK, "--min-n", "3", "--period", "month", "--format", "csv", "-o",
+                         str(target))
     assert code == 0, err
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads the names as UTF-8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     hl, dh = rows
     assert (hl["centre"], hl["centre_name"], hl["period"], hl["n"], hl["suppressed"]) == (
-        "HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "all", "3", "false")
+        "HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "2024-07", "3", "false")
     assert (hl["sipas"], hl["sipas_low"], hl["sipas_high"], hl["no_dissatisfied_pct"]) == (
         "86.67", "19.63", "99.43", "66.67")  # worked out in tests/test_report.py
     assert (hl["no_dissatisfied_low"], hl["no_dissatisfied_high"], hl["staff_low"], hl["staff_high"]) == (
@@ -67,16 +68,17 @@ async def test_csv_rounds_to_two_decimals(services, hand, cli, tmp_path):
 
 async def test_xlsx_sheets_headers_rounding_and_chart(services, hand, cli, tmp_path):
     target, picture = tmp_path / "report.xlsx", tmp_path / "chart.png"
-    code, _out, err = cli("report", "--survey", QUICK, "--min-n", "3", "--format", "xlsx", "-o", str(target),
-                         "--chart", str(picture))
+    code, _out, err = cli("report", "--survey", QUICK, "--min-n", "3", "--period", "month", "--format", "xlsx", "-o",
+                         str(target), "--chart", str(picture))
     assert code == 0, err
     assert "Glyph" not in err  # every Vietnamese letter exists in the font
     book = load_workbook(target)
     assert book.sheetnames == list(SHEETS) == ["Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Ưu tiên cải thiện",
-                                                     "Biểu đồ"]
+                                               "Chất lượng dữ liệu", "Biểu đồ"]
     summary = [[cell.value for cell in row] for row in book["Tổng hợp"].iter_rows()]
     assert summary[0][:7] == ["Trung tâm", "Tên trung tâm", "Kỳ", "Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên"]
-    assert summary[1][:7] == ["HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "toàn bộ", 3, 86.67, 19.63, 99.43]
+    assert summary[1][:7] == ["HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "tháng 7/2024", 3, 86.67, 19.63,
+                              99.43]
     assert summary[2][0] == "DH" and summary[2][3] == 2 and summary[2][4] is None and "chưa đủ mẫu" in summary[2]
     assert book["Tổng hợp"].cell(2, 5).number_format == "0.00"
     elements = [[cell.value for cell in row] for row in book["Yếu tố"].iter_rows()]

@@ -25,6 +25,7 @@ from test_report import QUICK, report, seed
 from bot.errors import UserError
 from bot.reports.compare import base_range, months_before
 from bot.reports.request import parse_request
+from bot.storage.responses import build_response
 
 
 def day(text: str) -> dt.date:
@@ -100,15 +101,24 @@ async def test_the_base_before_from_is_read(services, hand):
 
 
 async def test_suppressed_group_or_base_has_no_change(services, hand):
-    rows = by_key((await report(services, period="month", compare="previous", min_n=3)).rows)
+    rows = by_key((await report(services, period="month", compare="previous", min_n=2)).rows)
     assert rows[("HL", "2024-07")]["change"]["sipas"]["change"] == pytest.approx(100 * 7 / 15)
-    assert rows[("DH", "2024-08")]["suppressed"] and rows[("DH", "2024-08")]["change"] is None  # n = 2
-    rows = by_key((await report(services, period="month", compare="previous", min_n=3,
+    rows = by_key((await report(services, period="month", compare="previous", min_n=2,
                                 date_from="2024-07-01")).rows)
-    assert rows[("HL", "2024-07")]["change"] is not None
-    # The base suppressed: June with min_n 4.
-    rows = by_key((await report(services, period="month", compare="previous", min_n=4)).rows)
-    assert rows[("HL", "2024-07")]["change"] is None
+    assert rows[("HL", "2024-07")]["change"] is not None  # its base, June, lies before --from
+    # min_n 3: DH's July (n = 2) is suppressed, and HL's July with it (the July total minus HL gives DH away).
+    rows = by_key((await report(services, period="month", compare="previous", min_n=3)).rows)
+    assert (rows[("DH", "2024-07")]["suppressed_reason"], rows[("DH", "2024-07")]["change"]) == ("min_n", None)
+    assert (rows[("HL", "2024-07")]["suppressed_reason"], rows[("HL", "2024-07")]["change"]) == (
+        "complementary", None)
+    # A published group whose base is suppressed: DH's August with a third form (n = 3) against its July (n = 2).
+    centres, _ = hand
+    instrument = services.instrument(QUICK)
+    async with services.db.transaction() as session:
+        session.add(build_response(instrument, dict.fromkeys(instrument.criteria(), 5), centre_id=centres["DH"].id,
+                                   service_id=None, channel="web", submitted_on=day("2024-08-04")))
+    rows = by_key((await report(services, period="month", compare="previous", min_n=3)).rows)
+    assert not rows[("DH", "2024-08")]["suppressed"] and rows[("DH", "2024-08")]["change"] is None
 
 
 async def test_same_month_last_year(services, hand):

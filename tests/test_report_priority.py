@@ -55,9 +55,15 @@ async def test_priorities_by_hand(services, hand):
 
 
 async def test_only_published_groups_set_the_benchmark_and_suppressed_ones_get_none(services, hand):
-    hl, dh = (await report(services, min_n=3)).rows  # DH (n = 2) is suppressed
+    # All time, DH (n = 2) is suppressed at min_n 3, and HL with it (the total minus HL would give DH away).
+    rows = {r["centre"]: r for r in (await report(services, min_n=3)).rows}
+    hl, dh = rows["HL"], rows["DH"]
+    assert (hl["suppressed_reason"], dh["suppressed_reason"]) == ("complementary", "min_n")
+    assert hl["priority"] is dh["priority"] is dh["drivers"] is None
+    # By month, HL is alone in July and published, DH alone in August (n = 2) and suppressed.
+    hl, dh = (await report(services, min_n=3, period="month")).rows
     assert dh["suppressed"] and dh["priority"] is None and dh["drivers"] is None
-    assert hl["priority"] == []  # HL is the only published centre: it is its own best, nothing to gain
+    assert hl["priority"] == []  # HL is the only published centre of July: it is its own best, nothing to gain
 
 
 async def test_a_weight_counts_only_criteria_with_answers(services):

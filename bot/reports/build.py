@@ -21,6 +21,7 @@ from bot.reports.compare import compare_rows
 from bot.reports.dataset import RatingArrays, load_arrays
 from bot.reports.participation import COUNTS, load_participation
 from bot.reports.priority import add_priorities, drivers_per_group
+from bot.reports.quality import group_quality
 from bot.reports.ranks import rank_rows
 from bot.reports.request import (
     ORIGINS,
@@ -31,6 +32,7 @@ from bot.reports.request import (
 )
 from bot.reports.rollup import with_tops, with_totals
 from bot.reports.selection import choose, flagged_per_group
+from bot.reports.suppression import publish, withhold
 from bot.reports.targets import Aims, Goals, load_goals
 from bot.reports.weighting import volume_weights
 from bot.reports.window import loading_from, rolling
@@ -185,9 +187,12 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     # Where to act first (bot.reports.priority, bot.reports.targets): drivers per group, targets per centre row.
     drivers = drivers_per_group(group_keys(arrays, request), arrays.codes, codes, request.min_n) if sipas_index else {}
     aims = Aims(goals, scores, elements, request) if goals and sipas_index else None
+    parts = [elements.index(criteria[code]) for code in codes]
+    criterion_n = scores.criteria["n"].to_numpy().reshape(count, len(codes))
+    withheld = withhold(groups, criterion_n, parts, request.by, request.min_n, sipas_index)
     rows = []
     for g, (n, suppressed, sipas, low, high, no_dissatisfied) in enumerate(zip(
-            groups["n"].tolist(), groups["suppressed"].tolist(), *(_listed(groups[c], (count,)) for c in (
+            groups["n"].tolist(), withheld.suppressed, *(_listed(groups[c], (count,)) for c in (
                 "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct")), strict=True)):
         row: dict = {}
         for d in request.by:
@@ -195,8 +200,8 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
             row[d] = arrays.channels[raw] if d == "channel" else ORIGINS[raw] if d == "origin" else names[d].get(raw)
         row["period"] = period_key(periods[g], request.period)
         key = (*(id_columns[d][g] for d in request.by), periods[g])
-        row.update(n=n, suppressed=suppressed, flagged=flagged.get(key, 0), sipas=None, sipas_ci=None,
-                   no_dissatisfied_pct=None, elements=None, criteria=None)
+        row.update(n=n, suppressed=suppressed, suppressed_reason=withheld.reason[g], flagged=flagged.get(key, 0),
+                   sipas=None, sipas_ci=None, no_dissatisfied_pct=None, elements=None, criteria=None)
         if not suppressed and sipas_index:
             row.update(sipas=sipas, sipas_ci=[low, high], no_dissatisfied_pct=no_dissatisfied,
                        elements=dict(zip(elements, element_index[g], strict=True)))
@@ -216,6 +221,10 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
         invited = "origin" not in request.by or row["origin"] == "invited"  # open and paper ones had no invitation
         row["participation"] = _participation(counts, request, id_columns, g, periods[g]) if invited else None
         rows.append(row)
+    publish(rows, withheld, codes, elements)  # what would give a suppressed figure away (bot.reports.suppression)
+    quality = group_quality(groups, scores.criteria, group_keys(arrays, request), arrays, codes)
+    for row, measures_of_data in zip(rows, quality, strict=True):
+        row["quality"] = None if row["suppressed"] else measures_of_data
     rows.sort(key=lambda r: _order(r, request.by))
     return rows
 
@@ -255,9 +264,10 @@ def _participation(counts: dict, request: ReportRequest, ids: dict[str, list], g
 
 
 def _order(row: dict, by: tuple[str, ...]) -> tuple:
-    """Highest lower bound first, then rows without one, suppressed last; ties by the keys (None last)."""
+    """Period by period (in time order), and within each: highest lower bound first, then rows without one,
+    suppressed last; ties by the keys (None last). A league table never mixes periods."""
     # Rounded as in the JSON: equal bounds whose last bits differ (order of summation) must tie, on every backend.
     low = row["sipas_ci"][0] if row["sipas_ci"] else None
     low = None if low is None else round(low, JSON_DECIMALS)
     keys = tuple((row[d] is None, row[d] or "") for d in by)
-    return (row["suppressed"], low is None, -(low or 0.0), *keys, row["period"])
+    return (row["period"], row["suppressed"], low is None, -(low or 0.0), *keys)

@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from bot.reports.build import Report
-from bot.reports.render import SUPPRESSED, key_label, vi_number
+from bot.reports.render import WITHHELD, key_label, suppressed_label, vi_number
 from bot.reports.request import period_label
 from bot.reports.rollup import TOTAL_LABEL
 
@@ -52,7 +52,10 @@ def draw_chart(report: Report, target: str | BinaryIO) -> bool:
                       textcoords="offset points", va="center", fontsize=7, family=_FONT)
     for y, row in zip(positions, shown, strict=True):
         if row["suppressed"] or row["sipas"] is None:
-            axes.annotate(f"{SUPPRESSED} (n = {row['n']})", (left, y), xytext=(4, 0), textcoords="offset points",
+            # SIPAS withheld in a published group (bot.reports.suppression), or no criterion answered at all
+            why = suppressed_label(row) if row["suppressed"] else WITHHELD if (row.get("withheld") or {}).get(
+                "sipas") else "–"
+            axes.annotate(f"{why} (n = {row['n']})", (left, y), xytext=(4, 0), textcoords="offset points",
                           va="center", fontsize=8, color="#777777", family=_FONT)
     axes.set_yticks(positions, [_label(report, row) for row in shown], fontsize=8, family=_FONT)
     axes.set_xlim(left, 100.0)

@@ -21,6 +21,10 @@ from bot.reports.rollup import TOTAL_LABEL
 from bot.reports.targets import ELEMENTS as TARGET_ELEMENTS
 
 SUPPRESSED = "chưa đủ mẫu"
+# A group withheld although it has enough responses: with the total another report publishes, it would give a
+# suppressed group away by subtraction (bot.reports.suppression); and a figure withheld inside a published group.
+COMPLEMENTARY = "ẩn để bảo vệ"
+WITHHELD = "ẩn"
 DIMENSION_HEADERS = {"centre": "Trung tâm", "service": "Dịch vụ", "channel": "Kênh", "origin": "Nguồn phiếu",
                      "parent": "Trung tâm cấp trên"}
 TARGET_HEADER = "Mục tiêu"
@@ -32,6 +36,8 @@ FLAGGED_HEADER = "Phiếu gắn cờ"
 ELEMENT_SHORT = {"access": "Tiếp cận", "procedure": "Thủ tục", "staff": "Công chức", "result": "Kết quả",
                  "feedback": "Góp ý"}
 NO_SERVICE = "(không ghi)"
+QUALITY_COLUMNS = ("open_pct", "flagged_pct")  # data quality (bot.reports.quality), in CSV columns as in JSON
+QUALITY_CRITERION = ("na_pct", "skipped_pct")
 _NAME_WIDTH = 40
 
 
@@ -81,12 +87,14 @@ def render_table(report: Report) -> str:
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         cells += [vi_number(row["flagged"], 0)] if flagged else []
         if row["suppressed"]:
-            cells += [SUPPRESSED, *("–" for _ in range(trend)), *("–" for _ in elements)]
+            cells += [suppressed_label(row), *("–" for _ in range(trend)), *("–" for _ in elements)]
         else:
-            low, high = row["sipas_ci"]
+            withheld = row.get("withheld") or {"sipas": False, "elements": []}
+            low, high = row["sipas_ci"] or (None, None)
             interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
-            cells += [vi_number(row["sipas"]) + interval, *([compare.change_cell(row)] if trend > 1 else []),
-                      ranks.rank_cell(row), *(vi_number(row["elements"][e]) for e in elements)]
+            cells += [WITHHELD if withheld["sipas"] else vi_number(row["sipas"]) + interval,
+                      *([compare.change_cell(row)] if trend > 1 else []), ranks.rank_cell(row),
+                      *(WITHHELD if e in withheld["elements"] else vi_number(row["elements"][e]) for e in elements)]
         cells += [target_text((row.get("target") or {}).get("sipas"))] if aimed else []
         lines.append(cells)
         notes.append(priority_text(report, row.get("priority")))
@@ -97,20 +105,26 @@ def render_table(report: Report) -> str:
         return "  ".join(c.ljust(w) if i < left else c.rjust(w)
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
-    suppressed = sum(row["suppressed"] for row in report.rows)
+    suppressed = sum(row.get("suppressed_reason") != "complementary" and row["suppressed"] for row in report.rows)
+    complementary = sum(row.get("suppressed_reason") == "complementary" for row in report.rows)
     out = [line(headers), "  ".join("-" * w for w in widths)]
     for cells, note in zip(lines, notes, strict=True):
         out += [line(cells), *([note] if note else [])]
     out.append("")
     out.append(f"Khảo sát {report.request.survey}: {vi_number(len(report.rows), 0)} nhóm, "
-               f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu).")
+               f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu)"
+               + (f", {vi_number(complementary, 0)} nhóm {COMPLEMENTARY}." if complementary else "."))
     out.append("Chỉ số = % câu trả lời hài lòng (4–5); trong ngoặc: khoảng tin cậy 95%. "
-               "Xếp theo cận dưới của khoảng tin cậy.")
+               "Xếp theo cận dưới của khoảng tin cậy, trong từng kỳ.")
     out.append(ranks.FOOTNOTE)
     if report.request.weight:
         out.append(WEIGHTED_NOTE)
     if report.request.compare:
         out.append(compare.footnote(report.request))
+    if complementary or any((row.get("withheld") or {}).get("sipas") or (row.get("withheld") or {}).get("elements")
+                            for row in report.rows):
+        out.append(f"“{WITHHELD}”: không công bố, vì từ số liệu này và các tổng đã công bố có thể suy ra một nhóm "
+                   "hoặc tiêu chí chưa đủ mẫu.")
     return "\n".join(out)
 
 
@@ -159,8 +173,9 @@ def _criteria_table(report: Report) -> str:
         cells += [period_label(row["period"], report.request), vi_number(row["n"], 0)]
         for code in codes:
             measures = (row["criteria"] or {}).get(code)
-            if row["suppressed"] or not measures:
-                cells += [SUPPRESSED if row["suppressed"] else "–", "–"]
+            if row["suppressed"] or not measures or measures.get("suppressed"):
+                shown = suppressed_label(row) if row["suppressed"] else WITHHELD if measures and measures["n"] else "–"
+                cells += [shown, "–"]
                 continue
             low, high = measures["ci"]
             interval = f" ({vi_number(low)}–{vi_number(high)})" if low is not None else ""
@@ -179,6 +194,11 @@ def _criteria_table(report: Report) -> str:
     return "\n".join(out)
 
 
+def suppressed_label(row: dict) -> str:
+    """Why a suppressed group shows only its n, for people."""
+    return COMPLEMENTARY if row.get("suppressed_reason") == "complementary" else SUPPRESSED
+
+
 def render_json(report: Report) -> str:
     return json.dumps(report.as_json(), ensure_ascii=False, indent=2, allow_nan=False)
 
@@ -193,7 +213,8 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
                *PARTICIPATION, "response_rate_pct", "flagged",
                *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high")),
                *ranks.CSV_HEADERS, *(compare.csv_headers(report.elements) if report.request.compare else []),
-               *act_headers(report)]
+               *act_headers(report),
+               "suppressed_reason", *QUALITY_COLUMNS, *(f"{c}_{m}" for c in codes for m in QUALITY_CRITERION)]
     names = {"centre": report.centre_names, "service": report.service_names, "parent": report.centre_names}
     table = []
     for row in report.rows:
@@ -215,7 +236,11 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
                       _r(ci[1])]
         cells += ranks.rank_cells(row)
         cells += compare.csv_cells(row, report.elements) if report.request.compare else []
-        table.append(cells + act_cells(report, row))
+        cells += act_cells(report, row)
+        quality = row.get("quality") or {}
+        cells += [row.get("suppressed_reason"), *(_r(quality.get(k)) for k in QUALITY_COLUMNS)]
+        cells += [_r(((quality.get("criteria") or {}).get(c) or {}).get(m)) for c in codes for m in QUALITY_CRITERION]
+        table.append(cells)
     return headers, table
 
 

@@ -20,11 +20,11 @@ from bot.cells import xlsx_text
 from bot.reports import compare, ranks
 from bot.reports.build import Report
 from bot.reports.chart import draw_chart
-from bot.reports.render import DIMENSION_HEADERS, FLAGGED_HEADER, NO_SERVICE, ORIGIN_LABELS, SUPPRESSED
+from bot.reports.render import DIMENSION_HEADERS, FLAGGED_HEADER, NO_SERVICE, ORIGIN_LABELS, suppressed_label
 from bot.reports.request import period_label
 from bot.reports.rollup import TOTAL_LABEL
 
-SHEETS = ("Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Ưu tiên cải thiện", "Biểu đồ")
+SHEETS = ("Tổng hợp", "Yếu tố", "Tiêu chí", "Tham gia", "Ưu tiên cải thiện", "Chất lượng dữ liệu", "Biểu đồ")
 NAME_HEADERS = {"centre": "Tên trung tâm", "service": "Tên dịch vụ", "parent": "Tên trung tâm cấp trên"}
 SUMMARY = ["Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên", "Không có đánh giá không hài lòng (%)",
            "Không có đánh giá không hài lòng: cận dưới", "Không có đánh giá không hài lòng: cận trên", "Ghi chú",
@@ -36,6 +36,8 @@ PRIORITY = ["Thứ tự ưu tiên", "Mã tiêu chí", "Tiêu chí", "Hài lòng 
 BENCHMARK_FROM = {"best": "trung tâm tốt nhất", "target": "mục tiêu"}
 CRITERIA = ["Mã tiêu chí", "Tiêu chí", "Yếu tố", "Số câu trả lời", "Hài lòng (%)", "Bình thường (%)",
             "Không hài lòng (%)", "Điểm trung bình", "Cận dưới", "Cận trên"]
+QUALITY = ["Số phiếu", "Khảo sát mở (%)", "Phiếu gắn cờ (%)", "Mã tiêu chí", "Tiêu chí", "Tỷ lệ không áp dụng (%)",
+           "Tỷ lệ bỏ qua (%)"]
 PARTICIPATION = ["Số lời mời", "Đã mở", "Đã bắt đầu", "Đã hoàn thành", "Tỷ lệ phản hồi (%)"]
 
 
@@ -57,7 +59,8 @@ def write_xlsx(report: Report, path: Path) -> None:
     for row in report.rows:
         key = _key_cells(report, row)
         if row["suppressed"]:
-            sheets[0].append([*key, row["n"], None, None, None, None, None, None, SUPPRESSED, row["flagged"]])
+            sheets[0].append([*key, row["n"], None, None, None, None, None, None, suppressed_label(row),
+                              row["flagged"]])
             continue
         low, high = row["sipas_ci"] or (None, None)  # none for an instrument that is not SIPAS (zns-rating)
         no_low, no_high = row.get("no_dissatisfied_ci") or (None, None)
@@ -75,10 +78,10 @@ def write_xlsx(report: Report, path: Path) -> None:
             question = report.instrument.question(code)
             label = question.short.get("vi") if question.short else question.text.get("vi")
             element = report.instrument.elements[question.element].get("vi")
-            low, high = measures["ci"]
-            sheets[2].append([*key, code, label, element, measures["n"], _r(measures["satisfied_pct"]),
-                              _r(measures["neutral_pct"]), _r(measures["dissatisfied_pct"]), _r(measures["mean"]),
-                              _r(low), _r(high)])
+            low, high = measures.get("ci") or (None, None)  # a criterion under min_n shows only its n
+            sheets[2].append([*key, code, label, element, measures["n"], _r(measures.get("satisfied_pct")),
+                              _r(measures.get("neutral_pct")), _r(measures.get("dissatisfied_pct")),
+                              _r(measures.get("mean")), _r(low), _r(high)])
     for row in report.rows:
         part = row["participation"]
         if part:
@@ -88,15 +91,30 @@ def write_xlsx(report: Report, path: Path) -> None:
         sheets[3].append(["Không có lời mời nào trong kỳ (hoặc báo cáo theo kênh: lời mời không gắn với kênh; hoặc "
                           "chỉ gồm khảo sát mở, phiếu giấy: những phiếu này không có lời mời)."])
     _add_columns(sheets[0], ranks.SHEET_HEADERS, [ranks.rank_cells(row) for row in report.rows])
+    _quality_sheet(report, sheets[5], keys)
     if report.request.compare:  # "So sánh" before the chart: each group's change against its base period
-        sheets.insert(5, workbook.create_sheet(compare.SHEET, index=5))
-        _header(sheets[5], [*keys, *compare.sheet_headers(element_names)])
+        sheets.insert(6, workbook.create_sheet(compare.SHEET, index=6))
+        _header(sheets[6], [*keys, *compare.sheet_headers(element_names)])
         for row in report.rows:
-            sheets[5].append([*_key_cells(report, row), *compare.sheet_cells(row, report.request, elements)])
+            sheets[6].append([*_key_cells(report, row), *compare.sheet_cells(row, report.request, elements)])
     for sheet in sheets[:-1]:
         _finish(sheet, first_number=len(keys) + 1)
     _chart_sheet(report, sheets[-1])
     workbook.save(path)
+
+
+def _quality_sheet(report: Report, sheet, keys: list[str]) -> None:
+    """Data quality (bot.reports.quality): one line per published group and criterion."""
+    _header(sheet, [*keys, *QUALITY])
+    for row in report.rows:
+        quality = row.get("quality")
+        if not quality:
+            continue
+        for code, shares in quality["criteria"].items():
+            question = report.instrument.question(code)
+            label = question.short.get("vi") if question.short else question.text.get("vi")
+            sheet.append([*_key_cells(report, row), row["n"], _r(quality["open_pct"]), _r(quality["flagged_pct"]), code,
+                          label, _r(shares["na_pct"]), _r(shares["skipped_pct"])])
 
 
 def _key_headers(report: Report) -> list[str]:
