@@ -62,3 +62,24 @@ def test_telegram_and_zalo_share_one_figures_text():
     from adapters.telegram import staff as telegram_staff
 
     assert telegram_staff.stats_text is staff_text.stats_text
+
+
+async def test_stats_say_why_a_centre_with_enough_responses_is_withheld(services):
+    # HCC has 30 responses, XA 2: XA is suppressed, and HCC with it (the province total minus HCC is XA).
+    async with services.db.transaction() as session:
+        hcc = await directory.add_centre(session, "hcc", "Trung tâm Phục vụ hành chính công tỉnh")
+        xa = await directory.add_centre(session, "xa", "Trung tâm Phục vụ hành chính công xã A")
+        await directory.add_staff(session, "HCC", "zalo", "z-hcc", "staff", None)
+        await directory.add_staff(session, "XA", "zalo", "z-xa", "staff", None)
+        instrument = services.instrument("sipas-2023")
+        today = services.local_date(dt.datetime.now(dt.UTC))
+        for centre, count in ((hcc, 30), (xa, 2)):
+            session.add_all([build_response(instrument, dict.fromkeys(instrument.criteria(), 5), centre_id=centre.id,
+                                            service_id=None, channel="web", submitted_on=today)
+                             for _ in range(count)])
+    staff = StaffService(services)
+    hcc_stats = (await staff_reply(staff, "z-hcc", "/thongke")).text.splitlines()
+    assert hcc_stats[2:4] == ["Số phiếu: 30", "Chỉ số SIPAS: tạm ẩn để bảo vệ số liệu của một trung tâm chưa đủ mẫu "
+                                              "(nếu công bố, có thể suy ra từ tổng toàn tỉnh)"]
+    xa_stats = (await staff_reply(staff, "z-xa", "/thongke")).text.splitlines()
+    assert xa_stats[2:4] == ["Số phiếu: 2", "Chỉ số SIPAS: chưa đủ mẫu (cần ít nhất 30 phiếu)"]

@@ -107,8 +107,12 @@ def stats_text(stats: CentreStats) -> str:
     if row is None:
         return "\n".join([*lines, say("staff.stats_none")])
     lines.append(say("staff.stats_count", count=grouped(row["n"], "vi")))
-    if row["suppressed"]:
+    if row["suppressed"] and row.get("suppressed_reason") == "complementary":
+        lines.append(say("staff.stats_protected"))
+    elif row["suppressed"]:
         lines.append(say("staff.stats_suppressed", min_n=stats.min_n))
+    elif row["sipas"] is None and (row.get("withheld") or {}).get("sipas"):
+        lines.append(say("staff.stats_withheld"))
     else:
         low, high = row["sipas_ci"] or (None, None)
         lines.append(say("staff.stats_sipas", sipas=_pct(row["sipas"]), low=_pct(low), high=_pct(high)))
