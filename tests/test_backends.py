@@ -110,7 +110,10 @@ async def _seed_the_same(services, seed: int = 7) -> None:
 
 REQUESTS = [dict(by="centre"), dict(by="centre,service", period="month"), dict(by="channel", period="quarter"),
             dict(by="service", date_from="2025-03-01", date_to="2025-05-31", min_n=30),
-            dict(by="centre", period="year", min_n=1), dict(by="centre,service,channel", period="month", min_n=1)]
+            dict(by="centre", period="year", min_n=1), dict(by="centre,service,channel", period="month", min_n=1),
+            # issue 12: change, ranks, weeks, windows, the province total and weighting, on either backend alike
+            dict(by="centre", period="month", compare="previous", total=True, weight="volume"),
+            dict(by="centre,service", period="week", window=30, min_n=3)]
 
 
 @needs_postgres

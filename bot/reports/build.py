@@ -92,7 +92,7 @@ JSON_DECIMALS = 9
 
 def _settled(value):
     if isinstance(value, float):
-        return round(value, JSON_DECIMALS)
+        return round(value, JSON_DECIMALS) + 0.0  # + 0.0: a -0.0 (a tiny negative rounded) prints as 0.0
     if isinstance(value, dict):
         return {key: _settled(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
