@@ -360,3 +360,34 @@ async def test_people_see_why_a_group_is_withheld(services, cli, tmp_path):
     summary = [[cell.value for cell in row] for row in load_workbook(target)["Tổng hợp"].iter_rows()]
     hl_kh = next(row for row in summary if row[0] == "HL" and row[2] == "KH")
     assert "ẩn để bảo vệ" in hl_kh and hl_kh[5] == 35 and hl_kh[6] is None
+
+
+async def test_the_roll_up_of_a_parent_centre_gives_no_suppressed_child_away(services, cli):
+    # Province centre QT with two commune centres under it, XA (n = 40) and XB (n = 5), and another province's centre
+    # HL (n = 35). The province total alone would withhold HL (the smallest published) beside XB; then QT's roll-up
+    # (--by parent: QT + XA + XB) minus QT and XA, both published, would give XB back.
+    instrument = services.instrument(QUICK)
+    codes = list(instrument.criteria())
+    draw = random.Random(3)
+    async with services.db.transaction() as session:
+        ids = {}
+        for code in ("QT", "XA", "XB", "HL"):
+            ids[code] = (await directory.add_centre(session, code, f"Trung tâm {code}")).id
+        for code, count in (("QT", 40), ("XA", 40), ("XB", 5), ("HL", 35)):
+            session.add_all([build_response(instrument, {c: draw.choice((2, 3, 4, 5, 5)) for c in codes},
+                                            centre_id=ids[code], service_id=None, channel="web", submitted_on=JULY)
+                             for _ in range(count)])
+    for child in ("XA", "XB"):
+        assert cli("centre", "set", child, "--parent", "QT")[0] == 0
+    truth = {r["centre"]: r for r in (await report(services, min_n=1)).rows}
+    [roll_up] = [r for r in (await report(services, by="parent", min_n=MIN_N)).rows if r["parent"] == "QT"]
+    assert roll_up["n"] == 85 and not roll_up["suppressed"]
+    centres = {r["centre"]: r for r in (await report(services, min_n=MIN_N)).rows}
+    assert centres["XB"]["suppressed_reason"] == "min_n"
+    under = [centres[c] for c in ("QT", "XA", "XB")]
+    assert sum(c["suppressed"] for c in under) >= 2  # a second centre under QT is withheld with XB
+    for code in codes:
+        left = satisfied(roll_up, code) - sum(satisfied(c, code) for c in under if shown(c, code))
+        hidden = [c["centre"] for c in under if not shown(c, code)]
+        assert left == pytest.approx(sum(satisfied(truth[c], code) for c in hidden), abs=1e-6)
+        assert len(hidden) != 1, (code, hidden)

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from bot.errors import UserError
-from bot.reports.centre_tree import load_parents
+from bot.reports.centre_tree import load_parents, top_ancestors
 from bot.reports.compare import compare_rows
 from bot.reports.dataset import RatingArrays, load_arrays
 from bot.reports.participation import COUNTS, load_participation
@@ -114,8 +114,9 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
                             f"criteria ({error}); were they recorded with another version?") from error
         chosen = await asyncio.to_thread(choose, arrays, request)  # copies the arrays when it leaves rows out
         arrays = await asyncio.to_thread(rolling, chosen.arrays, request)  # --window: a copy per period counted in
+        parents = await load_parents(session) if {"parent", "centre"} & set(request.by) else {}
         if "parent" in request.by:  # the top centre of every response (bot.reports.rollup)
-            arrays = with_tops(arrays, await load_parents(session))
+            arrays = with_tops(arrays, parents)
         goals = await load_goals(session)
         weights = await volume_weights(session, instrument.id, arrays, request, services.settings.timezone) \
             if request.weight else None
@@ -134,7 +135,8 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         finally:
             scores = await scoring
             total_scores = await totals if totals else None
-    rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request, goals)
+    rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request, goals,
+                                   top_ancestors(parents))  # the roll-ups --by parent publishes: margins too
     if total_scores is not None:
         whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole)
         rows = with_totals(rows, whole_rows, request.by)
@@ -164,7 +166,8 @@ def group_keys(arrays: RatingArrays, request: ReportRequest) -> dict[str, np.nda
 
 
 def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.DataFrame | None,
-                instrument: Instrument, request: ReportRequest, goals: Goals | None = None) -> list[dict]:
+                instrument: Instrument, request: ReportRequest, goals: Goals | None = None,
+                tops: dict[int, int] | None = None) -> list[dict]:
     """The ordered JSON rows."""
     if scores is None:
         return []
@@ -189,7 +192,7 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     aims = Aims(goals, scores, elements, request) if goals and sipas_index else None
     parts = [elements.index(criteria[code]) for code in codes]
     criterion_n = scores.criteria["n"].to_numpy().reshape(count, len(codes))
-    withheld = withhold(groups, criterion_n, parts, request.by, request.min_n, sipas_index)
+    withheld = withhold(groups, criterion_n, parts, request.by, request.min_n, sipas_index, tops)
     rows = []
     for g, (n, suppressed, sipas, low, high, no_dissatisfied) in enumerate(zip(
             groups["n"].tolist(), withheld.suppressed, *(_listed(groups[c], (count,)) for c in (

@@ -52,17 +52,26 @@ class Withheld:
 
 
 def withhold(groups: pd.DataFrame, criterion_n: np.ndarray, parts: list[int], by: tuple[str, ...], min_n: int,
-             sipas: bool) -> Withheld:
+             sipas: bool, tops: dict[int, int] | None = None) -> Withheld:
     """What to withhold in a report of ``groups`` (Scores.groups: the ``by`` keys, period, n).
 
     ``criterion_n`` holds the valid answers per group and criterion, ``parts`` each criterion's element index;
-    ``sipas`` says whether element indices and SIPAS are published at all (not for zns-rating).
+    ``sipas`` says whether element indices and SIPAS are published at all (not for zns-rating). ``tops`` maps a
+    centre id to its top ancestor's: a `--by parent` report publishes each top centre's roll-up, one more margin
+    over the centres under it.
     """
     n = groups["n"].to_numpy(dtype=np.int64)
     cn = np.asarray(criterion_n, dtype=np.int64)
     keys = np.column_stack([groups[d].to_numpy(dtype=np.int64) for d in (*by, "period")])
     margins = [_margin_index(keys, dropped) for size in range(1, len(by) + 1)
                for dropped in combinations(range(len(by)), size)]
+    if tops and "centre" in by:  # the roll-ups: the centre replaced by its top centre, other keys kept or dropped
+        column = by.index("centre")
+        rolled = keys.copy()
+        rolled[:, column] = [tops.get(c, c) for c in keys[:, column].tolist()]
+        others = [i for i in range(len(by)) if i != column]
+        margins += [_margin_index(rolled, dropped) for size in range(len(others) + 1)
+                    for dropped in combinations(others, size)]
     hidden = n < min_n
     reason: list[str | None] = [MIN_N if h else None for h in hidden.tolist()]
     criteria = hidden[:, None] | (cn < min_n)
