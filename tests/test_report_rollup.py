@@ -14,8 +14,10 @@ import datetime as dt
 import json
 
 import pytest
-from test_report import QUICK, report, seed
+from sqlalchemy import select
+from test_report import QUICK, invite, report, seed
 
+from bot.storage.models import Centre
 from bot.storage.responses import build_response
 from bot.survey import directory
 
@@ -39,7 +41,17 @@ async def test_by_parent_counts_every_response_once_under_its_top_centre(service
     assert hl["elements"] == pytest.approx({"access": 500 / 6, "procedure": 500 / 6, "staff": 500 / 6,
                                             "result": 500 / 6, "feedback": 200 / 3})
     assert hl["sipas_ci"][0] < 80 < hl["sipas_ci"][1]
-    assert hl["participation"] is None  # invitations are not rolled up
+    assert hl["participation"] is None  # no invitation yet
+    # Invitations roll up too: one of HL completed, one of DH opened, one of XA issued, all under HL.
+    async with services.db.reading() as session:
+        centres = {c.code: c for c in (await session.execute(select(Centre))).scalars()}
+    for code, stages in (("HL", "osc"), ("DH", "o"), ("XA", "")):
+        await invite(services, centres[code], None, dt.datetime(2024, 7, 10, 8, tzinfo=dt.UTC), stages)
+    [hl] = (await report(services, by="parent")).rows
+    assert hl["participation"] == {"issued": 3, "opened": 2, "started": 1, "completed": 1,
+                                   "response_rate": pytest.approx(100 / 3)}
+    by_centre = {r["centre"]: r["participation"]["issued"] for r in (await report(services, by="parent,centre")).rows}
+    assert by_centre == {"HL": 1, "DH": 1, "XA": 1}
     # By parent and centre: each centre's row carries its top centre.
     rows = (await report(services, by="parent,centre")).rows
     assert sorted((r["parent"], r["centre"], r["n"]) for r in rows) == [("HL", "DH", 2), ("HL", "HL", 3),

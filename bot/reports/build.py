@@ -30,7 +30,7 @@ from bot.reports.request import (
     period_index,
     period_key,
 )
-from bot.reports.rollup import with_tops, with_totals
+from bot.reports.rollup import participation_of, with_tops, with_totals
 from bot.reports.selection import choose, flagged_per_group
 from bot.reports.suppression import publish, withhold
 from bot.reports.targets import Aims, Goals, load_goals
@@ -126,8 +126,8 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request, weights))
         try:
-            participation = await load_participation(session, instrument.id, request, services.settings.timezone) \
-                if len(arrays) else None
+            participation = await participation_of(session, instrument.id, request, services.settings.timezone,
+                                                   parents) if len(arrays) else None
             centre_names = dict((await session.execute(select(Centre.code, Centre.name))).all())
             service_names = dict((await session.execute(select(Service.code, Service.name))).all())
             whole_participation = await load_participation(session, instrument.id, whole, services.settings.timezone) \

@@ -162,7 +162,7 @@ def period_label(key: str, request: ReportRequest) -> str:
 def participation_keys(request: ReportRequest) -> tuple[str, ...] | None:
     """The dimensions invitations can be counted by for this report, or None: invitations have no channel, and a
     report of open surveys or paper forms only has none to count. (By origin, only the "invited" rows get them.)
-    Invitations are not rolled up to the parent centre (yet): a report by parent has none either."""
-    if {"channel", "parent"} & set(request.by) or (request.origins is not None and "invited" not in request.origins):
+    By parent, each centre's invitations count under its top centre (bot.reports.rollup)."""
+    if "channel" in request.by or (request.origins is not None and "invited" not in request.origins):
         return None
-    return tuple(d for d in request.by if d in ("centre", "service"))
+    return tuple(d for d in request.by if d in ("parent", "centre", "service"))

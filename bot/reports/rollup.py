@@ -11,9 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
+import pandas as pd
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.reports.centre_tree import top_ancestors
 from bot.reports.dataset import RatingArrays
+from bot.reports.participation import COUNTS, load_participation
+from bot.reports.request import ReportRequest, participation_keys
 
 TOTAL_LABEL = "Toàn tỉnh"
 
@@ -35,6 +39,22 @@ def with_tops(arrays: RatingArrays, parents: dict[int, int | None]) -> RolledUp:
     lookup[list(tops)] = list(tops.values())
     fields = {name: getattr(arrays, name) for name in RatingArrays.__dataclass_fields__}
     return RolledUp(**fields, top_id=np.take(lookup, arrays.centre_id, mode="clip"))
+
+
+async def participation_of(session: AsyncSession, survey: str, request: ReportRequest, timezone: str,
+                           parents: dict[int, int | None]) -> pd.DataFrame | None:
+    """Invitation counts as the report groups them (`load_participation`); by parent, each centre's (and service's)
+    counted, then summed to its top centre."""
+    keys = participation_keys(request)
+    if keys is None or "parent" not in keys:
+        return await load_participation(session, survey, request, timezone)
+    by_centre = replace(request, by=("centre", *(d for d in keys if d == "service")))
+    frame = await load_participation(session, survey, by_centre, timezone)
+    if frame is None:
+        return None
+    tops = top_ancestors(parents)
+    frame = frame.assign(parent_id=[tops.get(c, c) for c in frame["centre_id"].tolist()])
+    return frame.groupby([*(f"{k}_id" for k in keys), "period"])[list(COUNTS)].sum().reset_index()
 
 
 def with_totals(rows: list[dict], totals: list[dict], by: tuple[str, ...]) -> list[dict]:
