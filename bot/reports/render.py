@@ -136,11 +136,17 @@ def row_keys(report: Report, row: dict) -> list[str]:
 
 
 def priority_text(report: Report, priority: list[dict] | None) -> str | None:
-    """The line under a group: "  Ưu tiên cải thiện: Thủ tục 2 (+1,20 điểm SIPAS), Công chức 1 (+0,80)"."""
+    """The line under a group, each criterion by its short question text (a head of unit reads what to fix, not a
+    code): "  Ưu tiên cải thiện: Thời hạn giải quyết (+1,20 điểm SIPAS), Lịch sự, tôn trọng (+0,80)"."""
     if not priority:
         return None
-    parts = [f"{criterion_label(item['code'], ELEMENT_SHORT.get(item['element']))} (+{vi_number(item['gain'])}"
-             + (" điểm SIPAS)" if i == 0 else ")") for i, item in enumerate(priority[:TOP])]
+
+    def label(item: dict) -> str:
+        short = report.instrument.question(item["code"]).short
+        return (short or {}).get("vi") or criterion_label(item["code"], ELEMENT_SHORT.get(item["element"]))
+
+    parts = [f"{label(item)} (+{vi_number(item['gain'])}" + (" điểm SIPAS)" if i == 0 else ")")
+             for i, item in enumerate(priority[:TOP])]
     return "  Ưu tiên cải thiện: " + ", ".join(parts)
 
 
