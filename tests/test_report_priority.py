@@ -136,10 +136,10 @@ async def test_table_line_csv_columns_and_xlsx_sheet(services, hand, cli, tmp_pa
     assert code == 0, err
     lines = out.splitlines()
     dh = next(i for i, line in enumerate(lines) if line.startswith("DH "))
-    assert lines[dh + 1] == ("  Ưu tiên cải thiện: Tiếp nhận, xử lý góp ý (+20,00 điểm SIPAS), Tiếp cận dịch vụ "
-                             "(+10,00), Thủ tục hành chính (+10,00)")  # the questions' short texts
+    assert lines[dh + 1] == ("  Ưu tiên cải thiện: Tiếp nhận, xử lý góp ý (+20,00 điểm SIPAS); Tiếp cận dịch vụ "
+                             "(+10,00); Thủ tục hành chính (+10,00)")  # the questions' short texts
     hl = next(i for i, line in enumerate(lines) if line.startswith("HL "))
-    assert lines[hl + 1] == ("  Ưu tiên cải thiện: Công chức giải quyết công việc (+6,67 điểm SIPAS), "
+    assert lines[hl + 1] == ("  Ưu tiên cải thiện: Công chức giải quyết công việc (+6,67 điểm SIPAS); "
                              "Kết quả giải quyết (+6,67)")
 
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--format", "csv")

@@ -137,7 +137,7 @@ def row_keys(report: Report, row: dict) -> list[str]:
 
 def priority_text(report: Report, priority: list[dict] | None) -> str | None:
     """The line under a group, each criterion by its short question text (a head of unit reads what to fix, not a
-    code): "  Ưu tiên cải thiện: Thời hạn giải quyết (+1,20 điểm SIPAS), Lịch sự, tôn trọng (+0,80)"."""
+    code): "  Ưu tiên cải thiện: Thời hạn giải quyết (+1,20 điểm SIPAS); Lịch sự, tôn trọng (+0,80)"."""
     if not priority:
         return None
 
@@ -147,7 +147,7 @@ def priority_text(report: Report, priority: list[dict] | None) -> str | None:
 
     parts = [f"{label(item)} (+{vi_number(item['gain'])}" + (" điểm SIPAS)" if i == 0 else ")")
              for i, item in enumerate(priority[:TOP])]
-    return "  Ưu tiên cải thiện: " + ", ".join(parts)
+    return "  Ưu tiên cải thiện: " + "; ".join(parts)  # "; ": short texts have commas of their own
 
 
 def target_text(aim: dict | None) -> str:
