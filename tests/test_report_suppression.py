@@ -280,7 +280,7 @@ def test_the_block_rule_is_the_rank_test():
 
 
 def test_figures_derived_from_a_withheld_one_are_withheld_too():
-    # The other parts of issue 12 add a change from a base period, a gap to a target and a priority list: a change
+    # A row also carries a change from a base period, a gap to a target and a priority list: a change
     # or a gap from a published base gives the withheld figure back, so they go with it.
     row = {"suppressed": False, "sipas": 80.0, "sipas_ci": [70.0, 90.0], "elements": {"staff": 50.0, "result": 60.0},
            "elements_ci": {"staff": [40.0, 60.0], "result": [50.0, 70.0]},
