@@ -9,6 +9,7 @@ import click
 from bot.cli import cli, say, with_services
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.services import Services
 
 
@@ -23,7 +24,7 @@ def apikey() -> None:
 @click.option("--centre", "centre_code", help="The centre's code (staff and viewer keys; not for admin keys).")
 @click.option("--name", help="Who or what uses the key, for `apikey list`.")
 @click.pass_obj
-def apikey_create(settings, role: str, centre_code: str | None, name: str | None) -> None:
+def apikey_create(settings: Settings, role: str, centre_code: str | None, name: str | None) -> None:
     """Create a key and print it (once: only its hash is kept)."""
     from bot.survey.api_keys import check_role, create_key
 
@@ -41,7 +42,7 @@ def apikey_create(settings, role: str, centre_code: str | None, name: str | None
 
 @apikey.command("list")
 @click.pass_obj
-def apikey_list(settings) -> None:
+def apikey_list(settings: Settings) -> None:
     """List the keys: id, name, role, centre, prefix, created, revoked (never the key)."""
     from bot.survey.api_keys import list_keys
 
@@ -63,7 +64,7 @@ def apikey_list(settings) -> None:
 @apikey.command("revoke")
 @click.argument("key_id", type=int, metavar="ID")
 @click.pass_obj
-def apikey_revoke(settings, key_id: int) -> None:
+def apikey_revoke(settings: Settings, key_id: int) -> None:
     """Revoke a key: calls with it get 401 from now on."""
     from bot.survey.api_keys import revoke_key
 

@@ -3,7 +3,8 @@
 Only a hash of each key is stored. A plain SHA-256 is enough and deliberate: the secret is 256 random bits
 (`secrets.token_urlsafe(32)`), so there is no dictionary to guess from and a slow or keyed hash would add nothing,
 while a key hashed with the service's secret key would stop working the day that key is rotated. The hash is
-deterministic, so a call finds its key by one indexed lookup.
+deterministic, so a call finds its key by one indexed lookup (whose timing tells nothing: it depends on the
+hash, which a caller cannot steer towards a stored one).
 """
 
 from __future__ import annotations
