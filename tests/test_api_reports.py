@@ -106,18 +106,20 @@ async def test_no_wrong_or_revoked_key_is_401(keys, client, headers, message, pa
     assert await answer.json() == {"error": {"code": "unauthorized", "message": message}}
 
 
-async def test_csv_is_the_cli_csv(keys, client, cli):
+async def test_csv_is_the_cli_csv(keys, client, cli, tmp_path):
     answer = await client.get("/api/v1/reports/sipas.csv", params=MONTHLY, headers=bearer(keys["admin"]))
     assert answer.status == 200 and answer.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert answer.headers["Content-Disposition"] == 'attachment; filename="sipas-sipas-quick-month.csv"'
-    code, out, err = cli(*CLI_MONTHLY, "--format", "csv")
+    target = tmp_path / "cli.csv"
+    code, _, err = cli(*CLI_MONTHLY, "--format", "csv", "-o", str(target))
     assert code == 0, err
-    assert await answer.text() == out
+    served = await answer.read()
+    assert served.startswith(b"\xef\xbb\xbf") and served == target.read_bytes()  # BOM and all, byte for byte
 
 
 async def test_staff_csv_has_its_centre_only(keys, client, cli):
     answer = await client.get("/api/v1/reports/sipas.csv", params=MONTHLY, headers=bearer(keys["staff_hl"]))
-    text = await answer.text()
+    text = (await answer.read()).decode("utf-8-sig")
     header, *rows = text.splitlines()
     cli_lines = cli(*CLI_MONTHLY, "--format", "csv")[1].splitlines()
     assert header == cli_lines[0] and rows == [line for line in cli_lines[1:] if line.startswith("HL,")]

@@ -78,7 +78,8 @@ async def sipas_json(request: web.Request) -> web.Response:
 
 async def sipas_csv(request: web.Request) -> web.Response:
     report = await _report(request)
-    return web.Response(text=render_csv(report), content_type="text/csv", charset="utf-8",
+    # With a byte-order mark, as `report --format csv -o FILE` writes it: Excel then reads the Vietnamese as UTF-8.
+    return web.Response(body=render_csv(report).encode("utf-8-sig"), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.csv"'})
 
 
