@@ -19,7 +19,7 @@ from bot import channels as channel_registry
 from bot import logs
 from bot.config import Settings
 from bot.errors import UserError
-from bot.http import zalo_oauth
+from bot.http import api, zalo_oauth
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
@@ -64,7 +64,7 @@ async def _sweep(service: SurveyService) -> None:
 def create_app(settings: Settings, instruments: dict[str, Instrument] | None = None, *, log: bool = False,
                outbox_hold: tuple[float, float] | None = None) -> web.Application:
     """The service's aiohttp app; ``outbox_hold`` shortens the random wait of alerts (tests)."""
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application(middlewares=[json_errors, api.api_errors])  # /api/v1: its own shape
     app[SETTINGS] = settings
     app[LOG] = log
     app[OUTBOX_HOLD] = outbox_hold
@@ -73,6 +73,7 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
     app.cleanup_ctx.append(_service_context)
     app.router.add_routes(HEALTH_ROUTES)
     app.router.add_routes(METRICS_ROUTES)
+    app.router.add_routes(api.routes())  # /api/v1 (bot.http.api)
     for channel in app[CHANNELS]:
         app.router.add_routes(channel.routes())
     app.router.add_routes(zalo_oauth.routes(settings))  # Zalo's OAuth redirect (public URL and OA configured)
@@ -117,7 +118,7 @@ def run_server(settings: Settings) -> None:
     print(f"sipas-bot: database {settings.database_url_shown}", flush=True)
     for line in channel_registry.describe(settings):
         print(f"sipas-bot: {line}", flush=True)
-    print("sipas-bot: not built yet: the admin HTTP API.", flush=True)
+    print("sipas-bot: HTTP API at /api/v1 (keys: `sipas-bot apikey create`).", flush=True)
     try:
         web.run_app(app, host=settings.host, port=settings.port, print=None)
     except OSError as error:  # taken between the check and the start: still one line

@@ -258,6 +258,22 @@ class Target(Base):
     value: Mapped[float] = mapped_column(Float)
 
 
+class ApiKey(Base):
+    """A key of the HTTP API (`sipas-bot apikey create`): only its hash is kept, with a short prefix to tell keys
+    apart in `apikey list`. Staff and viewer keys belong to one centre; admin keys to none."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(10))  # admin, staff or viewer
+    centre_id: Mapped[int | None] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"))
+    prefix: Mapped[str] = mapped_column(String(16))  # "sk_" and the secret's first characters: not enough to guess
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
 # The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the
 # metadata (Alembic, `create_all`) has them.
 from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401

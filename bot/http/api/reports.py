@@ -1,0 +1,108 @@
+"""`GET /api/v1/reports/sipas[.csv|.xlsx]`: `sipas-bot report` over HTTP, the same parameters as query parameters
+and the same output as `--format json|csv|xlsx` (built by `bot.reports`, nothing computed twice here).
+
+A staff or viewer key sees its own centre only: the report must be grouped by centre, and only that centre's rows
+leave (no province total, which would tell the other centres' figures apart)."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.http.api.auth import caller
+from bot.http.api.errors import PREFIX, ApiError
+from bot.http.keys import SERVICES
+from bot.reports.build import Report, build_report
+from bot.reports.render import render_csv, render_json
+from bot.reports.request import parse_request
+from bot.survey.api_keys import Caller
+
+TEXT = ("survey", "from", "to", "period", "by", "origin", "compare", "weight")
+NUMBERS = ("min_n", "window")
+FLAGS = ("exclude_flagged", "total")
+PARAMETERS = (*TEXT, *NUMBERS, *FLAGS)
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def request_of(query) -> dict:
+    """The keyword arguments of `parse_request` from the query string; 400 for a parameter it does not take, a
+    parameter given twice, or a number or flag that is none."""
+    unknown = sorted({name for name in query if name not in PARAMETERS}
+                     | {name for name in query if len(query.getall(name)) > 1})
+    if unknown:
+        raise ApiError.of(400, "admin.api_unknown_parameter", names=", ".join(unknown), allowed=", ".join(PARAMETERS))
+    options: dict = {}
+    for name in TEXT:
+        if name in query:
+            options[{"from": "date_from", "to": "date_to"}.get(name, name)] = query[name]
+    for name in NUMBERS:
+        if name in query:
+            try:
+                options[name] = int(query[name])
+            except ValueError:
+                raise ApiError.of(400, "admin.api_bad_number", name=name, given=query[name]) from None
+    for name in FLAGS:
+        if name in query:
+            given = query[name].strip().lower()
+            if given not in _TRUE + _FALSE:
+                raise ApiError.of(400, "admin.api_bad_flag", name=name, given=query[name])
+            options[name] = given in _TRUE
+    return options
+
+
+def for_caller(report: Report, who: Caller) -> Report:
+    """The report as ``who`` may see it: all of it for an admin key, else only the key's centre's rows."""
+    if who.role == "admin":
+        return report
+    rows = [row for row in report.rows if row.get("centre") == who.centre and not row.get("total")]
+    return replace(report, rows=rows)
+
+
+async def _report(request: web.Request) -> Report:
+    who = await caller(request)
+    wanted = parse_request(**request_of(request.query))  # a UserError (400) before any database work
+    if who.role != "admin" and "centre" not in wanted.by:
+        raise ApiError.of(403, "admin.api_needs_centre_rows", centre=who.centre)
+    return for_caller(await build_report(request.app[SERVICES], wanted), who)
+
+
+async def sipas_json(request: web.Request) -> web.Response:
+    report = await _report(request)
+    return web.Response(text=render_json(report), content_type="application/json", charset="utf-8")
+
+
+async def sipas_csv(request: web.Request) -> web.Response:
+    report = await _report(request)
+    # With a byte-order mark, as `report --format csv -o FILE` writes it: Excel then reads the Vietnamese as UTF-8.
+    return web.Response(body=render_csv(report).encode("utf-8-sig"), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.csv"'})
+
+
+async def sipas_xlsx(request: web.Request) -> web.Response:
+    report = await _report(request)
+    body = await asyncio.to_thread(_xlsx_bytes, report)  # openpyxl is slow: off the event loop
+    return web.Response(body=body, content_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.xlsx"'})
+
+
+def _xlsx_bytes(report: Report) -> bytes:
+    from bot.reports.xlsx import write_xlsx  # openpyxl loads only when a workbook is asked for
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "report.xlsx"
+        write_xlsx(report, path)
+        return path.read_bytes()
+
+
+def _file_name(report: Report) -> str:
+    """sipas-<survey>-<period>, e.g. sipas-sipas-2023-month (ASCII: survey ids and periods are)."""
+    return f"sipas-{report.request.survey}-{report.request.period}"
+
+
+ROUTES = [web.get(f"{PREFIX}/reports/sipas", sipas_json), web.get(f"{PREFIX}/reports/sipas.csv", sipas_csv),
+          web.get(f"{PREFIX}/reports/sipas.xlsx", sipas_xlsx)]
