@@ -1,19 +1,24 @@
 """`GET /api/v1/reports/sipas[.csv|.xlsx]` on a real server and SQLite file: the same figures as `sipas-bot report`
 (its output is the reference), and what each kind of key may see."""
 
+import datetime as dt
 import io
 import json
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
+from sqlalchemy import select
 from test_report import QUICK, seed
 
 from bot.http.app import create_app
 from bot.reports.xlsx import SHEETS
+from bot.storage.models import Centre
+from bot.storage.responses import build_response
 
 MONTHLY = {"survey": QUICK, "min_n": "1", "period": "month", "total": "true"}
 CLI_MONTHLY = ("report", "--survey", QUICK, "--min-n", "1", "--period", "month", "--total")
+CENTRE = {**MONTHLY, "min_n": "30"}  # a centre's key may not go below the default (test_..._may_not_lower_min_n)
 
 
 @pytest.fixture
@@ -63,17 +68,17 @@ async def test_admin_gets_exactly_the_cli_json(keys, client, cli):
 
 @pytest.mark.parametrize(("who", "centre"), [("staff_hl", "HL"), ("viewer_hl", "HL"), ("staff_dh", "DH")])
 async def test_a_centre_key_sees_its_centre_only(keys, client, cli, who, centre):
-    answer = await client.get("/api/v1/reports/sipas", params=MONTHLY, headers=bearer(keys[who]))
+    answer = await client.get("/api/v1/reports/sipas", params=CENTRE, headers=bearer(keys[who]))
     assert answer.status == 200
     body = await answer.json()
-    expected = cli_json(cli)
+    expected = cli_json(cli, "--min-n", "30")
     own = [row for row in expected["rows"] if row["centre"] == centre and not row.get("total")]
     assert len(own) == 1 and body["rows"] == own  # the CLI's row of that centre, figure for figure; no total row
     assert {k: v for k, v in body.items() if k != "rows"} == {k: v for k, v in expected.items() if k != "rows"}
 
 
 async def test_staff_of_another_centre_sees_none_of_hl(keys, client):
-    body = await (await client.get("/api/v1/reports/sipas", params={**MONTHLY, "by": "centre,service"},
+    body = await (await client.get("/api/v1/reports/sipas", params={**CENTRE, "by": "centre,service"},
                                    headers=bearer(keys["staff_dh"]))).json()
     assert body["rows"] and {row["centre"] for row in body["rows"]} == {"DH"}
     assert "Hải Lăng" not in json.dumps(body, ensure_ascii=False)
@@ -118,10 +123,10 @@ async def test_csv_is_the_cli_csv(keys, client, cli, tmp_path):
 
 
 async def test_staff_csv_has_its_centre_only(keys, client, cli):
-    answer = await client.get("/api/v1/reports/sipas.csv", params=MONTHLY, headers=bearer(keys["staff_hl"]))
+    answer = await client.get("/api/v1/reports/sipas.csv", params=CENTRE, headers=bearer(keys["staff_hl"]))
     text = (await answer.read()).decode("utf-8-sig")
     header, *rows = text.splitlines()
-    cli_lines = cli(*CLI_MONTHLY, "--format", "csv")[1].splitlines()
+    cli_lines = cli(*CLI_MONTHLY, "--min-n", "30", "--format", "csv")[1].splitlines()
     assert header == cli_lines[0] and rows == [line for line in cli_lines[1:] if line.startswith("HL,")]
     assert len(rows) == 1
 
@@ -144,7 +149,7 @@ async def test_xlsx_is_the_cli_workbook(keys, client, cli, tmp_path):
 
 
 async def test_staff_xlsx_names_no_other_centre(keys, client):
-    answer = await client.get("/api/v1/reports/sipas.xlsx", params=MONTHLY, headers=bearer(keys["staff_hl"]))
+    answer = await client.get("/api/v1/reports/sipas.xlsx", params=CENTRE, headers=bearer(keys["staff_hl"]))
     cells = [cell for rows in sheets(await answer.read()).values() for row in rows for cell in row]
     assert "HL" in cells and "DH" not in cells and not any("Đông Hà" in str(cell) for cell in cells)
 
@@ -172,3 +177,27 @@ async def test_bad_query_in_english_when_the_admin_language_is(keys, settings):
         assert answer.status == 400
         assert (await answer.json())["error"]["message"] == (
             "--period must be one of week, month, quarter, year, all, not 'decade'")
+
+
+@pytest.mark.parametrize("who", ["staff_hl", "viewer_hl"])
+async def test_a_centre_key_may_not_lower_min_n(keys, client, who):
+    answer = await client.get("/api/v1/reports/sipas", params=MONTHLY, headers=bearer(keys[who]))  # min_n 1
+    assert answer.status == 403
+    assert await answer.json() == {"error": {"code": "forbidden", "message": (
+        "khóa của trung tâm không được đặt min_n dưới 30 (đã cho 1): nhóm quá ít phiếu có thể làm lộ câu trả lời "
+        "của từng người dân")}}
+
+
+async def test_a_centre_key_gets_its_published_figures(keys, services, client, cli):
+    # 30 more forms for HL in July: its row is published at min_n 30, and the key gets it figure for figure.
+    instrument = services.instrument(QUICK)
+    async with services.db.transaction() as session:
+        hl = (await session.execute(select(Centre).where(Centre.code == "HL"))).scalar_one()
+        session.add_all([build_response(instrument, dict.fromkeys(instrument.criteria(), 4), centre_id=hl.id,
+                                        service_id=None, channel="web", submitted_on=dt.date(2024, 7, 9))
+                         for _ in range(30)])
+    body = await (await client.get("/api/v1/reports/sipas", params=CENTRE, headers=bearer(keys["staff_hl"]))).json()
+    [row] = body["rows"]
+    assert row["n"] == 33 and row["sipas"] is not None
+    expected = cli_json(cli, "--min-n", "30")
+    assert row == next(r for r in expected["rows"] if r["centre"] == "HL" and not r.get("total"))

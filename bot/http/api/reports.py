@@ -18,7 +18,7 @@ from bot.http.api.errors import PREFIX, ApiError
 from bot.http.keys import SERVICES
 from bot.reports.build import Report, build_report
 from bot.reports.render import render_csv, render_json
-from bot.reports.request import parse_request
+from bot.reports.request import ReportRequest, parse_request
 from bot.survey.api_keys import Caller
 
 TEXT = ("survey", "from", "to", "period", "by", "origin", "compare", "weight")
@@ -27,6 +27,9 @@ FLAGS = ("exclude_flagged", "total")
 PARAMETERS = (*TEXT, *NUMBERS, *FLAGS)
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A centre's key may not lower min_n below the report's default: groups of a few responses (one service on one
+# day) would let counter staff tell a citizen's answers apart.
+CENTRE_MIN_N = ReportRequest().min_n
 
 
 def request_of(query) -> dict:
@@ -68,6 +71,8 @@ async def _report(request: web.Request) -> Report:
     wanted = parse_request(**request_of(request.query))  # a UserError (400) before any database work
     if who.role != "admin" and "centre" not in wanted.by:
         raise ApiError.of(403, "admin.api_needs_centre_rows", centre=who.centre)
+    if who.role != "admin" and wanted.min_n < CENTRE_MIN_N:
+        raise ApiError.of(403, "admin.api_min_n_floor", min_n=CENTRE_MIN_N, given=wanted.min_n)
     return for_caller(await build_report(request.app[SERVICES], wanted), who)
 
 
