@@ -3,6 +3,8 @@ in the admin language (SIPAS_ADMIN_LANGUAGE, as the CLI says it). Other paths ke
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 
 from aiohttp import web
@@ -36,7 +38,9 @@ def language(request: web.Request) -> str:
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+    # Vietnamese as UTF-8 letters, not \u escapes: what a person reading the response (or a log) sees.
+    return web.json_response({"error": {"code": code, "message": message}}, status=status,
+                             dumps=functools.partial(json.dumps, ensure_ascii=False))
 
 
 @web.middleware
