@@ -21,7 +21,7 @@ from bot.reports.compare import compare_rows
 from bot.reports.dataset import RatingArrays, load_arrays
 from bot.reports.participation import COUNTS, load_participation
 from bot.reports.priority import add_priorities, drivers_per_group
-from bot.reports.quality import group_quality
+from bot.reports.quality import group_of, group_quality
 from bot.reports.ranks import rank_rows
 from bot.reports.request import (
     ORIGINS,
@@ -114,9 +114,10 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
                             f"criteria ({error}); were they recorded with another version?") from error
         chosen = await asyncio.to_thread(choose, arrays, request)  # copies the arrays when it leaves rows out
         arrays = await asyncio.to_thread(rolling, chosen.arrays, request)  # --window: a copy per period counted in
-        parents = await load_parents(session) if {"parent", "centre"} & set(request.by) else {}
+        # Each centre's top centre: the key of --by parent, and the roll-ups a report by centre must not give away.
+        tops = top_ancestors(await load_parents(session)) if {"parent", "centre"} & set(request.by) else {}
         if "parent" in request.by:  # the top centre of every response (bot.reports.rollup)
-            arrays = with_tops(arrays, parents)
+            arrays = with_tops(arrays, tops)
         goals = await load_goals(session)
         weights = await volume_weights(session, instrument.id, arrays, request, services.settings.timezone) \
             if request.weight else None
@@ -127,7 +128,7 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request, weights))
         try:
             participation = await participation_of(session, instrument.id, request, services.settings.timezone,
-                                                   parents) if len(arrays) else None
+                                                   tops) if len(arrays) else None
             centre_names = dict((await session.execute(select(Centre.code, Centre.name))).all())
             service_names = dict((await session.execute(select(Service.code, Service.name))).all())
             whole_participation = await load_participation(session, instrument.id, whole, services.settings.timezone) \
@@ -135,8 +136,7 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         finally:
             scores = await scoring
             total_scores = await totals if totals else None
-    rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request, goals,
-                                   top_ancestors(parents))  # the roll-ups --by parent publishes: margins too
+    rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request, goals, tops)
     if total_scores is not None:
         whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole)
         rows = with_totals(rows, whole_rows, request.by)
@@ -184,11 +184,13 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     counts = _participation_lookup(participation)
     id_columns = {d: groups[d].to_numpy().tolist() for d in request.by}
     periods = groups["period"].to_numpy().tolist()
-    flagged = flagged_per_group(group_keys(arrays, request), arrays.flagged) if arrays.flagged.any() else {}
+    keys = group_keys(arrays, request)
+    group = group_of(keys, groups)  # each response's group: for the key drivers and the data quality
+    flagged = flagged_per_group(keys, arrays.flagged) if arrays.flagged.any() else {}
     names = {"centre": arrays.centres, "service": arrays.services, "parent": arrays.centres}
     sipas_index = is_sipas(instrument)
     # Where to act first (bot.reports.priority, bot.reports.targets): drivers per group, targets per centre row.
-    drivers = drivers_per_group(group_keys(arrays, request), arrays.codes, codes, request.min_n) if sipas_index else {}
+    drivers = drivers_per_group(group, arrays.codes, codes, request.min_n, count) if sipas_index else None
     aims = Aims(goals, scores, elements, request) if goals and sipas_index else None
     parts = [elements.index(criteria[code]) for code in codes]
     criterion_n = scores.criteria["n"].to_numpy().reshape(count, len(codes))
@@ -219,13 +221,13 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
                                  for code, c_n, sat, neutral, dis, mean, c_low, c_high in zip(
                                      codes, *(m[g] for m in measures), strict=True)})
         published = not suppressed and sipas_index
-        row.update(drivers=drivers.get(key) if published else None, priority=None,
+        row.update(drivers=drivers[g] if published else None, priority=None,
                    target=aims.of(g, row) if aims and published else None)
         invited = "origin" not in request.by or row["origin"] == "invited"  # open and paper ones had no invitation
         row["participation"] = _participation(counts, request, id_columns, g, periods[g]) if invited else None
         rows.append(row)
     publish(rows, withheld, codes, elements)  # what would give a suppressed figure away (bot.reports.suppression)
-    quality = group_quality(groups, scores.criteria, group_keys(arrays, request), arrays, codes)
+    quality = group_quality(groups, scores.criteria, group, arrays, codes)
     for row, measures_of_data in zip(rows, quality, strict=True):
         row["quality"] = None if row["suppressed"] else measures_of_data
     rows.sort(key=lambda r: _order(r, request.by))

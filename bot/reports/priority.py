@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-import pandas as pd
 
 from surveys.drivers import key_drivers
 
@@ -84,29 +83,19 @@ def _ranked(row: dict, criteria: dict[str, str], best: dict[str, float]) -> list
     return out
 
 
-def drivers_per_group(keys: dict[str, np.ndarray], codes: np.ndarray, criteria: list[str],
-                      min_n: int) -> dict[tuple, dict]:
-    """``{group key tuple (raw keys in ``keys`` order): {criterion: {r, ci, n}}}`` from the packed ratings.
+def drivers_per_group(group: np.ndarray, codes: np.ndarray, criteria: list[str], min_n: int,
+                      n_groups: int) -> list[dict]:
+    """``[{criterion: {r, ci, n}}]``, one per group, from each response's group number and its packed ratings.
 
     A criterion with fewer than ``min_n`` respondents counted shows only its n (r and ci null), as a criterion
     with too few answers does everywhere in a report.
     """
-    if not len(codes):
-        return {}
-    frame = pd.DataFrame({name: np.asarray(column) for name, column in keys.items()})
-    grouped = frame.groupby(list(keys), sort=False)
-    group = grouped.ngroup().to_numpy()
-    firsts = grouped.head(1)  # the first response of every group: its keys, and (through ``group``) its number
-    found = key_drivers(group, codes, grouped.ngroups)
-    numbers = group[firsts.index.to_numpy()].tolist()
+    found = key_drivers(group, codes, n_groups)
     r, low, high = (np.where(np.isnan(a), None, a).tolist() for a in (found.r, found.low, found.high))
-    out = {}
-    for key, g in zip(firsts.itertuples(index=False, name=None), numbers, strict=True):
-        out[tuple(int(v) for v in key)] = {
-            code: {"r": r[g][j], "ci": [low[g][j], high[g][j]], "n": int(found.n[g, j])}
-            if found.n[g, j] >= min_n else {"r": None, "ci": [None, None], "n": int(found.n[g, j])}
-            for j, code in enumerate(criteria)}
-    return out
+    counts = found.n.tolist()
+    return [{code: {"r": r[g][j], "ci": [low[g][j], high[g][j]], "n": counts[g][j]} if counts[g][j] >= min_n
+             else {"r": None, "ci": [None, None], "n": counts[g][j]} for j, code in enumerate(criteria)}
+            for g in range(n_groups)]
 
 
 def criterion_label(code: str, element_short: str | None) -> str:

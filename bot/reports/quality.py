@@ -17,14 +17,13 @@ from bot.reports.request import ORIGINS
 OPEN = ORIGINS.index("open")
 
 
-def group_quality(groups: pd.DataFrame, criteria: pd.DataFrame, keys: dict[str, np.ndarray], arrays: RatingArrays,
+def group_quality(groups: pd.DataFrame, criteria: pd.DataFrame, group: np.ndarray, arrays: RatingArrays,
                   codes: list[str]) -> list[dict | None]:
     """One quality dict per group of Scores.groups (None for a group without responses).
 
     ``criteria`` is Scores.criteria (na_n, skipped_n per group and criterion, criteria in ``codes`` order) and
-    ``keys`` the raw key columns of every response in ``groups`` column order (bot.reports.build.group_keys).
+    ``group`` each response's row in ``groups`` (``group_of``).
     """
-    group = _group_of(keys, groups)
     responses = np.bincount(group, minlength=len(groups))
     opened = np.bincount(group, weights=arrays.origin == OPEN, minlength=len(groups))
     flagged = np.bincount(group, weights=arrays.flagged, minlength=len(groups))
@@ -43,9 +42,10 @@ def group_quality(groups: pd.DataFrame, criteria: pd.DataFrame, keys: dict[str, 
     return out
 
 
-def _group_of(keys: dict[str, np.ndarray], groups: pd.DataFrame) -> np.ndarray:
-    """Each response's row in ``groups``: the keys as one mixed-radix integer, looked up among the groups' (a
-    million responses in tens of milliseconds, where a row-wise unique takes seconds)."""
+def group_of(keys: dict[str, np.ndarray], groups: pd.DataFrame) -> np.ndarray:
+    """Each response's row in ``groups`` (Scores.groups), from the raw key columns of every response in ``groups``
+    column order (bot.reports.build.group_keys): the keys as one mixed-radix integer, looked up among the groups'
+    (a million responses in tens of milliseconds, where a row-wise unique or a pandas groupby takes far longer)."""
     columns = [np.asarray(column, dtype=np.int64) for column in keys.values()]
     known = [groups[name].to_numpy(dtype=np.int64) for name in keys]
     code, group_code = np.zeros(len(columns[0]), dtype=np.int64), np.zeros(len(groups), dtype=np.int64)

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.reports.centre_tree import top_ancestors
 from bot.reports.dataset import RatingArrays
 from bot.reports.participation import COUNTS, load_participation
 from bot.reports.request import ReportRequest, participation_keys
@@ -32,9 +31,9 @@ class RolledUp(RatingArrays):
         return replace(super().only(keep), top_id=self.top_id[keep])
 
 
-def with_tops(arrays: RatingArrays, parents: dict[int, int | None]) -> RolledUp:
-    """The arrays with the top centre of every response (one lookup array, no Python per response)."""
-    tops = top_ancestors(parents)
+def with_tops(arrays: RatingArrays, tops: dict[int, int]) -> RolledUp:
+    """The arrays with the top centre of every response (``tops``: centre id -> its top's, `top_ancestors`; one
+    lookup array, no Python per response)."""
     lookup = np.zeros(max([*tops, *arrays.centres, 0]) + 1, dtype=np.int64)
     lookup[list(tops)] = list(tops.values())
     fields = {name: getattr(arrays, name) for name in RatingArrays.__dataclass_fields__}
@@ -42,7 +41,7 @@ def with_tops(arrays: RatingArrays, parents: dict[int, int | None]) -> RolledUp:
 
 
 async def participation_of(session: AsyncSession, survey: str, request: ReportRequest, timezone: str,
-                           parents: dict[int, int | None]) -> pd.DataFrame | None:
+                           tops: dict[int, int]) -> pd.DataFrame | None:
     """Invitation counts as the report groups them (`load_participation`); by parent, each centre's (and service's)
     counted, then summed to its top centre."""
     keys = participation_keys(request)
@@ -52,7 +51,6 @@ async def participation_of(session: AsyncSession, survey: str, request: ReportRe
     frame = await load_participation(session, survey, by_centre, timezone)
     if frame is None:
         return None
-    tops = top_ancestors(parents)
     frame = frame.assign(parent_id=[tops.get(c, c) for c in frame["centre_id"].tolist()])
     return frame.groupby([*(f"{k}_id" for k in keys), "period"])[list(COUNTS)].sum().reset_index()
 
@@ -65,9 +63,7 @@ def with_totals(rows: list[dict], totals: list[dict], by: tuple[str, ...]) -> li
     placed: dict[int, list[dict]] = {}
     trailing = []
     for total in totals:
-        marked = {**dict.fromkeys(by), "total": True, **total}
-        if "rank" in marked:  # the province is not one of the ranked groups
-            marked["rank"] = None
+        marked = {**dict.fromkeys(by), "total": True, **total}  # unranked: bot.reports.ranks skips it
         position = first.get(total["period"])
         (trailing if position is None else placed.setdefault(position, [])).append(marked)
     out = []
