@@ -94,6 +94,9 @@ class Invitation(Base):
     # (instrument zns-rating) was stored; a rating arriving by webhook and again by `zalo pull-ratings` counts once.
     zns_msg_id: Mapped[str | None] = mapped_column(String(64), index=True)
     rated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # A keyed hash of the case system's dossier number (POST /api/v1/invitations): only to refuse a second
+    # invitation for the same dossier; the number itself is never stored.
+    dossier_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
 
 class SurveySession(Base):
