@@ -18,6 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound, UserError
+from bot.services import Services
+from bot.storage.base import utcnow
 from bot.storage.models import Centre, FollowUpCase, Service, Staff
 from bot.survey.api_keys import Caller
 from bot.survey.cases import STATUSES, find_case
@@ -169,3 +171,10 @@ def _view(row, today: dt.date) -> CaseView:
     return CaseView(case.id, code, centre_name, service, case.status, case.sensitive, list(case.items), case.comment,
                     case.assignee, case.note, case.opened_on, case.due_on, case.closed_on,
                     case.status != "resolved" and case.due_on < today, case.escalation)
+
+
+async def list_cases_in(services: Services, scope: CaseScope, today: dt.date | None = None,
+                        **filters: object) -> list[CaseView]:
+    """`list_cases` in a reading snapshot of its own (a page's one call); ``today`` defaults to the local day."""
+    async with services.db.reading() as session:
+        return await list_cases(session, scope, today=today or services.local_date(utcnow()), **filters)
