@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from bot.errors import NotFound, UserError
 from bot.storage.models import Response
-from bot.survey import case_access, directory
+from bot.survey import case_access, directory, invitations
 from bot.survey.api_keys import Caller
 from bot.survey.case_access import ADMIN
 from bot.survey.conversation import SurveyService
@@ -195,3 +195,20 @@ async def test_the_cli_lists_shows_and_moves_cases_and_says_what_is_wrong(servic
     assert status == 1 and "resolved already" in err
     status, out, _ = cli("case", "list", "--overdue")
     assert status == 0 and out.strip() == "No follow-up cases."
+
+
+async def test_a_two_star_zns_rating_opens_a_case_shown_from_the_next_sweep(services):
+    from bot.zalo.ratings import record_rating
+
+    code = await add_centre(services)
+    async with services.db.transaction() as session:
+        [issued] = await invitations.issue(session, services.secret_key, centre=await directory.find_centre(
+            session, code), service=None, survey="zns-rating", now=NOW)
+    assert await record_rating(services, msg_id=None, tracking_id=str(issued.id), rate=2,
+                               note="Chờ lâu, gọi 0912345678", feedbacks=None, submitted_at=NOW) == "stored"
+    assert await case_access.list_cases_in(services, ADMIN, TODAY) == []
+    await sweep(services, NOW + dt.timedelta(minutes=5))
+    [view] = await case_access.list_cases_in(services, ADMIN, TODAY)
+    assert view.items == [{"kind": "rating", "code": "overall_1", "text": "Số sao", "value": 2,
+                           "label": "2 sao – Không hài lòng"}]
+    assert view.comment == "Chờ lâu, gọi [số điện thoại]" and not view.sensitive
