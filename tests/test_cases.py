@@ -65,6 +65,10 @@ async def test_a_harassment_report_alone_opens_one_sensitive_case_for_the_head_a
     assert await case_access.list_cases_in(services, staff, TODAY) == []
     assert await case_access.list_cases_in(services, viewer, TODAY) == []
     async with services.db.reading() as session:
+        assert await case_access.open_counts(session, head, today=dt.date(2026, 11, 30)) == {
+            "DH": {"open": 1, "overdue": 1}}  # due 27/11
+        assert await case_access.open_counts(session, staff, today=TODAY) == {}
+    async with services.db.reading() as session:
         with pytest.raises(NotFound) as unknown:  # not "forbidden": a staff key cannot learn that it exists
             await case_access.case_detail(session, staff, case.id, today=TODAY)
     assert str(unknown.value).startswith(f"there is no follow-up case {case.id}")

@@ -103,6 +103,17 @@ async def list_cases(session: AsyncSession, scope: CaseScope, *, today: dt.date,
     return sorted(views, key=lambda v: (not v.overdue, v.status == "resolved", v.due_on, v.id))
 
 
+async def open_counts(session: AsyncSession, scope: CaseScope, *, today: dt.date) -> dict[str, dict[str, int]]:
+    """{centre code: {"open": cases not resolved, "overdue": of those past their due date}} of what the scope
+    sees (a dashboard's list of centres); centres without an open case are left out."""
+    counts: dict[str, dict[str, int]] = {}
+    for row in (await session.execute(_visible(scope).where(FollowUpCase.status != "resolved"))).all():
+        centre = counts.setdefault(row[1], {"open": 0, "overdue": 0})
+        centre["open"] += 1
+        centre["overdue"] += row[0].due_on < today
+    return dict(sorted(counts.items()))
+
+
 async def case_detail(session: AsyncSession, scope: CaseScope, case_id: str, *, today: dt.date) -> CaseView:
     """One case the scope sees; NotFound for an unknown one and for one outside the scope alike."""
     case = await find_case(session, case_id)
