@@ -60,6 +60,17 @@ class Settings(ZaloSettings):
     trusted_proxies: str = Field("", description="Comma-separated addresses or networks of reverse proxies whose "
                                  "X-Forwarded-For is believed (e.g. 127.0.0.1,10.0.0.0/8); empty: none.")
     admin_language: Literal["vi", "en"] = Field("vi", description="The language of the admin command line.")
+    case_due_working_days: int = Field(5, ge=1, le=60, description="Working days (Monday-Friday, the centres' "
+                                       "local day) a follow-up case of a low rating has before it is overdue.")
+    case_holidays: str = Field("", description="Comma-separated days off (YYYY-MM-DD) that do not count as "
+                               "working days for follow-up cases, e.g. 2027-01-01,2027-04-30.")
+    case_head_after_days: int = Field(2, ge=1, le=60, description="Working days after an overdue case's first "
+                                      "reminder (to its handler) before the centre's head (staff role head) is told.")
+    case_admin_after_days: int = Field(5, ge=1, le=120, description="Working days after an overdue case's first "
+                                       "reminder before the province admin chat is told.")
+    admin_alert_chat: str | None = Field(None, description="The province admin's chat for overdue and sensitive "
+                                         "follow-up cases: PLATFORM:CHAT (telegram:-100123, zalo:abc) or a "
+                                         "Telegram chat id.")
 
     @field_validator("database_url")
     @classmethod
@@ -84,6 +95,25 @@ class Settings(ZaloSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone '{value}' (for example Asia/Ho_Chi_Minh)") from error
         return value
+
+    @field_validator("case_holidays")
+    @classmethod
+    def _holidays(cls, value: str) -> str:
+        import datetime as dt
+
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                dt.date.fromisoformat(part)
+            except ValueError:
+                raise ValueError(f"'{part}' is not a day YYYY-MM-DD (for example 2027-01-01)") from None
+        return value
+
+    @property
+    def case_holiday_days(self) -> frozenset:
+        """The days off of `case_holidays`, as dates."""
+        import datetime as dt
+
+        return frozenset(dt.date.fromisoformat(p.strip()) for p in self.case_holidays.split(",") if p.strip())
 
     @field_validator("trusted_proxies")
     @classmethod

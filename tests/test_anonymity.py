@@ -14,7 +14,8 @@ from surveys import events as ev
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)  # 9:00 in Hà Nội: all six on one local day
 ORDER = [3, 0, 5, 1, 4, 2]  # invitation k (in issue order) is completed ORDER.index(k)-th
-WITHOUT_ROWID = {"responses", "outbox", "processed_events", "finished_chats", "open_limits", "zns_recipients"}
+WITHOUT_ROWID = {"responses", "outbox", "processed_events", "finished_chats", "open_limits", "zns_recipients",
+                 "cases"}
 
 
 async def complete_six(services):
@@ -72,7 +73,10 @@ def check_unlinkable(tables, issued, *, postgres: bool) -> None:
                "outbox": {"id", "text"}, "processed_events": {"event_key", "processed_at", "ctid_", "xmin_"},
                # A chat whose last answer was the comment can add to it for ten minutes (bot/survey/afterwards.py):
                # its keyed hash names the response until then, and never the invitation.
-               "finished_chats": {"chat_hash", "response_id", "ctid_", "xmin_"}}
+               "finished_chats": {"chat_hash", "response_id", "ctid_", "xmin_"},
+               # Each rating of 2 opened a follow-up case (bot/survey/cases.py): a random key, the comment, and its
+               # response's id until the comment window closes; never a time.
+               "cases": {"id", "comment", "response_id", "ctid_", "xmin_"}}
     for name, rows in tables.items():
         for column in rows[0] if rows else ():
             values = {repr(row[column]) for row in rows}
@@ -124,6 +128,7 @@ async def test_six_surveys_in_a_known_order_cannot_be_matched_to_their_invitatio
     tables = await dump(services)
     assert tables["outbox"] == [] and tables["survey_sessions"] == []  # sent alerts are not kept
     assert [r["response_id"] for r in tables["finished_chats"]] == [None] * 6  # the comment window is over
+    assert [r["response_id"] for r in tables["cases"]] == [None] * 6  # published: no way back to the response
     assert len(tables["processed_events"]) == 42
     check_unlinkable(tables, issued, postgres=postgres)
     if postgres:  # the sweep rewrote the day's rows in one transaction: one xmin for all

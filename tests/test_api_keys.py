@@ -80,7 +80,7 @@ async def test_missing_or_wrong_key_is_401_json(services, hand, settings, cli, h
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--role", "boss"), "Error: --role must be one of admin, staff, viewer, not 'boss'"),
+    (("--role", "boss"), "Error: --role must be one of admin, staff, viewer, head, not 'boss'"),
     (("--role", "staff"), "Error: a staff key sees one centre only: give --centre CODE"),
     (("--role", "viewer"), "Error: a viewer key sees one centre only: give --centre CODE"),
     (("--role", "admin", "--centre", "HL"), "Error: an admin key sees every centre and takes no --centre; "

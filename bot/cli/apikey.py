@@ -19,8 +19,8 @@ def apikey() -> None:
 
 
 @apikey.command("create")
-@click.option("--role", required=True, metavar="admin|staff|viewer", help="admin sees every centre; staff and "
-              "viewer one centre (--centre).")
+@click.option("--role", required=True, metavar="admin|staff|viewer|head", help="admin sees every centre; staff and "
+              "viewer one centre (--centre); head: a centre's staff key that also sees sensitive follow-up cases.")
 @click.option("--centre", "centre_code", help="The centre's code (staff and viewer keys; not for admin keys).")
 @click.option("--name", help="Who or what uses the key, for `apikey list`.")
 @click.pass_obj

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from bot.errors import UserError
+from bot.reports.cases import add_case_figures
 from bot.reports.centre_tree import load_parents, top_ancestors
 from bot.reports.compare import compare_rows
 from bot.reports.dataset import RatingArrays, load_arrays
@@ -143,6 +144,7 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
     await asyncio.to_thread(rank_rows, rows, request.by)
     await compare_rows(request, rows, lambda base: build_report(services, base))  # --compare: the shifted report
     add_priorities(rows, request.by, instrument.criteria(), is_sipas(instrument))
+    await add_case_figures(services, request, rows)  # --by centre: the follow-up cases (bot.reports.cases)
     return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
                   chosen.flagged_excluded)
 

@@ -13,7 +13,7 @@ import io
 import json
 
 from bot.cells import csv_text
-from bot.reports import compare, ranks
+from bot.reports import cases, compare, ranks
 from bot.reports.build import CRITERION_MEASURES, Report
 from bot.reports.priority import TOP, criterion_label
 from bot.reports.request import PARTICIPATION, period_label
@@ -220,7 +220,8 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
                *(f"{c}_{m}" for c in codes for m in (*CRITERION_MEASURES, "ci_low", "ci_high")),
                *ranks.CSV_HEADERS, *(compare.csv_headers(report.elements) if report.request.compare else []),
                *act_headers(report),
-               "suppressed_reason", *QUALITY_COLUMNS, *(f"{c}_{m}" for c in codes for m in QUALITY_CRITERION)]
+               "suppressed_reason", *QUALITY_COLUMNS, *(f"{c}_{m}" for c in codes for m in QUALITY_CRITERION),
+               *(cases.CSV_HEADERS if cases.applies(report.request) else ())]
     names = {"centre": report.centre_names, "service": report.service_names, "parent": report.centre_names}
     table = []
     for row in report.rows:
@@ -246,6 +247,7 @@ def flat_rows(report: Report) -> tuple[list[str], list[list]]:
         quality = row.get("quality") or {}
         cells += [row.get("suppressed_reason"), *(_r(quality.get(k)) for k in QUALITY_COLUMNS)]
         cells += [_r(((quality.get("criteria") or {}).get(c) or {}).get(m)) for c in codes for m in QUALITY_CRITERION]
+        cells += cases.csv_cells(row) if cases.applies(report.request) else []
         table.append(cells)
     return headers, table
 

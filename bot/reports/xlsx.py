@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.cells import xlsx_text
-from bot.reports import compare, ranks
+from bot.reports import cases, compare, ranks
 from bot.reports.build import Report
 from bot.reports.chart import draw_chart
 from bot.reports.render import DIMENSION_HEADERS, FLAGGED_HEADER, NO_SERVICE, ORIGIN_LABELS, suppressed_label
@@ -91,6 +91,8 @@ def write_xlsx(report: Report, path: Path) -> None:
         sheets[3].append(["Không có lời mời nào trong kỳ (hoặc báo cáo theo kênh: lời mời không gắn với kênh; hoặc "
                           "chỉ gồm khảo sát mở, phiếu giấy: những phiếu này không có lời mời)."])
     _add_columns(sheets[0], ranks.SHEET_HEADERS, [ranks.rank_cells(row) for row in report.rows])
+    if cases.applies(report.request):  # the follow-up cases per centre (bot.reports.cases)
+        _add_columns(sheets[0], list(cases.SHEET_HEADERS), [cases.csv_cells(row) for row in report.rows])
     _quality_sheet(report, sheets[5], keys)
     if report.request.compare:  # "So sánh" before the chart: each group's change against its base period
         sheets.insert(6, workbook.create_sheet(compare.SHEET, index=6))

@@ -280,3 +280,7 @@ class ApiKey(Base):
 # The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the
 # metadata (Alembic, `create_all`) has them.
 from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401
+
+# isort: split
+# The follow-up cases of low ratings (bot/survey/cases.py), in their own module too.
+from bot.storage.case_models import FollowUpCase  # noqa: E402, F401

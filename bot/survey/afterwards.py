@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import FinishedChat, Response
 from bot.storage.responses import COMMENT_CODE
+from bot.survey import cases
 from bot.texts import language_of, say
 from surveys.instrument import Instrument
 from surveys.redact import redact
@@ -72,6 +73,7 @@ async def add_to_comment(session: AsyncSession, instrument_of: Callable[[str], I
     combined = f"{current}\n{addition}" if current else addition
     await session.execute(update(Response).where(Response.id == response_id)
                           .values(comment=combined[:limit].rstrip()).execution_options(synchronize_session=False))
+    await cases.comment_grew(session, response_id, combined[:limit].rstrip())  # its case, not yet published
     if len(combined) > limit:
         return say("citizen.comment_cut", lang, limit=limit)
     return say("citizen.comment_added", lang)

@@ -22,7 +22,7 @@ from bot.storage.base import utcnow
 from bot.storage.models import ApiKey, Centre
 from bot.survey import directory
 
-ROLES = ("admin", "staff", "viewer")
+ROLES = ("admin", "staff", "viewer", "head")  # head: staff who also see sensitive follow-up cases
 KEY_START = "sk_"
 PREFIX_LENGTH = len(KEY_START) + 6  # what `apikey list` shows: enough to tell keys apart, far too little to guess
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Centre, Invitation, Service, SurveySession, utcnow
 from bot.storage.responses import build_response
-from bot.survey import afterwards, invitations, lookup, open_limits, outbox
+from bot.survey import afterwards, cases, invitations, lookup, open_limits, outbox
 from bot.survey.alerts import alert_text
 from bot.survey.directory import alert_target, find_centre, find_service
 from bot.survey.sessions import SessionStore, Stale
@@ -226,6 +226,9 @@ class SurveyService(SessionStore):
                                   service_id=row.service_id, channel=row.platform, submitted_on=day,
                                   open_survey=row.invitation_id is None, flagged=flagged)
         session.add(response)
+        # The follow-up case of a low rating or a report, in this transaction too (bot/survey/cases.py).
+        await cases.open_case(session, self.services.settings, instrument, progress.answers, centre_id=row.centre_id,
+                              service_id=row.service_id, day=day, response_id=response.id)
         if row.invitation_id is not None:
             await invitations.complete(session, row.invitation_id, day)
         centre = await session.get(Centre, row.centre_id)

@@ -18,7 +18,7 @@ from bot.storage.models import Centre, Invitation, Response, Service, Staff, Sur
 
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,39}$")
 PLATFORMS = ("telegram", "zalo")
-ROLES = ("staff", "admin")
+ROLES = ("staff", "admin", "head")  # head: the head of the centre (follow-up cases, bot/survey/case_access.py)
 NAME_LIMITS = {"centre name": 300, "service name": 500, "field": 300, "name": 200}  # the columns' lengths
 
 

@@ -8,13 +8,14 @@ from sqlalchemy import delete, select
 
 from bot.services import Services
 from bot.storage.models import ProcessedEvent, SurveySession
-from bot.survey import afterwards, invitations, open_limits
+from bot.survey import afterwards, case_sweep, invitations, open_limits
 
 
 async def sweep(services: Services, now: dt.datetime) -> int:
     """Delete sessions idle for longer than the timeout (their answers are not counted), free their invitations,
-    expire overdue invitations, forget event keys older than a day and open-survey counts older than yesterday,
-    and (PostgreSQL) rewrite the last two days' completions in random order; returns the sessions removed."""
+    expire overdue invitations, publish and escalate follow-up cases, forget event keys older than a day and
+    open-survey counts older than yesterday, and (PostgreSQL) rewrite the last two days' completions in random
+    order; returns the sessions removed."""
     cutoff = now - dt.timedelta(hours=services.settings.session_timeout_hours)
     async with services.db.transaction() as session:
         stale = (await session.execute(select(SurveySession.id, SurveySession.invitation_id).where(
@@ -25,6 +26,8 @@ async def sweep(services: Services, now: dt.datetime) -> int:
                 await invitations.release(session, invitation_id)
         await invitations.expire_overdue(session, now)
         await afterwards.expire(session, now)
+        # After expire, which ends the comment windows: a case is published once its comment is final.
+        await case_sweep.sweep_cases(session, services.settings, services.local_date(now))
         # A day: Telegram keeps an undelivered update no longer, so an older key can never be redelivered.
         await session.execute(delete(ProcessedEvent).where(ProcessedEvent.processed_at < now - dt.timedelta(days=1)))
         today = services.local_date(now)

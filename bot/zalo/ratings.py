@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from bot.services import Services
 from bot.storage.models import Invitation, utcnow
 from bot.storage.responses import build_response
-from bot.survey import invitations
+from bot.survey import cases, invitations
 from bot.zalo.times import from_ms
 from surveys.cleaning import clean_text
 
@@ -76,8 +76,12 @@ async def record_rating(services: Services, *, msg_id: str | None, tracking_id: 
             answers["comment"] = comment  # masked by build_response, as every comment
         if invitation.instrument == INSTRUMENT:  # an invitation to this very rating: the rating completes it
             await invitations.complete(session, invitation.id, day)
-        session.add(build_response(instrument, answers, centre_id=invitation.centre_id,
-                                   service_id=invitation.service_id, channel=CHANNEL, submitted_on=day))
+        response = build_response(instrument, answers, centre_id=invitation.centre_id,
+                                  service_id=invitation.service_id, channel=CHANNEL, submitted_on=day)
+        session.add(response)
+        # 1 or 2 stars: a follow-up case, shown from the next sweep on like a chat's (bot/survey/cases.py).
+        await cases.open_case(session, services.settings, instrument, answers, centre_id=invitation.centre_id,
+                              service_id=invitation.service_id, day=day, response_id=response.id)
     return "stored"
 
 
