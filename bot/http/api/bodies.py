@@ -8,7 +8,7 @@ reason in the admin language, a body over the limit as 413.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Literal, TypeVar, get_args, get_origin
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -50,6 +50,14 @@ async def read_body(request: web.Request, model: type[Model]) -> Model:
         raise refusal(error, model) from None
 
 
+def _choices(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The values a Literal field of ``model`` takes (in an Optional too)."""
+    annotation = model.model_fields[str(loc[0])].annotation
+    options = (annotation,) if get_origin(annotation) is Literal else get_args(annotation)
+    literals = [arg for arg in options if get_origin(arg) is Literal]
+    return [str(value) for literal in literals for value in get_args(literal)]
+
+
 def refusal(error: ValidationError, model: type[BaseModel]) -> ApiError:
     """The first problem of ``error`` as a 400 that names the field and says what is wrong with it."""
     first = error.errors(include_url=False)[0]
@@ -76,5 +84,5 @@ def refusal(error: ValidationError, model: type[BaseModel]) -> ApiError:
     if kind == "string_too_long":
         return ApiError.of(400, "admin.api_field_too_long", field=field, max=context.get("max_length"))
     if kind in ("literal_error", "enum"):
-        return ApiError.of(400, "admin.api_field_choice", field=field, choices=context.get("expected", ""))
+        return ApiError.of(400, "admin.api_field_choice", field=field, choices=", ".join(_choices(model, first["loc"])))
     return ApiError.of(400, "admin.api_field_invalid", field=field, detail=first["msg"])
