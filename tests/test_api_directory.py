@@ -83,6 +83,8 @@ async def test_a_centre_key_lists_its_own_centre(keys, client, who, codes):
     assert [centre["code"] for centre in centres] == codes
     if who == "admin":
         assert centres[1] == {"code": "HL", "name": HL, "parent": None, "open_surveys": False, "alert_chat": None}
+        raw = await (await client.get("/api/v1/centres", headers=keys[who])).text()
+        assert HL in raw  # UTF-8 letters, not \u escapes
 
 
 async def test_create_and_change_as_the_cli_shows(keys, client, cli):

@@ -1,5 +1,5 @@
 """Issuing invitations with their links, the same way for every caller: `sipas-bot invite`, a counter's /moi in a
-chat, and (later) the case system's HTTP call.
+chat, and the case system's HTTP call (`POST /api/v1/invitations`).
 
 A batch is issued in one transaction, all or none. Its links are built from the settings and what the running bot
 learned: the web link `{SIPAS_PUBLIC_URL}/s/TOKEN`, and the Telegram link `https://t.me/BOT?start=TOKEN` where BOT

@@ -8,6 +8,8 @@ is, and null clears what may be empty (a centre's parent and alert chat, a servi
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -96,7 +98,8 @@ def _admin(who: Caller) -> None:
 
 def _json(data: BaseModel | list[BaseModel], status: int = 200) -> web.Response:
     body = [one.model_dump(mode="json") for one in data] if isinstance(data, list) else data.model_dump(mode="json")
-    return web.json_response(body, status=status)
+    # Vietnamese names as UTF-8 letters, not \u escapes, like the API's errors.
+    return web.json_response(body, status=status, dumps=functools.partial(json.dumps, ensure_ascii=False))
 
 
 def _changes(body: Body, clearable: tuple[str, ...]) -> dict:
