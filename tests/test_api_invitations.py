@@ -2,6 +2,7 @@
 kind of key may do, the bodies refused, one invitation per dossier, ZNS to a phone, and a QR code that decodes to
 a link a citizen can open."""
 
+import asyncio
 import datetime as dt
 import io
 import json
@@ -280,3 +281,13 @@ async def test_no_link_no_qr(services, keys, settings):
                                   headers=keys["admin"])
         body = await answer.json()
         assert answer.status == 409 and body["error"]["message"].startswith("không có liên kết để đưa vào mã QR")
+
+
+async def test_the_same_dossier_at_once_gets_one_invitation(services, keys, client):
+    # Five calls together: each may find no invitation for the dossier yet; the unique index lets one through.
+    body = {"centre": "HL", "dossier_ref": "HS-2024-0042"}
+    answers = await asyncio.gather(*(client.post(ISSUE, json=body, headers=keys["admin"]) for _ in range(5)))
+    assert sorted(answer.status for answer in answers) == [201, 409, 409, 409, 409]
+    for answer in answers:
+        conforms("POST", ISSUE, answer.status, await answer.json())
+    assert await stored(services) == 1

@@ -101,3 +101,27 @@ async def test_an_error_and_the_document_itself_conform(client):
 
     with pytest.raises(ValidationError):  # the check can fail: an answer with a field the document lacks
         conforms("POST", "/api/v1/invitations", 401, {"error": {"code": "x", "message": "y", "extra": 1}})
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(
+    (method, path) for path, item in _DOCUMENT["paths"].items() for method in item if path != "/api/v1/openapi.json"))
+async def test_every_documented_operation_wants_a_key_and_says_so_as_documented(client, method, path):
+    answer = await client.request(method.upper(), concrete(path), json={})
+    assert answer.status == 401
+    conforms(method, concrete(path), 401, await answer.json())
+
+
+async def test_a_report_answer_conforms(services, client, cli):
+    from test_report import seed
+
+    await seed(services)
+    code, key, err = cli("apikey", "create", "--role", "admin")
+    assert code == 0, err
+    answer = await client.get("/api/v1/reports/sipas", params={"survey": "sipas-quick", "min_n": "1"},
+                              headers={"Authorization": f"Bearer {key.strip()}"})
+    assert answer.status == 200
+    conforms("GET", "/api/v1/reports/sipas", 200, await answer.json())

@@ -117,8 +117,9 @@ ROUTES = [web.get(f"{PREFIX}/reports/sipas", sipas_json), web.get(f"{PREFIX}/rep
 REPORT_JSON = {"type": "object", "required": ["survey", "period", "by", "min_n", "rows"], "properties": {
     "survey": {"type": "string"}, "period": {"type": "string"}, "by": {"type": "array", "items": {"type": "string"}},
     "min_n": {"type": "integer"}, "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
-    "origin": {"type": ["array", "null"]}, "exclude_flagged": {"type": "boolean"}, "weight": {"type": "string"},
-    "flagged": {"type": "object"}, "rows": {"type": "array", "items": {"type": "object"}}}}
+    "origin": {"type": ["array", "null"]}, "exclude_flagged": {"type": "boolean"},
+    "weight": {"type": ["string", "null"]}, "flagged": {"type": "object"},
+    "rows": {"type": "array", "items": {"type": "object"}}}}
 _PARAMETERS = [{"name": name, "in": "query", "required": False,
                 "schema": {"type": "integer"} if name in NUMBERS else {"type": "boolean"} if name in FLAGS
                 else {"type": "string"}} for name in PARAMETERS]
