@@ -124,6 +124,8 @@ async def test_create_and_change_as_the_cli_shows(keys, client, cli):
      "không có dịch vụ nào mã 'XX'; xem `sipas-bot service list`"),
     ("PATCH", "/api/v1/staff/99", {"role": "admin"}, 404, "không có cán bộ nào số 99; xem GET /api/v1/staff"),
     ("PATCH", "/api/v1/staff/abc", {"role": "admin"}, 404, "không có cán bộ nào số abc; xem GET /api/v1/staff"),
+    ("PATCH", f"/api/v1/staff/{'9' * 30}", {"role": "admin"}, 404,
+     f"không có cán bộ nào số {'9' * 30}; xem GET /api/v1/staff"),
     ("PATCH", "/api/v1/centres/HL", {"parent": "XX"}, 404,
      "không có trung tâm nào mã 'XX'; xem `sipas-bot centre list`"),
     ("POST", "/api/v1/centres", {"code": "a b", "name": "Sai mã"}, 400,

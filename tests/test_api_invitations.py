@@ -259,13 +259,14 @@ async def test_the_qr_decodes_to_a_link_that_opens_the_survey(services, keys, se
         assert (await session.get(Invitation, one["id"])).status == "started"
 
 
-@pytest.mark.parametrize("change", ["wrong token", "no token", "other id", "not a number"])
+@pytest.mark.parametrize("change", ["wrong token", "no token", "other id", "not a number", "huge id"])
 async def test_qr_with_a_wrong_token_or_id_is_404(keys, client, change):
     one, other = await issued_one(client, keys), await issued_one(client, keys)
     url = {"wrong token": f"/api/v1/invitations/{one['id']}/qr.png?token={other['token']}",
            "no token": f"/api/v1/invitations/{one['id']}/qr.png",
            "other id": f"/api/v1/invitations/{one['id'] + 100}/qr.png?token={one['token']}",
-           "not a number": f"/api/v1/invitations/abc/qr.png?token={one['token']}"}[change]
+           "not a number": f"/api/v1/invitations/abc/qr.png?token={one['token']}",
+           "huge id": f"/api/v1/invitations/{'9' * 30}/qr.png?token={one['token']}"}[change]
     answer = await client.get(url, headers=keys["admin"])
     body = await answer.json()
     assert answer.status == 404 and body["error"]["message"].endswith(

@@ -200,7 +200,7 @@ async def change_staff(request: web.Request) -> web.Response:
     _admin(await caller(request))
     body = await read_body(request, StaffChange)
     raw = request.match_info["id"]
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):  # a row id: fits a 64-bit integer
         raise ApiError.of(404, "admin.api_no_staff", id=raw)
     async with request.app[SERVICES].db.transaction() as session:
         staff = await directory.change_staff(session, int(raw), **_changes(body, ("name",)))

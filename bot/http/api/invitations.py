@@ -117,7 +117,7 @@ async def qr(request: web.Request) -> web.Response:
     raw_id, token = request.match_info["id"], request.query.get("token", "")
     services = request.app[SERVICES]
     async with services.db.reading() as session:
-        found = (await session.execute(select_invitation(int(raw_id)))).first() if raw_id.isdigit() else None
+        found = (await session.execute(select_invitation(int(raw_id)))).first() if _is_id(raw_id) else None
         if found is None:
             raise ApiError.of(404, "admin.api_no_invitation", id=raw_id)
         invitation, centre = found
@@ -130,6 +130,10 @@ async def qr(request: web.Request) -> web.Response:
         raise ApiError.of(409, "admin.api_qr_no_link")
     png = await asyncio.to_thread(qr_png, link)
     return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
+
+
+def _is_id(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit() and len(raw) <= 18  # a row id: fits a 64-bit integer
 
 
 def select_invitation(invitation_id: int):
