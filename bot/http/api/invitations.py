@@ -31,6 +31,7 @@ from bot.survey.api_keys import Caller
 from bot.survey.batches import Links, issue_batch, links_now, web_base
 from bot.survey.invitations import IssuedInvitation, dossier_hash, looks_like_token
 from bot.survey.qr import qr_png
+from bot.zalo.zns import check_ready, invite_by_phone
 
 MAX_COUNT = 500  # one call; `sipas-bot invite` prints larger batches
 Code = Annotated[str, Field(min_length=1, max_length=40)]
@@ -94,8 +95,6 @@ async def issue(request: web.Request) -> web.Response:
     if body.phone is not None:
         if body.count != 1:
             raise ApiError.of(400, "admin.api_phone_one", count=body.count)
-        from bot.zalo.zns import check_ready, invite_by_phone
-
         check_ready(services.settings)  # ZNS not set up: refused (400, which setting), not silently dropped
         sent = await invite_by_phone(services, body.phone, body.centre, body.service, body.survey,
                                      expires_days=body.expires_days, dossier=dossier)
