@@ -83,7 +83,6 @@ def centre_add(settings: Settings, code: str, name: str, parent: str | None, ope
 def centre_set(settings: Settings, code: str, name: str | None, parent: str | None, open_surveys: bool | None,
                alert_chat: str | None, alert_zalo: str | None) -> None:
     """Change a centre's name, parent, open-survey setting or alert chat."""
-    from bot.reports.centre_tree import set_parent
     from bot.survey import directory
 
     if alert_zalo is not None:
@@ -95,16 +94,8 @@ def centre_set(settings: Settings, code: str, name: str | None, parent: str | No
 
     async def work(services: Services) -> Centre:
         async with services.db.transaction() as session:
-            found = await directory.find_centre(session, code)
-            if name is not None:
-                found.name = directory.normalize_name(name, "centre name")
-            if parent is not None:
-                await set_parent(session, found, await directory.find_centre(session, parent) if parent else None)
-            if open_surveys is not None:
-                found.open_surveys = open_surveys
-            if alert_chat is not None:
-                found.alert_chat = directory.parse_alert_chat(alert_chat)
-            return found
+            return await directory.change_centre(session, code, name=name, parent=parent, open_surveys=open_surveys,
+                                                 alert_chat=alert_chat)
 
     changed = with_services(settings, work, instruments=False)
     click.echo(say("admin.centre_changed", code=changed.code, name=changed.name,

@@ -176,3 +176,57 @@ async def _remove_unused(session: AsyncSession, entry, in_use: str, users: dict)
         raise Conflict.say(in_use, code=entry.code, **uses)
     await session.delete(entry)
     return entry
+
+
+async def change_centre(session: AsyncSession, code: str, *, name: str | None = None, parent: str | None = None,
+                        open_surveys: bool | None = None, alert_chat: str | None = None) -> Centre:
+    """Change what is given of a centre (None: unchanged; '' clears ``parent`` and ``alert_chat``): `sipas-bot
+    centre set` and `PATCH /api/v1/centres/{code}`. A parent that would make a loop is refused."""
+    from bot.reports.centre_tree import set_parent  # the roll-up tree's own loop check
+
+    centre = await find_centre(session, code)
+    if name is not None:
+        centre.name = normalize_name(name, "centre name")
+    if parent is not None:
+        await set_parent(session, centre, await find_centre(session, parent) if parent.strip() else None)
+    if open_surveys is not None:
+        centre.open_surveys = open_surveys
+    if alert_chat is not None:
+        centre.alert_chat = parse_alert_chat(alert_chat)
+    await session.flush()
+    return centre
+
+
+async def change_service(session: AsyncSession, code: str, *, name: str | None = None,
+                         field: str | None = None) -> Service:
+    """Change a service's name or field (None: unchanged; '' clears the field)."""
+    service = await find_service(session, code)
+    if name is not None:
+        service.name = normalize_name(name, "service name")
+    if field is not None:
+        service.field = normalize_name(field, "field") if field.strip() else None
+    await session.flush()
+    return service
+
+
+async def change_staff(session: AsyncSession, staff_id: int, *, centre: str | None = None, role: str | None = None,
+                       name: str | None = None) -> Staff:
+    """Move a staff member to another centre, change their role or name (None: unchanged; '' clears the name)."""
+    staff = await session.get(Staff, staff_id)
+    if staff is None:
+        raise NotFound.say("admin.api_no_staff", id=staff_id)
+    if role is not None:
+        if role not in ROLES:
+            raise UserError.say("admin.bad_platform", platforms=PLATFORMS, roles=ROLES)
+        staff.role = role
+    if centre is not None:
+        staff.centre_id = (await find_centre(session, centre)).id
+    if name is not None:
+        staff.name = normalize_name(name) if name.strip() else None
+    await session.flush()
+    return staff
+
+
+async def centre_codes(session: AsyncSession) -> dict[int, str]:
+    """Every centre's code by id (to name parents and staff centres in listings)."""
+    return dict((await session.execute(select(Centre.id, Centre.code))).all())

@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import UserError
+from bot.errors import Conflict, UserError
 from bot.storage.models import Centre, Invitation, Response, Service, utcnow
 from bot.storage.secret import keyed_hash
 
@@ -68,18 +70,34 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def dossier_hash(key: bytes, ref: str) -> str:
+    """The keyed hash kept of a case system's dossier number: written the same however it is typed (case, spaces,
+    Unicode form), so "H56.24-0001 " and "h56.24-0001" are one dossier; the number itself is never stored."""
+    normal = "".join(unicodedata.normalize("NFC", ref).split()).upper()
+    if not normal:
+        raise UserError.say("admin.api_dossier_empty")
+    return keyed_hash(key, "dossier", normal)
+
+
 async def issue(session: AsyncSession, key: bytes, *, centre: Centre, service: Service | None, survey: str,
                 count: int = 1, expires_days: int = 30, channel_hint: str | None = None,
-                now: dt.datetime | None = None, timezone: str | None = None) -> list[IssuedInvitation]:
+                now: dt.datetime | None = None, timezone: str | None = None,
+                dossier: str | None = None) -> list[IssuedInvitation]:
     """Create ``count`` invitations for one centre (and service), valid for ``expires_days``.
 
     With ``timezone``, validity runs to the end of that local day, so the date printed on a receipt is
-    valid all day long.
+    valid all day long. With ``dossier`` (a `dossier_hash`) the one invitation is that dossier's: a `Conflict` when
+    the dossier has one already, and nothing is written.
     """
     if not 1 <= count <= 10_000:
         raise UserError.say("admin.issue_count_range")
     if not 1 <= expires_days <= 366:
         raise UserError.say("admin.issue_days_range")
+    if dossier is not None:
+        if count != 1:
+            raise UserError.say("admin.api_dossier_one", count=count)
+        if await session.scalar(select(Invitation.id).where(Invitation.dossier_hash == dossier)) is not None:
+            raise Conflict.say("admin.api_dossier_taken")
     now = now or utcnow()
     expires_at = now + dt.timedelta(days=expires_days)
     if timezone is not None:
@@ -97,7 +115,8 @@ async def issue(session: AsyncSession, key: bytes, *, centre: Centre, service: S
         token = secrets.token_urlsafe(TOKEN_BYTES)
         row = Invitation(token_hash=keyed_hash(key, "token", token), code_hash=keyed_hash(key, "code", code),
                          centre_id=centre.id, service_id=service.id if service else None, instrument=survey,
-                         channel_hint=channel_hint, status="issued", created_at=now, expires_at=expires_at)
+                         channel_hint=channel_hint, status="issued", created_at=now, expires_at=expires_at,
+                         dossier_hash=dossier)
         pending.append((row, token, code))
     # A clash with an existing code is astronomically rare; check anyway so the unique index never fires.
     hashes = [row.code_hash for row, _, _ in pending]
@@ -105,7 +124,13 @@ async def issue(session: AsyncSession, key: bytes, *, centre: Centre, service: S
     if taken:
         raise UserError.say("admin.code_clash")
     session.add_all([row for row, _, _ in pending])
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        if dossier is None:
+            raise
+        # Two calls for one dossier at once: the unique index lets one through; the other is told as above.
+        raise Conflict.say("admin.api_dossier_taken") from None
     for row, token, code in pending:
         issued.append(IssuedInvitation(row.id, token, code, centre.code, service.code if service else None, survey,
                                        expires_at))

@@ -79,9 +79,11 @@ def recipient_hash(key: bytes, phone: str, day: dt.date) -> str:
 
 
 async def invite_by_phone(services: Services, phone: str, centre_code: str, service_code: str | None = None,
-                          survey: str | None = None, *, now: dt.datetime | None = None) -> PhoneInvitation:
+                          survey: str | None = None, *, now: dt.datetime | None = None,
+                          expires_days: int | None = None, dossier: str | None = None) -> PhoneInvitation:
     """Issue one invitation for a centre (and service) and queue it to ``phone`` by ZNS; raises `UserError`
-    (nothing stored) for a bad number, missing settings, a phone already invited today or the daily cap."""
+    (nothing stored) for a bad number, missing settings, a phone already invited today or the daily cap, and for a
+    ``dossier`` (`invitations.dossier_hash`) that has its invitation already."""
     settings = services.settings
     number = normalise_phone(phone)
     template_id, base, params = check_ready(settings)
@@ -111,8 +113,9 @@ async def invite_by_phone(services: Services, phone: str, centre_code: str, serv
                 raise UserError.say("admin.zns_cap_reached", code=centre.code, sent=daily.sent, cap=cap)
         session.add(ZnsRecipient(recipient_hash=digest, day=today))
         [issued] = await invitations.issue(session, services.secret_key, centre=centre, service=service,
-                                           survey=instrument, expires_days=settings.invitation_days,
-                                           channel_hint=PLATFORM, now=now, timezone=settings.timezone)
+                                           survey=instrument, channel_hint=PLATFORM, now=now,
+                                           expires_days=expires_days or settings.invitation_days,
+                                           timezone=settings.timezone, dossier=dossier)
         valid_until = services.local_date(issued.expires_at - dt.timedelta(microseconds=1))
         values = {"centre": centre.name, "service": service.name if service else "", "code": issued.display_code,
                   "link": f"{base}/s/{issued.token}", "expires": valid_until.strftime("%d/%m/%Y")}

@@ -111,3 +111,29 @@ def _file_name(report: Report) -> str:
 
 ROUTES = [web.get(f"{PREFIX}/reports/sipas", sipas_json), web.get(f"{PREFIX}/reports/sipas.csv", sipas_csv),
           web.get(f"{PREFIX}/reports/sipas.xlsx", sipas_xlsx)]
+
+
+# The report's JSON in outline (the rows' columns follow the survey and the options: see `sipas-bot report`).
+REPORT_JSON = {"type": "object", "required": ["survey", "period", "by", "min_n", "rows"], "properties": {
+    "survey": {"type": "string"}, "period": {"type": "string"}, "by": {"type": "array", "items": {"type": "string"}},
+    "min_n": {"type": "integer"}, "from": {"type": ["string", "null"]}, "to": {"type": ["string", "null"]},
+    "origin": {"type": ["array", "null"]}, "exclude_flagged": {"type": "boolean"},
+    "weight": {"type": ["string", "null"]}, "flagged": {"type": "object"},
+    "rows": {"type": "array", "items": {"type": "object"}}}}
+_PARAMETERS = [{"name": name, "in": "query", "required": False,
+                "schema": {"type": "integer"} if name in NUMBERS else {"type": "boolean"} if name in FLAGS
+                else {"type": "string"}} for name in PARAMETERS]
+_FAILURES = {status: {"$ref": f"#/components/responses/{code}"}
+             for status, code in (("400", "bad_request"), ("401", "unauthorized"), ("403", "forbidden"))}
+
+
+def _report_path(suffix: str, media: str, schema: dict, what: str) -> dict:
+    return {f"{PREFIX}/reports/sipas{suffix}": {"get": {
+        "summary": f"The SIPAS report as {what} (`sipas-bot report --format {what.lower()}`)", "tags": ["reports"],
+        "operationId": f"report_{what.lower()}", "parameters": _PARAMETERS,
+        "responses": {"200": {"description": what, "content": {media: {"schema": schema}}}, **_FAILURES}}}}
+
+
+PATHS = {**_report_path("", "application/json", REPORT_JSON, "JSON"),
+         **_report_path(".csv", "text/csv", {"type": "string"}, "CSV"),
+         **_report_path(".xlsx", XLSX, {"type": "string", "format": "binary"}, "XLSX")}

@@ -1,0 +1,88 @@
+"""Request bodies of `/api/v1`: JSON of at most `LIMIT` bytes, validated against a declared pydantic model.
+
+A model here is the one declaration of a body: it validates the request and the OpenAPI document's request schema is
+generated from it (`bot.http.api.openapi`), so the two cannot drift. Validation is strict (no "5" for 5, no 1 for
+true) and refuses fields the model does not declare; the first problem is answered as 400 naming the field and the
+reason in the admin language, a body over the limit as 413.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar, get_args, get_origin
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from bot.errors import UserError
+from bot.http.api.errors import ApiError
+
+LIMIT = 64 * 1024  # a batch of 500 invitations asks for a few hundred bytes; anything near this is a mistake
+_TYPES = {"int": "admin.api_type_integer", "string": "admin.api_type_string", "bool": "admin.api_type_boolean",
+          "model": "admin.api_type_object", "dict": "admin.api_type_object"}
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """A request body: strict types, and a field the model does not declare is refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Answer(BaseModel):
+    """A JSON answer: documented with every field it has and no other (`additionalProperties: false`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+async def read_body(request: web.Request, model: type[Model]) -> Model:
+    """The body of ``request`` as ``model``; 413 over `LIMIT` bytes, 400 for bad JSON or a field that does not fit."""
+    if (request.content_length or 0) > LIMIT:
+        raise ApiError.of(413, "admin.api_body_too_large", limit=UserError.count(LIMIT))
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(16 * 1024):  # a chunked body has no Content-Length
+        data += chunk
+        if len(data) > LIMIT:
+            raise ApiError.of(413, "admin.api_body_too_large", limit=UserError.count(LIMIT))
+    try:
+        return model.model_validate_json(bytes(data))
+    except ValidationError as error:
+        raise refusal(error, model) from None
+
+
+def _choices(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The values a Literal field of ``model`` takes (in an Optional too)."""
+    annotation = model.model_fields[str(loc[0])].annotation
+    options = (annotation,) if get_origin(annotation) is Literal else get_args(annotation)
+    literals = [arg for arg in options if get_origin(arg) is Literal]
+    return [str(value) for literal in literals for value in get_args(literal)]
+
+
+def refusal(error: ValidationError, model: type[BaseModel]) -> ApiError:
+    """The first problem of ``error`` as a 400 that names the field and says what is wrong with it."""
+    first = error.errors(include_url=False)[0]
+    kind, context = first["type"], first.get("ctx") or {}
+    field = ".".join(str(part) for part in first["loc"])
+    if kind == "json_invalid":
+        return ApiError.of(400, "admin.api_body_not_json", detail=context.get("error", first["msg"]))
+    if not field:  # the body as a whole: JSON, but not an object
+        return ApiError.of(400, "admin.api_body_not_object")
+    if kind == "missing":
+        return ApiError.of(400, "admin.api_field_missing", field=field)
+    if kind == "extra_forbidden":
+        return ApiError.of(400, "admin.api_field_unknown", field=field, allowed=", ".join(model.model_fields))
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        expected = _TYPES.get(kind.rsplit("_", 1)[0])
+        if expected:
+            return ApiError.of(400, "admin.api_field_type", field=field, expected=UserError.term(expected))
+    if kind in ("greater_than_equal", "greater_than"):
+        return ApiError.of(400, "admin.api_field_min", field=field, min=context.get("ge", context.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return ApiError.of(400, "admin.api_field_max", field=field, max=context.get("le", context.get("lt")))
+    if kind == "string_too_short":
+        return ApiError.of(400, "admin.api_field_empty", field=field)
+    if kind == "string_too_long":
+        return ApiError.of(400, "admin.api_field_too_long", field=field, max=context.get("max_length"))
+    if kind in ("literal_error", "enum"):
+        return ApiError.of(400, "admin.api_field_choice", field=field, choices=", ".join(_choices(model, first["loc"])))
+    return ApiError.of(400, "admin.api_field_invalid", field=field, detail=first["msg"])
