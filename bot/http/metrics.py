@@ -45,12 +45,13 @@ async def completions(db: Database) -> list[tuple[str, str, int]]:
     kept = _kept.get(db)
     if kept is not None and kept[0] > time.monotonic():
         return kept[1]
-    started = time.monotonic()
     async with db.reading() as session:
+        await session.execute(select(1))  # the connection first: its cost is no cost of the count
+        started = time.monotonic()
         rows = [(channel, instrument, int(count)) for channel, instrument, count in (await session.execute(
             select(Response.channel, Response.instrument, func.count()).group_by(Response.channel,
                                                                                  Response.instrument))).all()]
-    cost = time.monotonic() - started
+        cost = time.monotonic() - started
     if cost > SLOW_COUNT:
         _kept[db] = (time.monotonic() + min(MAX_KEPT, COST_FACTOR * cost), sorted(rows))
     return sorted(rows)
