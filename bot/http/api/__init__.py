@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.http.api import reports
+from bot.http.api import reports, responses
 from bot.http.api.errors import PREFIX, api_errors
 
 __all__ = ["PREFIX", "api_errors", "routes"]
 
 
 def routes() -> list[web.RouteDef]:
-    return reports.ROUTES
+    return [*reports.ROUTES, *responses.ROUTES]
