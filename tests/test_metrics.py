@@ -8,9 +8,12 @@ import re
 import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestClient, TestServer
+from fake_zalo_bot import FakeZaloBot
 from test_cli_mistakes import broken_command  # noqa: F401  (the fixture)
 from test_telegram_webhook import fake, served  # noqa: F401  (fixtures)
 from web_browser import Browser
+from zalo_bot_world import THANKS, bot_settings, complete_quick, seed, serving
+from zalo_oa_served import serving as oa_serving
 
 from bot.http.app import create_app
 from bot.http.keys import SERVICES
@@ -133,14 +136,8 @@ async def test_a_web_survey_raises_the_web_updates_and_the_completions(site):
 
 async def test_telegram_updates_and_a_failed_one_are_counted(fake, served):  # noqa: F811
     settings, issued = served
-    metrics_url = f"{settings.public_url}/metrics"
 
-    async def metrics() -> dict:
-        async with ClientSession() as http, http.get(metrics_url) as response:
-            assert response.status == 200
-            return parse_prometheus(await response.text())
-
-    before = await metrics()
+    before = await fetch_metrics(settings.public_url)
     chat = 7101
     fake.user_sends(chat, f"/start {issued['sipas-quick'][0].token}")
     await fake.wait_for_bot_messages(chat, 2)  # the welcome and Câu 1
@@ -149,7 +146,7 @@ async def test_telegram_updates_and_a_failed_one_are_counted(fake, served):  # n
     await fake.wait_for(lambda: len(fake.deliveries) == 2 and all(d.status is not None for d in fake.deliveries),
                         what="both updates answered")
     await fake.wait_for_bot_messages(chat, 3)  # the boundary's apology went out
-    after = await metrics()
+    after = await fetch_metrics(settings.public_url)
     delivered = len([d for d in fake.deliveries if d.via == "webhook"])
     assert delivered == 2
     assert value(after, "sipas_updates_received_total", channel="telegram") - value(
@@ -186,3 +183,36 @@ async def test_the_outbox_backlog_is_still_there(site):
     # Waiting, or given up at once by this server's worker (it runs no Telegram channel to send it with).
     assert value(families, "sipas_outbox_messages", platform="telegram", state="waiting") + value(
         families, "sipas_outbox_messages", platform="telegram", state="failed") == 1
+
+
+async def fetch_metrics(base: str) -> dict:
+    async with ClientSession() as http, http.get(f"{base}/metrics") as response:
+        assert response.status == 200
+        return parse_prometheus(await response.text())
+
+
+async def test_zalo_bot_updates_are_counted(settings):
+    async with FakeZaloBot() as bot_api:
+        zb = bot_settings(settings, bot_api, webhook=True)
+        issued = await seed(zb)
+        async with serving(zb):
+            before = await fetch_metrics(zb.public_url)
+            seen = await complete_quick(bot_api, "metrics-0000000001", issued[0].display_code)
+            assert seen[-1].startswith(THANKS)
+            after = await fetch_metrics(zb.public_url)
+    # The code, five answers and "bỏ qua": seven updates, each POSTed once to the webhook.
+    assert value(after, "sipas_updates_received_total", channel="zalo_bot") - value(
+        before, "sipas_updates_received_total", channel="zalo_bot") == 7
+    assert value(after, "sipas_survey_completions", channel="zalo-bot", instrument="sipas-quick") == 1
+
+
+async def test_zalo_oa_events_are_counted(settings):
+    async with oa_serving(settings) as world:
+        base = f"http://127.0.0.1:{world.port}"
+        before = await fetch_metrics(base)
+        citizen = world.citizen("3001")
+        await citizen.says("xin chào")
+        await citizen.says(world.issued["sipas-quick"][0].display_code)
+        after = await fetch_metrics(base)
+    assert value(after, "sipas_updates_received_total", channel="zalo_oa") - value(
+        before, "sipas_updates_received_total", channel="zalo_oa") == 2
