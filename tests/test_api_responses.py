@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from aiohttp import ClientPayloadError
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 from test_export import BOM, FORMULA, SURVEY, seed_responses
@@ -126,3 +127,15 @@ def test_the_openapi_path_item_describes_the_route():
     assert set(item["responses"]) == {"200", "400", "401", "403"}
     assert "text/csv" in item["responses"]["200"]["content"]
     assert [route.path for route in responses.ROUTES] == list(responses.PATHS)
+
+
+async def test_a_failure_while_streaming_cuts_the_download_instead_of_ending_it(keys, client, services, monkeypatch):
+    # The last response's packed ratings damaged: its part fails after the first parts have left.
+    async with services.db.transaction() as session:
+        last = (await session.scalars(select(Response.id).order_by(Response.submitted_on.desc()).limit(1))).one()
+        await session.execute(update(Response).where(Response.id == last).values(ratings=b"\x01"))
+    monkeypatch.setattr(responses, "ROWS_PER_PART", 4)
+    answer = await client.get(PATH, headers=bearer(keys["admin"]))
+    assert answer.status == 200  # the headers had left
+    with pytest.raises(ClientPayloadError):  # an unfinished download, never a short file that looks complete
+        await answer.read()

@@ -6,9 +6,11 @@ in memory at once. The codebook stays with the CLI (`export responses -o FILE` w
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from aiohttp import web
 
+from bot import counters
 from bot.errors import NotFound
 from bot.http.api.auth import caller
 from bot.http.api.errors import PREFIX, ApiError
@@ -18,6 +20,7 @@ from bot.paper import exporter
 PATH = f"{PREFIX}/responses.csv"
 PARAMETERS = ("survey", "from", "to", "exclude_flagged")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+log = logging.getLogger(__name__)
 ROWS_PER_PART = 5000  # about 2 MB of CSV for sipas-2023: a part is read, then sent, then the next one
 
 
@@ -60,6 +63,14 @@ async def responses_csv(request: web.Request) -> web.StreamResponse:
             async for table in parts:
                 await response.write(_part(table, exclude_flagged, header=False))
         except ConnectionResetError:  # the client went away: no bug, and nobody to tell
+            return response
+        except Exception:
+            # The headers are gone, so no JSON error can follow: cut the connection, and the client sees an
+            # unfinished download, never a shorter file that looks whole.
+            log.exception("HTTP GET %s failed while streaming", request.path)
+            counters.error_caught("http")
+            if request.transport is not None:
+                request.transport.close()
             return response
     await response.write_eof()
     return response
