@@ -1,7 +1,9 @@
 """Text in the spreadsheets we write: a name or comment that starts like a formula stays text.
 
 Excel runs a cell that starts with = + - or @ as a formula, in a CSV file as in a workbook, so a service called
-"=HYPERLINK(...)" would become a live link in every report. Every CSV and XLSX file sipas-bot writes goes
+"=HYPERLINK(...)" would become a live link in every report; a leading tab or carriage return hides such a start
+from some readers and not from others (OWASP's CSV injection list), so it is guarded too. Only texts: a number,
+negative ones included (a change of -1.2), stays a number. Every CSV and XLSX file sipas-bot writes goes
 through here: `csv_text` prefixes such a text (and one that starts with an apostrophe, so that it survives the way
 back) with an apostrophe, which Excel shows as text and `csv_untext` removes on import; `xlsx_text` marks a
 workbook cell as text (with Excel's own quote prefix), which keeps the text exactly as it is.
@@ -9,13 +11,19 @@ workbook cell as text (with Excel's own quote prefix), which keeps the text exac
 
 from __future__ import annotations
 
-FORMULA_START = ("=", "+", "-", "@")  # what a spreadsheet would run as a formula
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")  # what a spreadsheet would run as a formula
 _GUARDED = (*FORMULA_START, "'")
 
 
 def csv_text(value: object) -> object:
-    """A value for a CSV cell: a text that Excel would run, or that starts with an apostrophe, gets one more."""
-    return "'" + value if isinstance(value, str) and value.startswith(_GUARDED) else value
+    """A value for a CSV cell: a text that Excel would run, or that starts with an apostrophe, gets one more; a
+    carriage return becomes a line feed (our CSV lines end in \n, so the writers would leave a lone \r unquoted,
+    and a reader would start a new row there: "x\r=HYPERLINK(...)" would be a formula again)."""
+    if not isinstance(value, str):
+        return value
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if value.startswith(_GUARDED) else value
 
 
 def csv_untext(text: str) -> str:

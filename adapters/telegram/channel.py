@@ -36,6 +36,7 @@ from adapters.telegram import webhook_input
 from adapters.telegram.citizen import CitizenHandlers, error_text
 from adapters.telegram.sending import Sender, chat_tag
 from adapters.telegram.staff import StaffHandlers
+from bot import counters
 from bot.config import Settings
 from bot.errors import UserError
 from bot.services import Services
@@ -204,6 +205,7 @@ class TelegramChannel:
         return web.json_response({"ok": True})
 
     async def _flood_gate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        counters.update_received("telegram")  # every update passes here first, by webhook or long polling
         chat = update.effective_chat.id if update.effective_chat else None
         if chat is None:
             return
@@ -218,6 +220,7 @@ class TelegramChannel:
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram: update failed", exc_info=context.error)
+        counters.error_caught("bot")
         if not isinstance(update, Update):
             return
         if self.webhook_mode:

@@ -18,6 +18,7 @@ from aiohttp import web
 
 from adapters.web import forms, visitors
 from adapters.web.render import page, redirect
+from bot import counters
 from bot.config import Settings
 from bot.errors import NotFound
 from bot.survey.conversation import Outcome, SurveyService
@@ -48,6 +49,8 @@ def boundary(handler):
     async def wrapped(self: WebPages, request: web.Request) -> web.StreamResponse:
         browser = visitors.browser_of(request)
         fresh = browser is None and request.method == "GET"
+        if request.method == "POST":  # a form posted: the web's update (a GET only shows where things stand)
+            counters.update_received("web")
         if fresh:
             browser = visitors.new_browser_id()
         try:
@@ -58,6 +61,7 @@ def boundary(handler):
             response = self.message(language_of(request.query.get("lang")), [say("web.not_found")], status=404)
         except Exception:
             log.exception("web %s %s failed", request.method, request.path)
+            counters.error_caught("bot")
             response = self.message("vi", [say("citizen.something_wrong")], status=500)
         if fresh:
             visitors.set_browser_cookie(response, browser, secure=self.secure)

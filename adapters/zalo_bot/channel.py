@@ -22,6 +22,7 @@ from adapters.common.parts import split_text
 from adapters.zalo_bot.api import POLL_TIMEOUT_CODE, TOKEN_REFUSED, BotApi, ZaloBotError
 from adapters.zalo_bot.citizen import PLATFORM, STAFF_PLATFORM, CitizenChat
 from adapters.zalo_bot.updates import BadUpdate, Update, parse, parse_bytes, stored
+from bot import counters
 from bot.config import Settings
 from bot.errors import UserError
 from bot.services import Services
@@ -139,6 +140,7 @@ class ZaloBotChannel:
 
     async def accept(self, update: Update) -> bool:
         """Put one update in the inbox (False: a redelivery, or nothing for us) and wake the worker."""
+        counters.update_received("zalo_bot")  # by webhook or long polling, both come here
         if not update.private:
             return False  # group chats and other bots: the survey is one citizen's private chat
         fresh = await inbox.put(self.services.db, PLATFORM, update.key, update.chat_id, stored(update))

@@ -16,6 +16,7 @@ from adapters.common.parts import split_text
 from adapters.common.staff_text import staff_reply
 from adapters.zalo_bot.api import BotApi, ZaloBotError
 from adapters.zalo_bot.updates import KINDS, TEXT, BadUpdate, Update, parse
+from bot import counters
 from bot.survey.conversation import Outcome, SurveyService
 from bot.survey.presenter import present
 from bot.survey.staff import StaffService
@@ -61,6 +62,7 @@ class CitizenChat:
             texts = await self.answer(update)
         except Exception:  # a step failed (nothing of it was saved): tell the citizen, as Telegram does
             log.exception("zalo-bot: an update failed")
+            counters.error_caught("bot")
             language = await self._language(update.chat_id)
             texts = [say("citizen.something_wrong", language)]
         await self.send(update.chat_id, texts)

@@ -28,6 +28,7 @@ from adapters.zalo_oa.citizen import FLOODING_EVENT, PLATFORM, OACitizen
 from adapters.zalo_oa.events import Feedback
 from adapters.zalo_oa.render import OAMessage, cs_body, split_text
 from adapters.zalo_oa.zns import ZNSSender
+from bot import counters
 from bot.config import Settings
 from bot.errors import UserError
 from bot.logs import chat_ref
@@ -156,6 +157,7 @@ class ZaloOAChannel:
             if verdict.status == 401:
                 log.warning("zalo-oa: webhook call refused: %s", verdict.reason)
             return _error(verdict.status, verdict.reason)
+        counters.update_received("zalo_oa")  # signed and well-formed, acted on or not
         if not verdict.keep:
             return web.json_response({"ok": True, "ignored": True})
         if verdict.user is not None and (flood := self.flood.check(verdict.user, time.monotonic())) != "ok":

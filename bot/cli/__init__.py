@@ -80,6 +80,8 @@ class SipasGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
+            if isinstance(error, BrokenPipeError) and stdout_closed():
+                raise  # `sipas-bot centre list | head -1`: run() ends quietly, this is no database error
             raise _explained(error, ctx.obj) from error
 
 
@@ -152,6 +154,11 @@ def run(args: list[str] | None = None) -> int:
 
         click.echo(catalogue_say("admin.aborted", admin_language()), err=True)
         return 1
+    except BrokenPipeError as error:
+        if stdout_closed():
+            return _closed_pipe()
+        _explained(error, None).show()
+        return 1
     except SystemExit as exit_:  # `try` ends with sys.exit(1) when the survey was not completed
         return exit_.code if isinstance(exit_.code, int) else 0 if exit_.code is None else 1
     except Exception as error:  # raised outside a command (parsing the group's own options): still one line
@@ -160,8 +167,36 @@ def run(args: list[str] | None = None) -> int:
     return code if isinstance(code, int) else 0
 
 
+def stdout_closed() -> bool:
+    """Whether whoever read our standard output has gone (`| head -1` took its line and left): the pipe's write
+    end then reports an error. A broken pipe elsewhere (a database socket) is not this."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll (Windows), or stdout is no file (tests)
+        return False
+
+
+def _closed_pipe() -> int:
+    """Nothing to say and nobody to say it to: exit 1 without a word, as click does in its standalone mode."""
+    import contextlib
+
+    # Python flushes stdout again at exit and would print a BrokenPipeError: let that flush go to /dev/null.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
+
+
 def main() -> None:
-    sys.exit(run())
+    code = run()
+    try:  # what `print` left in the buffer leaves now, while a closed pipe can still be told apart
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = _closed_pipe()
+    sys.exit(code)
 
 
 # Command modules register themselves on `cli` when imported.

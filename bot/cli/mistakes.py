@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.counters import BUG_LOG
 from bot.errors import UserError
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
 
-BUG_LOG = "errors.log"
 # The settings whose expected form is not in their type.
 _EXPECTED_BY_NAME = {"timezone": "admin.expect_timezone", "database_url": "admin.expect_database_url"}
 

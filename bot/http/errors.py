@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 
+from bot import counters
 from bot.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -23,4 +24,5 @@ async def json_errors(request: web.Request, handler):
         return web.json_response({"error": str(error), "status": error.status}, status=error.status)
     except Exception:
         log.exception("HTTP %s %s failed", request.method, request.path)
+        counters.error_caught("http")
         return web.json_response({"error": "internal error", "status": 500}, status=500)

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot import counters
 from bot.storage.database import Database
 from bot.storage.models import InboxEvent, utcnow
 
@@ -164,6 +165,7 @@ class InboxWorker:
             try:
                 await self.handle(user, body or "")
             except Exception as error:
+                counters.error_caught("bot")  # the channel's handler failed (kept for a retry)
                 await self._failed(row_id, attempt, error)
                 return
             async with self.db.transaction() as session:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.http.api import directory, invitations, openapi, reports
+from bot.http.api import directory, invitations, openapi, reports, responses
 from bot.http.api.errors import PREFIX, api_errors
 
 __all__ = ["MODULES", "PREFIX", "api_errors", "routes"]
 
-MODULES = [reports, invitations, directory]
+MODULES = [reports, invitations, directory, responses]
 
 
 def routes() -> list[web.RouteDef]:

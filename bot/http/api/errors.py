@@ -9,6 +9,7 @@ import logging
 
 from aiohttp import web
 
+from bot import counters
 from bot.errors import UserError
 from bot.http.keys import SETTINGS
 from bot.texts import language_of, say
@@ -61,4 +62,5 @@ async def api_errors(request: web.Request, handler):
         return error_response(error.status, _CODES.get(error.status, "error"), error.reason)
     except Exception:
         log.exception("HTTP %s %s failed", request.method, request.path)
+        counters.error_caught("http")
         return error_response(500, "internal", say("admin.api_internal", language(request)))
