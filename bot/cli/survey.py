@@ -132,6 +132,9 @@ def serve(settings: Settings, demo: bool) -> None:
         check_listen(settings.host, settings.port)  # before issuing a link to a server that cannot start
         for line in with_services(settings, lambda services: demo_links(services)):
             click.echo(line)
+        from bot.cli.dashboard import demo_login
+
+        click.echo(with_services(settings, demo_login))  # a login link the first time (no admin key yet)
     run_server(settings)
 
 
