@@ -2,7 +2,9 @@
 random generator so every run sees the same figures.
 
 HP is the best centre, QN good, TB the weakest (its "staff_2" is rated low by almost everyone: its weakest
-criterion by far), and LC has too few responses to publish (10 a month, under the default min_n of 30). Keys are
+criterion by far), and LC had too few responses to publish in May (10, under the default min_n of 30; with the
+province row published, one more centre is then withheld so that LC cannot be told by subtraction) and none in
+June. Keys are
 made with `bot.survey.api_keys.create_key`, as `sipas-bot apikey create` makes them.
 """
 
@@ -19,13 +21,14 @@ from bot.survey.api_keys import create_key
 
 SURVEY = "sipas-2023"
 MONTHS = (dt.date(2024, 5, 1), dt.date(2024, 6, 1))
-# code: (name, responses a month, chance of a 4 or 5 on each criterion)
-CENTRES = {"HP": ("Trung tâm Phục vụ hành chính công Hải Phòng", 60, 0.92),
-           "QN": ("Trung tâm Phục vụ hành chính công Quảng Ninh", 50, 0.80),
-           "TB": ("Trung tâm Phục vụ hành chính công Thái Bình", 45, 0.66),
-           "LC": ("Trung tâm Phục vụ hành chính công Lào Cai", 10, 0.75)}
+# code: (name, responses in May and in June, chance of a 4 or 5 on each criterion)
+CENTRES = {"HP": ("Trung tâm Phục vụ hành chính công Hải Phòng", (60, 60), 0.92),
+           "QN": ("Trung tâm Phục vụ hành chính công Quảng Ninh", (50, 50), 0.80),
+           "TB": ("Trung tâm Phục vụ hành chính công Thái Bình", (45, 45), 0.66),
+           "LC": ("Trung tâm Phục vụ hành chính công Lào Cai", (10, 0), 0.75)}
 WEAKEST, WEAK_CRITERION = "TB", "staff_2"
 JUNE = {"period": "month", "at": "2024-06"}
+MAY = {"period": "month", "at": "2024-05"}
 # The report the overview of June 2024 shows, as the API is asked for it.
 JUNE_API = {"period": "month", "by": "centre", "compare": "previous", "from": "2024-06-01", "to": "2024-06-30",
             "total": "true"}
@@ -44,9 +47,9 @@ async def seed(services) -> World:
     async with services.db.transaction() as session:
         centres = {code: await directory.add_centre(session, code, name) for code, (name, _, _) in CENTRES.items()}
         rows = []
-        for first in MONTHS:
-            for code, (_, count, good) in CENTRES.items():
-                for i in range(count):
+        for month, first in enumerate(MONTHS):
+            for code, (_, counts, good) in CENTRES.items():
+                for i in range(counts[month]):
                     answers = {c: (chance.choice((4, 5)) if chance.random() < good else chance.choice((1, 2, 3)))
                                for c in codes}
                     if code == WEAKEST:
