@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 BAR_WIDTH = 200  # the bar's viewBox: 0..200 across, 0..16 high
 TREND_WIDTH, TREND_HEIGHT = 340, 180
-_LEFT, _RIGHT, _TOP, _BOTTOM = 34, 10, 10, 30  # the trend's margins: y labels left, month labels below
+_LEFT, _RIGHT, _TOP, _BOTTOM = 34, 18, 12, 30  # the trend's margins: y labels left, month labels below
 
 
 @dataclass(frozen=True)
