@@ -4,6 +4,7 @@ funnel, and its monthly trend over a year with the 95% band and the significant 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from urllib.parse import urlencode
 
@@ -61,8 +62,9 @@ async def centre(request: web.Request) -> web.Response:
     period, keys = await chosen_period(request)
     services = request.app[SERVICES]
     try:
-        found = await report(services, who, QUERIES["league"](period, who))
-        months = await report(services, who, QUERIES["trend"](period, who))
+        # Both at once: each scores in worker threads, and the machine has two cores.
+        found, months = await asyncio.gather(report(services, who, QUERIES["league"](period, who)),
+                                             report(services, who, QUERIES["trend"](period, who)))
     except UserError as error:
         return page(request, "message.html", status=error.status, heading="error", lines=[],
                     message=error.text(language(request)))
