@@ -187,3 +187,22 @@ def test_every_text_the_templates_use_is_in_both_languages():
              "withheld_complementary", "forbidden", "not_found", "error"}
     missing = sorted(key for key in used if not {"vi", "en"} <= set(catalogue().get(f"dashboard.{key}", {})))
     assert not missing
+
+
+async def test_the_gap_to_a_centres_target(world, client, cli):
+    assert cli("target", "set", "--centre", "TB", "--year", "2024", "--sipas", "85", "--element", "staff=90")[0] == 0
+    assert cli("target", "set", "--centre", "HP", "--year", "2024", "--sipas", "60")[0] == 0
+    await log_in(client, world.keys["admin"])
+    html = await html_of(client, "/dashboard", JUNE)
+    report = await api_json(client, world.keys["admin"], **JUNE_API)
+    tb = next(r for r in report["rows"] if r["centre"] == "TB")
+    gap = tb["target"]["sipas"]["gap"]
+    text = text_of(html)
+    assert gap > 0 and f"thiếu {vi_number(gap)} (mục tiêu 85,00)" in text
+    assert "đạt mục tiêu 60,00" in text  # HP is above its target
+    assert text.count("chưa đặt") == 1  # QN has none
+    row = re.search(r'<tr data-centre="TB".*?</tr>', html, re.S).group(0)
+    assert 'fill="#b45309"' in row  # the target's tick on TB's bar
+    centre = await html_of(client, "/dashboard/centre/TB", JUNE)
+    staff = re.search(r"<li><span class=\"label\">Công chức</span>.*?</li>", centre, re.S).group(0)
+    assert 'fill="#b45309"' in staff  # the element's target on its bar
