@@ -2,6 +2,7 @@
 with n, the province row and its change), what a centre's key may see, a centre's page, the exports (the API's
 bytes), and Vietnamese or English words and numbers."""
 
+import datetime as dt
 import io
 import re
 from html import unescape
@@ -10,12 +11,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from dashboard_world import JUNE, JUNE_API, MAY, WEAK_CRITERION, WEAKEST, log_in, seed
 from openpyxl import load_workbook
+from sqlalchemy import select
+from test_report import invite
 
 from bot.http.app import create_app
 from bot.http.dashboard.periods import KINDS
 from bot.http.dashboard.render import number
 from bot.reports.render import vi_number
 from bot.reports.request import PARTICIPATION
+from bot.storage.models import Centre
 from bot.survey.api_keys import ROLES
 
 
@@ -206,3 +210,16 @@ async def test_the_gap_to_a_centres_target(world, client, cli):
     centre = await html_of(client, "/dashboard/centre/TB", JUNE)
     staff = re.search(r"<li><span class=\"label\">Công chức</span>.*?</li>", centre, re.S).group(0)
     assert 'fill="#b45309"' in staff  # the element's target on its bar
+
+
+async def test_a_centres_participation_funnel(world, services, client):
+    async with services.db.reading() as session:
+        tb = (await session.execute(select(Centre).where(Centre.code == "TB"))).scalar_one()
+    for stages in ("osc", "osc", "os", "o", ""):
+        await invite(services, tb, None, dt.datetime(2024, 6, 10, 3, 0, tzinfo=dt.UTC), stages, survey="sipas-2023")
+    await log_in(client, world.keys["admin"])
+    html = await html_of(client, "/dashboard/centre/TB", JUNE)
+    funnel = text_of(re.search(r'<ol class="funnel">.*?</ol>', html, re.S).group(0))
+    assert funnel == ("Phiếu mời đã phát 5 (100,0%) Đã mở 4 (80,0%) Đã bắt đầu 3 (60,0%) "
+                      "Đã hoàn thành 2 (40,0%)")
+    assert "funnel" not in await html_of(client, "/dashboard/centre/HP", JUNE)  # HP issued none
