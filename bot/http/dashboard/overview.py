@@ -74,7 +74,8 @@ async def overview(request: web.Request) -> web.Response:
     try:
         found = await report(request.app[SERVICES], who, QUERIES["league"](period, who))
     except UserError as error:
-        return page(request, "message.html", status=error.status, heading="error", lines=[], message=str(error))
+        return page(request, "message.html", status=error.status, heading="error", lines=[],
+                    message=error.text(language(request)))
     rows, total = league(found)
     axis = bar_axis([v for row in found.rows for v in (row["sipas_ci"] or [None])])
     lang = language(request)
