@@ -68,9 +68,10 @@ def key_of(day: dt.date, kind: str) -> str:
 
 async def span(services: Services, survey: str) -> tuple[dt.date, dt.date] | None:
     """The first and last day with a response to ``survey``, or None when there is none."""
+    # Two queries: SQLite answers a lone min() or max() from the (instrument, day) index, both at once by a scan.
     async with services.db.reading() as session:
-        first, last = (await session.execute(select(func.min(Response.submitted_on), func.max(
-            Response.submitted_on)).where(Response.instrument == survey))).one()
+        first, last = [(await session.execute(select(end(Response.submitted_on)).where(
+            Response.instrument == survey))).scalar() for end in (func.min, func.max)]
     if first is None:
         return None
     as_date = dt.date.fromisoformat if isinstance(first, str) else (lambda value: value)
