@@ -11,7 +11,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from dashboard_world import csrf_of, log_in, seed
 from sqlalchemy import select, update
 
-from bot.config import Settings
 from bot.http.app import create_app
 from bot.storage.models import AppState
 from bot.survey.api_keys import revoke_key
@@ -78,8 +77,7 @@ async def test_a_forged_session_cookie_is_no_session(world, client):
 
 
 async def test_the_cookie_is_secure_behind_an_https_public_url(world, settings):
-    secure = Settings(data_dir=settings.data_dir, database_url=settings.database_url,
-                      public_url="https://sipas.example.vn", _env_file=None)
+    secure = settings.model_copy(update={"public_url": "https://sipas.example.vn"})
     async with TestClient(TestServer(create_app(secure))) as client:
         form = await client.get("/dashboard/login")
         pre = next(c for c in form.headers.getall("Set-Cookie") if c.startswith("sipas_dash_pre="))
