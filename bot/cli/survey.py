@@ -120,7 +120,8 @@ def survey_validate(file: str) -> None:
 
 @cli.command()
 @click.option("--demo", is_flag=True, help="First make sure a demo centre (DEMO, open surveys) exists, and print a "
-              "fresh invitation link and its open-survey link to try the web survey (`make run` does this).")
+              "fresh invitation link and its open-survey link to try the web survey, and the first time a dashboard "
+              "login link for a new admin key (`make run` does this).")
 @click.pass_obj
 def serve(settings: Settings, demo: bool) -> None:
     """Start the HTTP service: the web survey, the chat channels that have tokens, /healthz."""
