@@ -20,7 +20,8 @@ from bot.http.dashboard.render import number
 from bot.reports.render import vi_number
 from bot.reports.request import PARTICIPATION
 from bot.storage.models import Centre
-from bot.survey.api_keys import ROLES
+from bot.survey import directory
+from bot.survey.api_keys import ROLES, create_key
 
 
 @pytest.fixture
@@ -223,3 +224,14 @@ async def test_a_centres_participation_funnel(world, services, client):
     assert funnel == ("Phiếu mời đã phát 5 (100,0%) Đã mở 4 (80,0%) Đã bắt đầu 3 (60,0%) "
                       "Đã hoàn thành 2 (40,0%)")
     assert "funnel" not in await html_of(client, "/dashboard/centre/HP", JUNE)  # HP issued none
+
+
+async def test_a_new_install_without_responses(services, client):
+    async with services.db.transaction() as session:
+        await directory.add_centre(session, "DEMO", "Trung tâm thử nghiệm", open_surveys=True)
+        _, secret = await create_key(session, "admin")
+    await log_in(client, secret)
+    assert "Chưa có phiếu nào trong kỳ này." in await html_of(client, "/dashboard")
+    centre = await html_of(client, "/dashboard/centre/DEMO")
+    assert "Kỳ này trung tâm chưa có phiếu nào." in centre and "Chưa có tháng nào đủ mẫu." in centre
+    assert (await client.get("/dashboard/export.csv")).status == 200
