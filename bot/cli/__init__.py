@@ -200,4 +200,4 @@ def main() -> None:
 
 
 # Command modules register themselves on `cli` when imported.
-from bot.cli import admin, apikey, case, data, invite, outbox, report, survey, target, zalo  # noqa: E402, F401
+from bot.cli import admin, apikey, case, dashboard, data, invite, outbox, report, survey, target, zalo  # noqa: E402, F401

@@ -120,7 +120,8 @@ def survey_validate(file: str) -> None:
 
 @cli.command()
 @click.option("--demo", is_flag=True, help="First make sure a demo centre (DEMO, open surveys) exists, and print a "
-              "fresh invitation link and its open-survey link to try the web survey (`make run` does this).")
+              "fresh invitation link and its open-survey link to try the web survey, and the first time a dashboard "
+              "login link for a new admin key (`make run` does this).")
 @click.pass_obj
 def serve(settings: Settings, demo: bool) -> None:
     """Start the HTTP service: the web survey, the chat channels that have tokens, /healthz."""
@@ -132,6 +133,9 @@ def serve(settings: Settings, demo: bool) -> None:
         check_listen(settings.host, settings.port)  # before issuing a link to a server that cannot start
         for line in with_services(settings, lambda services: demo_links(services)):
             click.echo(line)
+        from bot.cli.dashboard import demo_login
+
+        click.echo(with_services(settings, demo_login))  # a login link the first time (no admin key yet)
     run_server(settings)
 
 

@@ -19,7 +19,7 @@ from bot import channels as channel_registry
 from bot import logs
 from bot.config import Settings
 from bot.errors import UserError
-from bot.http import api, zalo_oauth
+from bot.http import api, dashboard, zalo_oauth
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
@@ -77,6 +77,7 @@ def create_app(settings: Settings, instruments: dict[str, Instrument] | None = N
     for channel in app[CHANNELS]:
         app.router.add_routes(channel.routes())
     app.router.add_routes(zalo_oauth.routes(settings))  # Zalo's OAuth redirect (public URL and OA configured)
+    app.router.add_routes(dashboard.routes())  # /dashboard (bot.http.dashboard)
     return app
 
 
@@ -119,6 +120,7 @@ def run_server(settings: Settings) -> None:
     for line in channel_registry.describe(settings):
         print(f"sipas-bot: {line}", flush=True)
     print("sipas-bot: HTTP API at /api/v1 (keys: `sipas-bot apikey create`).", flush=True)
+    print("sipas-bot: dashboard at /dashboard (a login link: `sipas-bot admin login-link --role admin`).", flush=True)
     try:
         web.run_app(app, host=settings.host, port=settings.port, print=None)
     except OSError as error:  # taken between the check and the start: still one line

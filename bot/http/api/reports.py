@@ -19,6 +19,7 @@ from bot.http.keys import SERVICES
 from bot.reports.build import Report, build_report
 from bot.reports.render import render_csv, render_json
 from bot.reports.request import ReportRequest, parse_request
+from bot.services import Services
 from bot.survey.api_keys import Caller
 
 TEXT = ("survey", "from", "to", "period", "by", "origin", "compare", "weight")
@@ -68,12 +69,17 @@ def for_caller(report: Report, who: Caller) -> Report:
 
 async def _report(request: web.Request) -> Report:
     who = await caller(request)
-    wanted = parse_request(**request_of(request.query))  # a UserError (400) before any database work
+    return await report_for(request.app[SERVICES], who, request.query)
+
+
+async def report_for(services: Services, who: Caller, query) -> Report:
+    """The report the query parameters ask for, as ``who`` may see it (the dashboard's exports too)."""
+    wanted = parse_request(**request_of(query))  # a UserError (400) before any database work
     if who.role != "admin" and "centre" not in wanted.by:
         raise ApiError.of(403, "admin.api_needs_centre_rows", centre=who.centre)
     if who.role != "admin" and wanted.min_n < CENTRE_MIN_N:
         raise ApiError.of(403, "admin.api_min_n_floor", min_n=CENTRE_MIN_N, given=wanted.min_n)
-    return for_caller(await build_report(request.app[SERVICES], wanted), who)
+    return for_caller(await build_report(services, wanted), who)
 
 
 async def sipas_json(request: web.Request) -> web.Response:
@@ -82,14 +88,20 @@ async def sipas_json(request: web.Request) -> web.Response:
 
 
 async def sipas_csv(request: web.Request) -> web.Response:
-    report = await _report(request)
+    return csv_response(await _report(request))
+
+
+async def sipas_xlsx(request: web.Request) -> web.Response:
+    return await xlsx_response(await _report(request))
+
+
+def csv_response(report: Report) -> web.Response:
     # With a byte-order mark, as `report --format csv -o FILE` writes it: Excel then reads the Vietnamese as UTF-8.
     return web.Response(body=render_csv(report).encode("utf-8-sig"), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.csv"'})
 
 
-async def sipas_xlsx(request: web.Request) -> web.Response:
-    report = await _report(request)
+async def xlsx_response(report: Report) -> web.Response:
     body = await asyncio.to_thread(_xlsx_bytes, report)  # openpyxl is slow: off the event loop
     return web.Response(body=body, content_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.xlsx"'})

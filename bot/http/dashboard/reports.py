@@ -1,0 +1,46 @@
+"""The reports behind the dashboard's pages, asked for with the API's own query parameters and built by the API's
+own function (`bot.http.api.reports.report_for`): the same figures, the same restriction of a centre's key, and
+exports with the same bytes as `GET /api/v1/reports/sipas.csv|.xlsx` with those parameters."""
+
+from __future__ import annotations
+
+from multidict import MultiDict
+
+from bot.http.api.reports import report_for
+from bot.http.dashboard.periods import Period, months_to
+from bot.reports.build import Report
+from bot.services import Services
+from bot.survey.api_keys import Caller
+
+TREND_MONTHS = 12
+
+
+def league_query(period: Period, who: Caller) -> MultiDict:
+    """The period's league table of centres with each one's change from the period before; for an admin key also
+    the province row (a centre's key gets only its centre's rows: no total)."""
+    query = MultiDict(period=period.kind, by="centre", compare="previous", **{
+        "from": period.first.isoformat(), "to": period.last.isoformat()})
+    if who.role == "admin":
+        query["total"] = "true"
+    return query
+
+
+def trend_query(period: Period) -> MultiDict:
+    """Month by month over the year that ends with the period, each month against the one before."""
+    first, last = months_to(period, TREND_MONTHS)
+    return MultiDict(period="month", by="centre", compare="previous", **{"from": first.isoformat(),
+                                                                         "to": last.isoformat()})
+
+
+QUERIES = {"league": league_query, "trend": lambda period, _who: trend_query(period)}
+
+
+async def report(services: Services, who: Caller, query: MultiDict) -> Report:
+    return await report_for(services, who, query)
+
+
+def league(report_: Report) -> tuple[list[dict], dict | None]:
+    """The centres' rows in the report's order (highest lower bound first, suppressed last) and the province row."""
+    rows = [row for row in report_.rows if not row.get("total")]
+    total = next((row for row in report_.rows if row.get("total")), None)
+    return rows, total
