@@ -163,6 +163,14 @@ def test_base_ranges_by_hand():
     assert shifted(compare="same-last-year", date_from="2024-02-29", date_to="2024-03-01") == (
         day("2023-02-28"), day("2023-03-01"))
     assert months_before(day("2024-01-15"), 1) == day("2023-12-15")
+    # A range to a month's last day is compared with the base month to its last day: June 30 -> May 31 (not 30),
+    # 29 February -> 31 January, a quarter to 30 June -> 31 March.
+    assert shifted(period="month", compare="previous", date_from="2024-06-01", date_to="2024-06-30") == (
+        day("2024-05-01"), day("2024-05-31"))
+    assert shifted(period="month", compare="previous", date_to="2024-02-29") == (None, day("2024-01-31"))
+    assert shifted(period="quarter", compare="previous", date_to="2024-06-30") == (None, day("2024-03-31"))
+    assert shifted(period="month", compare="same-last-year", date_to="2025-02-28") == (None, day("2024-02-29"))
+    assert shifted(period="month", compare="previous", date_to="2024-07-30") == (None, day("2024-06-30"))
 
 
 async def test_no_change_without_compare(services, hand):

@@ -57,15 +57,23 @@ def base_key(key: str, request: ReportRequest) -> str | None:
     return period_key(key_index(key, period) - {"month": 12, "quarter": 4, "year": 1}[period], period)
 
 
-def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` earlier, the month's last day where it is shorter (31 March -> 29 February)."""
+def months_before(day: dt.date, months: int, *, end: bool = False) -> dt.date:
+    """The same day ``months`` earlier, the month's last day where it is shorter (31 March -> 29 February).
+    With ``end`` (the last day of a range), a month's last day stays its month's last day (30 June -> 31 May):
+    otherwise a range to the end of June would be compared with May less its last day."""
     total = day.year * 12 + day.month - 1 - months
     year, month = divmod(total, 12)
-    following = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
-    return dt.date(year, month + 1, min(day.day, (following - dt.timedelta(days=1)).day))
+    last = _last_day(year, month + 1)
+    if end and day == _last_day(day.year, day.month):
+        return last
+    return dt.date(year, month + 1, min(day.day, last.day))
 
 
-def _shift(day: dt.date | None, request: ReportRequest) -> dt.date | None:
+def _last_day(year: int, month: int) -> dt.date:
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def _shift(day: dt.date | None, request: ReportRequest, end: bool = False) -> dt.date | None:
     """A day of a report's range moved into its base period: one period back, or one year back."""
     if day is None:
         return None
@@ -74,7 +82,7 @@ def _shift(day: dt.date | None, request: ReportRequest) -> dt.date | None:
             return day - dt.timedelta(days=7)
         year, week, weekday = day.isocalendar()
         return dt.date.fromisocalendar(year - 1, min(week, weeks_in(year - 1)), weekday)
-    return months_before(day, 12 if request.compare == "same-last-year" else _MONTHS[request.period])
+    return months_before(day, 12 if request.compare == "same-last-year" else _MONTHS[request.period], end=end)
 
 
 def base_range(request: ReportRequest) -> tuple[dt.date | None, dt.date | None]:
@@ -85,8 +93,8 @@ def base_range(request: ReportRequest) -> tuple[dt.date | None, dt.date | None]:
         if request.compare == "previous":
             length = end - start + dt.timedelta(days=1)
             return start - length, start - dt.timedelta(days=1)
-        return months_before(start, 12), months_before(end, 12)
-    return _shift(start, request), _shift(end, request)
+        return months_before(start, 12), months_before(end, 12, end=True)
+    return _shift(start, request), _shift(end, request, end=True)
 
 
 async def compare_rows(request: ReportRequest, rows: list[dict], build: Callable[[ReportRequest], Awaitable[Any]],
