@@ -1,6 +1,7 @@
 """`/dashboard/centre/{code}`: one centre in the chosen period: its SIPAS, elements and criteria with intervals,
 "ưu tiên cải thiện" (the criteria that would add most SIPAS points, `bot.reports.priority`), the participation
-funnel, and its monthly trend over a year with the 95% band and the significant changes marked."""
+funnel, its monthly trend over a year with the 95% band and the significant changes marked, the answers to the
+unscored questions and the latest comments, masked (`bot.reports.voices`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from bot.http.dashboard.session import CALLER, csrf_token
 from bot.http.dashboard.svg import bar, bar_axis, trend
 from bot.http.keys import SERVICES
 from bot.reports.request import PARTICIPATION
+from bot.reports.voices import centre_voices
 from bot.survey.api_keys import Caller
 
 
@@ -73,6 +75,9 @@ async def centre(request: web.Request) -> web.Response:
     if name is None:
         return page(request, "message.html", status=404, heading="not_found", lines=["no_centre"])
     lang = language(request)
+    async with services.db.reading() as session:  # the unscored answers and the latest comments, masked
+        voices = await centre_voices(session, found.instrument, code, period.first, period.last, lang,
+                                     found.request.min_n)
     measures = [] if row is None else [
         *(row.get("elements_ci") or {}).values(), *(m["ci"] for m in (row.get("criteria") or {}).values())]
     axis = bar_axis([end for interval in measures for end in (interval or [None])])
@@ -87,7 +92,7 @@ async def centre(request: web.Request) -> web.Response:
                 elements=_elements(row, axis, element_names(found, lang)) if row else [], criteria=criteria,
                 priority=[{**item, "name": names.get(item["code"], item["code"])}
                           for item in (row.get("priority") or [])] if row else [],
-                funnel=_funnel(row) if row else None, chart=trend(trend_rows),
+                funnel=_funnel(row) if row else None, chart=trend(trend_rows), voices=voices,
                 history=[{"label": label(r["period"], "month", lang), "row": r} for r in history],
                 exports=export_links("league", period), trend_exports=export_links("trend", period),
                 back=f"/dashboard?{urlencode(period.query())}",
