@@ -2,6 +2,7 @@
 every text the code names exists."""
 
 import ast
+import re
 import string
 from pathlib import Path
 
@@ -84,3 +85,14 @@ def test_vietnamese_texts_have_diacritics():
              if name.startswith("admin.") and words(texts["vi"]).isascii() and any(c.isalpha() for c in
                                                                                   words(texts["vi"]))}
     assert plain == {"admin.label_token"}, plain  # "token:" is the word the printed links use
+
+
+def test_no_locale_file_names_a_text_twice():
+    # YAML keeps the last of two equal keys silently: two branches adding the same name would lose one text.
+    from collections import Counter
+    from importlib import resources
+
+    for entry in resources.files("bot").joinpath("locale").iterdir():
+        if entry.name.endswith(".yaml"):
+            names = Counter(re.findall(r"^([\w.-]+):", entry.read_text(encoding="utf-8"), re.M))
+            assert [name for name, count in names.items() if count > 1] == [], entry.name

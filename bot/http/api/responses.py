@@ -43,7 +43,7 @@ def export_options(query) -> tuple[str | None, dt.date | None, dt.date | None, b
 async def responses_csv(request: web.Request) -> web.StreamResponse:
     who = await caller(request)
     if who.role != "admin":  # every centre's answers, comments included: the province's admins only
-        raise ApiError.of(403, "admin.api_admin_only")
+        raise ApiError.of(403, "admin.api_responses_admin_only")
     survey, first, last, exclude_flagged = export_options(request.query)
     services = request.app[SERVICES]
     try:
