@@ -75,6 +75,7 @@ class Coverage:
 
     cell: Cell
     sipas: float
+    score_sipas: float  # the score interval alone, without the bootstrap-t for small groups
     old_sipas: float
     elements: dict[str, float]
     old_elements: dict[str, float]
@@ -136,6 +137,7 @@ def measure(rng: np.random.Generator, criteria: dict[str, str], cell: Cell, samp
     return Coverage(
         cell=cell,
         sipas=_covered(groups["sipas_low"].to_numpy(), groups["sipas_high"].to_numpy(), sipas_true),
+        score_sipas=_covered(old[4], old[5], sipas_true),
         old_sipas=_covered(old[0], old[1], sipas_true),
         elements={e: _covered(new_low[:, j], new_high[:, j], truth[j]) for j, e in enumerate(elements)},
         old_elements={e: _covered(old[2][:, j], old[3][:, j], truth[j]) for j, e in enumerate(elements)},
@@ -144,14 +146,16 @@ def measure(rng: np.random.Generator, criteria: dict[str, str], cell: Cell, samp
 
 
 def _old_intervals(table: pd.DataFrame, criteria: dict[str, str], samples: int):
-    """The former interval (normal, clipped to [0, 100]) on the same linearised standard errors."""
+    """The former interval (normal, clipped to [0, 100]) on the same linearised standard errors, and the score
+    interval without the bootstrap."""
     elements = list(dict.fromkeys(criteria.values()))
     outcomes = [np.take(OUTCOME, cell_codes(table[code]), mode="clip") for code in criteria]
     parts = [elements.index(criteria[code]) for code in criteria]
     ratios = intervals.mean_of_ratios(table["sample"].to_numpy(), outcomes, parts, samples)
     low, high = intervals.normal_interval(ratios.estimate, ratios.se)
     part_low, part_high = intervals.normal_interval(ratios.part_estimate, ratios.part_se)
-    return low, high, part_low, part_high
+    score_low, score_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units)
+    return low, high, part_low, part_high, score_low, score_high
 
 
 def _covered(low: np.ndarray, high: np.ndarray, truth: float) -> float:
@@ -165,13 +169,14 @@ def cells(scenarios=SCENARIOS, targets=TRUE_SIPAS, sizes=SIZES) -> list[Cell]:
 
 def table_markdown(results: list[Coverage]) -> str:
     """One line per cell: SIPAS new and old, the lowest and highest element new and old, and whether the goal holds."""
-    lines = ["| scenario | true SIPAS | n | SIPAS | SIPAS, old | elements | elements, old | 93–97 |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| scenario | true SIPAS | n | SIPAS | SIPAS, score | SIPAS, old | elements | elements, old | 93–97 |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         new, old = r.elements.values(), r.old_elements.values()
         ok = all(93 <= v <= 97 for v in (r.sipas, *new))
         lines.append(f"| {r.cell.scenario.name} | {r.cell.target:g} | {r.cell.n} | {r.sipas:.1f} | "
-                     f"{r.old_sipas:.1f} | {min(new):.1f}–{max(new):.1f} | {min(old):.1f}–{max(old):.1f} | "
+                     f"{r.score_sipas:.1f} | {r.old_sipas:.1f} | {min(new):.1f}–{max(new):.1f} | "
+                     f"{min(old):.1f}–{max(old):.1f} | "
                      f"{'yes' if ok else '**no**'} |")
     return "\n".join(lines)
 
