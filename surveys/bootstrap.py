@@ -110,7 +110,8 @@ def _t_quantiles(rows, counts, estimate, se, rank) -> tuple[np.ndarray, np.ndarr
     size = rows.shape[1]
     # One-hot answers: satisfied, then not satisfied, per criterion (g, n, 2k); both zero for no valid answer.
     answers = np.concatenate([rows == SATISFIED, rows == NOT_SATISFIED], axis=2).astype(np.float64)
-    tallies = np.matmul(counts, answers)  # (g, B, 2k): each resample's satisfied and unsatisfied answers
+    g, n2k = rows.shape[0], 2 * k  # each resample's satisfied and unsatisfied answers, by one matrix product
+    tallies = (counts @ np.swapaxes(answers, 0, 1).reshape(size, g * n2k)).reshape(-1, g, n2k).swapaxes(0, 1)
     s_star = tallies[..., :k]
     v_star = s_star + tallies[..., k:]
     answered = v_star > 0
