@@ -9,9 +9,10 @@ dụng" (5%) at random; one scenario makes 70% of the feedback criteria's answer
 
 Every cell (scenario x true SIPAS x n) draws ``--samples`` surveys of n respondents and scores all of them in one
 ``surveys.scoring.score`` call (the sample number is the group column); an interval covers when low <= true <=
-high. The table shows the interval reports use (``surveys.intervals.score_interval``) next to the former normal
-interval clipped to [0, 100] (``normal_interval`` on the same linearised standard error), for SIPAS and for the
-lowest and highest of the five elements' coverages in the cell. Run:
+high. The table shows the interval reports use (``surveys.scoring.score``: for SIPAS in groups of 30-200 the
+bootstrap-t of ``surveys.bootstrap``, else ``surveys.intervals.score_interval``) next to the score interval alone
+and the former normal interval clipped to [0, 100] (``normal_interval`` on the same linearised standard error), for
+SIPAS and for the lowest and highest of the five elements' coverages in the cell. Run:
 
     .venv/bin/python bench/interval_coverage.py --samples 3000 --seed 12
 
