@@ -35,7 +35,8 @@ Three pieces (``docs/sipas.md``, "Uncertainty"; the method and its coverage: ``d
   former interval, estimate ± 1.96 se clipped to [0, 100] (``normal_interval``), held its 95% only away from the
   bounds.
   For weighted estimates (``surveys.scoring.score(weights=...)``) Kish's effective n, (sum w)² / sum w², takes
-  the place of n in the design effect 1 case.
+  the place of n in the design effect 1 case. For SIPAS in unweighted groups of 30-200 respondents
+  ``surveys.scoring`` replaces it by the studentised bootstrap of ``surveys.bootstrap`` where that is bounded.
 
 All functions are vectorised: no Python loop runs over rows or groups (only over the criteria).
 """

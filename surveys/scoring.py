@@ -7,7 +7,8 @@ engine's answer dicts (``answers_frame``, importable from here as well).
 Measures and uncertainty:
     Element indices and SIPAS are unweighted means of the criteria's satisfied percentages (criteria with
     n > 0 only); their intervals treat the respondent as the unit (linearised variance of a mean of ratios and
-    a Wilson score interval on its effective sample size, see ``surveys.intervals``); a criterion's interval and
+    a Wilson score interval on its effective sample size, see ``surveys.intervals``; for SIPAS in groups of at
+    most 200 respondents, a studentised bootstrap, ``surveys.bootstrap``); a criterion's interval and
     that of no_dissatisfied_pct are Wilson's. All percentages are on 0-100; null
     measures are NaN. A group with n < ``min_n`` is suppressed: it keeps its keys, n and, per criterion, n,
     na_n and skipped_n; every other measure is NaN. The work is done on numpy arrays of the whole table (one
@@ -23,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from surveys import intervals
+from surveys.bootstrap import bootstrap_t
 from surveys.ratings import N_CODES, NA_CODE, OUTCOME, SKIPPED_CODE, answers_frame, cell_codes
 
 __all__ = ["NA_CODE", "Scores", "answers_frame", "score"]
@@ -115,6 +117,12 @@ def score(
     for code, outcome in enumerate(OUTCOME):
         outcome_counts[:, :, outcome] += cell_weights[:, :, code]
     ratios = intervals.mean_of_ratios(group, outcomes, parts, n_groups, outcome_counts=outcome_counts, weights=w)
+    sipas_low, sipas_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units, confidence,
+                                                     ratios.kish)
+    if w is None:  # small groups: the studentised bootstrap corrects the skewness (surveys.bootstrap)
+        published = np.where(ratios.units >= min_n, ratios.se, np.nan)  # no resampling for suppressed groups
+        sipas_low, sipas_high = bootstrap_t(group, outcomes, n_groups, ratios.estimate, published, ratios.units,
+                                            sipas_low, sipas_high, confidence)
     del outcomes
 
     n = ratios.units
@@ -129,7 +137,6 @@ def score(
                                                                 0.0)
     no_dissatisfied_low, no_dissatisfied_high = intervals.wilson_interval(np.clip(successes, 0, ratios.kish),
                                                                           ratios.kish, confidence)
-    sipas_low, sipas_high = intervals.score_interval(ratios.estimate, ratios.se, n, confidence, ratios.kish)
     group_table = {
         "n": n,
         "suppressed": suppressed,
