@@ -100,15 +100,27 @@ def _settled(value):
     return value
 
 
-async def build_report(services: Services, request: ReportRequest) -> Report:
-    """Read, score and order; raises UserError for an unknown survey or answers stored in another layout."""
+async def build_report(services: Services, request: ReportRequest, memory=None) -> Report:
+    """Read, score and order; raises UserError for an unknown survey or answers stored in another layout.
+
+    ``memory`` (default ``services.reports``, which the long-running server sets): a `bot.reports.memory`
+    ReportMemory that keeps the responses and the reports' periods in memory; None reads everything afresh."""
+    memory = memory if memory is not None else getattr(services, "reports", None)
+    if memory is not None:
+        return await memory.report(services, request)
+    return await compute_report(services, request)
+
+
+async def compute_report(services: Services, request: ReportRequest, memory=None) -> Report:
+    """`build_report`'s work, with the responses from ``memory`` when given (and its base report through it)."""
     instrument = services.instrument(request.survey)
     request = replace(request, survey=instrument.id)
+    read = memory.arrays if memory is not None else load_arrays
     async with services.db.reading() as session:
         try:
-            arrays = await load_arrays(session, instrument, loading_from(request), request.date_to,
-                                       service="service" in request.by or request.weight is not None,
-                                       channel="channel" in request.by)
+            arrays = await read(session, instrument, loading_from(request), request.date_to,
+                                service="service" in request.by or request.weight is not None,
+                                channel="channel" in request.by)
         except ValueError as error:
             raise UserError(f"the stored answers to '{instrument.id}' do not fit its {len(instrument.criteria())} "
                             f"criteria ({error}); were they recorded with another version?") from error
@@ -141,7 +153,7 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole)
         rows = with_totals(rows, whole_rows, request.by)
     await asyncio.to_thread(rank_rows, rows, request.by)
-    await compare_rows(request, rows, lambda base: build_report(services, base))  # --compare: the shifted report
+    await compare_rows(request, rows, lambda base: build_report(services, base, memory))  # --compare: the base
     add_priorities(rows, request.by, instrument.criteria(), is_sipas(instrument))
     return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,
                   chosen.flagged_excluded)

@@ -1,0 +1,167 @@
+"""Reports kept in memory by a long-running server (the dashboard's pages): the same numbers as a fresh report,
+computed once per period until that period's data changes.
+
+A report's rows are computed period by period: suppression keeps the period in every margin and solves each
+period alone (bot.reports.suppression, bot.reports.disclosure), ranks are drawn per period with a seed of the
+period (bot.reports.ranks), key drivers, data quality, targets and the --compare base are per row. So a report
+from --from to --to is the concatenation of one report per period, each cut to the range, and each of those is
+kept, keyed by its request and a stamp of everything it reads:
+
+- the responses of its days (and of the days its base period and --window reach back to), as the sum of their
+  per-day versions (migration 0011: triggers bump a day in the transaction that writes it, whoever writes;
+  versions only grow, so a sum over fixed days moves whenever one of them changes);
+- the invitations created on those days (participation), the same way;
+- the centres (codes, names, parents), the services and the targets, as read.
+
+A new response today changes today's period only: the overview of this month is computed again (its base, last
+month, is still kept) and a twelve-month trend recomputes one month of twelve. The responses themselves come
+from `bot.reports.day_arrays` (whole history in memory, changed days read again). --weight volume scales weights
+over the whole report, so it is kept whole (never cut into periods), as are reports without both dates.
+
+The rows handed out are the ones kept, shared by every caller (a copy costs as much as a page may take: 10-25 ms a
+month of 100 centres): read them, never change them (`dataclasses.replace` the Report with a new list of rows,
+as the API's `for_caller` does, or copy a row before changing it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from dataclasses import replace
+from itertools import accumulate
+
+import numpy as np
+from sqlalchemy import select
+
+from bot.reports.compare import base_range
+from bot.reports.day_arrays import DayArrays, Versions, day_versions, invitation_versions
+from bot.reports.request import ReportRequest, period_index
+from bot.reports.window import last_day, loading_from
+from bot.storage.models import Centre, Service, Target
+
+KEPT = 400  # period reports kept (least recently used go first): a month of 100 centres is about 0.3 MB
+SPLIT = ("week", "month", "quarter", "year")
+_EPOCH = dt.date(1970, 1, 1)
+# Invitations are counted by local day, stored by UTC day: a day more on each side covers any time zone.
+_MARGIN = dt.timedelta(days=1)
+
+
+class _Sums:
+    """Sums of per-day versions over ranges of days (prefix sums over the sorted days)."""
+
+    def __init__(self, versions: Versions) -> None:
+        self.days = sorted(versions)
+        self.prefix = [0, *accumulate(versions[d] for d in self.days)]
+
+    def over(self, first: dt.date | None, last: dt.date | None) -> tuple[int, int]:
+        """(days with a version, their sum) from ``first`` to ``last`` (None: no bound)."""
+        low = 0 if first is None else bisect_left(self.days, first)
+        high = len(self.days) if last is None else bisect_right(self.days, last)
+        high = max(high, low)
+        return high - low, self.prefix[high] - self.prefix[low]
+
+
+class ReportMemory:
+    """What `bot.reports.build.build_report` uses when set as ``services.reports`` (or passed as ``memory``)."""
+
+    def __init__(self, kept: int = KEPT) -> None:
+        self.day_arrays = DayArrays()
+        self.kept = kept
+        self._reports: OrderedDict[tuple, object] = OrderedDict()
+        self.computed = 0  # period reports computed (the others came from memory): for tests and the benchmark
+
+    async def arrays(self, session, instrument, date_from=None, date_to=None, *, service=True, channel=True):
+        """`bot.reports.dataset.load_arrays`, from memory (the responses' changed days read again)."""
+        return await self.day_arrays.arrays(session, instrument, date_from, date_to)
+
+    async def warm(self, services) -> None:
+        """Read every survey's responses now (a server's start), so that the first page does not wait for it."""
+        async with services.db.reading() as session:
+            for instrument in services.instruments.values():
+                await self.day_arrays.arrays(session, instrument, dt.date.max, dt.date.max)
+
+    async def report(self, services, request: ReportRequest):
+        """The report of ``request``, equal to a fresh `compute_report`, from the periods kept where they hold."""
+        from bot.reports.build import Report
+
+        instrument = services.instrument(request.survey)
+        request = replace(request, survey=instrument.id)
+        async with services.db.reading() as session:
+            responses = _Sums(await day_versions(session, instrument.id))
+            invitations = _Sums(await invitation_versions(session, instrument.id))
+            directory = await _directory(session)
+        parts = [await self._part(services, piece, (responses, invitations, directory))
+                 for piece in _pieces(request)]
+        if len(parts) == 1:
+            return replace(parts[0], request=request)
+        return Report(request, instrument, [row for part in parts for row in part.rows],
+                      parts[-1].centre_names, parts[-1].service_names,
+                      sum(p.flagged_included for p in parts), sum(p.flagged_excluded for p in parts))
+
+    async def _part(self, services, request: ReportRequest, stamps: tuple):
+        from bot.reports.build import compute_report
+
+        responses, invitations, directory = stamps
+        first, last = _reach(request)
+        key = (request, services.settings.timezone, directory, responses.over(first, last),
+               invitations.over(first and first - _MARGIN, last and last + _MARGIN))
+        found = self._reports.get(key)
+        if found is not None:
+            self._reports.move_to_end(key)
+            return found
+        report = await compute_report(services, request, self)
+        self.computed += 1
+        self._reports[key] = report
+        while len(self._reports) > self.kept:
+            self._reports.popitem(last=False)
+        return report
+
+
+def _pieces(request: ReportRequest) -> list[ReportRequest]:
+    """The request cut into one request per period of its range (itself when it cannot be cut)."""
+    start, end = request.date_from, request.date_to
+    if request.period not in SPLIT or request.weight is not None or start is None or end is None:
+        return [request]
+    low, high = period_index(np.array([start, end], dtype="datetime64[D]"), request.period).tolist()
+    if low == high:
+        return [request]
+    pieces = []
+    for index in range(low, high + 1):
+        first, last = period_days(index, request.period)
+        pieces.append(replace(request, date_from=max(start, first), date_to=min(end, last)))
+    return pieces
+
+
+def period_days(index: int, period: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a week, month, quarter or year index (`period_index`)."""
+    if period == "week":
+        end = int(last_day(np.array([index]), period)[0])
+        return _EPOCH + dt.timedelta(days=end - 6), _EPOCH + dt.timedelta(days=end)
+    if period == "month":
+        first_month, months = index, 1
+    elif period == "quarter":
+        first_month, months = (index // 4 - 1970) * 12 + index % 4 * 3, 3
+    else:
+        first_month, months = (index - 1970) * 12, 12
+    first = np.datetime64(first_month, "M").astype("datetime64[D]").item()
+    after = np.datetime64(first_month + months, "M").astype("datetime64[D]").item()
+    return first, after - dt.timedelta(days=1)
+
+
+def _reach(request: ReportRequest) -> tuple[dt.date | None, dt.date | None]:
+    """The days a report reads: from its window's (or its base's) first day to its last day."""
+    first = loading_from(request)
+    if request.compare is not None and first is not None:
+        start, end = base_range(request)
+        base = loading_from(replace(request, date_from=start, date_to=end, compare=None))
+        first = min(first, base) if base else None
+    return first, request.date_to
+
+
+async def _directory(session) -> tuple:
+    """A digest of what reports read besides responses and invitations: centres, services and targets."""
+    centres = (await session.execute(select(Centre.id, Centre.code, Centre.name, Centre.parent_id))).all()
+    services = (await session.execute(select(Service.id, Service.code, Service.name))).all()
+    targets = (await session.execute(select(Target.centre_id, Target.year, Target.measure, Target.value))).all()
+    return tuple(sorted(centres)), tuple(sorted(services)), tuple(sorted(targets))
