@@ -5,9 +5,10 @@ A report's rows are computed period by period: suppression keeps the period in e
 period alone (bot.reports.suppression, bot.reports.disclosure), ranks are drawn per period with a seed of the
 period (bot.reports.ranks), key drivers, data quality, targets and the --compare base are per row. So a report
 from --from to --to is the concatenation of one report per period, each cut to the range, and each of those is
-kept, keyed by its request and a stamp of everything it reads:
+kept, keyed by its request and a stamp of everything it reads. (--compare is added afterwards, as a fresh report
+adds it, from the base report over the whole shifted range, itself cut into periods.)
 
-- the responses of its days (and of the days its base period and --window reach back to), as the sum of their
+- the responses of its days (and of the days its --window reaches back to), as the sum of their
   per-day versions (migration 0011: triggers bump a day in the transaction that writes it, whoever writes;
   versions only grow, so a sum over fixed days moves whenever one of them changes);
 - the invitations created on those days (participation), the same way;
@@ -25,7 +26,9 @@ as the API's `for_caller` does, or copy a row before changing it).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import replace
@@ -34,12 +37,13 @@ from itertools import accumulate
 import numpy as np
 from sqlalchemy import select
 
-from bot.reports.compare import base_range
+from bot.reports.compare import compare_rows
 from bot.reports.day_arrays import DayArrays, Versions, day_versions, invitation_versions
 from bot.reports.request import ReportRequest, period_index
 from bot.reports.window import last_day, loading_from
 from bot.storage.models import Centre, Service, Target
 
+log = logging.getLogger(__name__)
 KEPT = 400  # period reports kept (least recently used go first): a month of 100 centres is about 0.3 MB
 SPLIT = ("week", "month", "quarter", "year")
 _EPOCH = dt.date(1970, 1, 1)
@@ -87,6 +91,13 @@ class ReportMemory:
 
         instrument = services.instrument(request.survey)
         request = replace(request, survey=instrument.id)
+        if request.compare is not None:
+            # As compare_rows does for a fresh report: the report without --compare, and the base over the whole
+            # shifted range (cut into its own periods: a period's base is not the base of that period alone).
+            plain = await self.report(services, replace(request, compare=None))
+            rows = [dict(row) for row in plain.rows]  # compare_rows sets each row's "change": not on the kept ones
+            await compare_rows(request, rows, lambda base: self.report(services, base))
+            return replace(plain, request=request, rows=rows)
         async with services.db.reading() as session:
             responses = _Sums(await day_versions(session, instrument.id))
             invitations = _Sums(await invitation_versions(session, instrument.id))
@@ -116,6 +127,19 @@ class ReportMemory:
         while len(self._reports) > self.kept:
             self._reports.popitem(last=False)
         return report
+
+
+def keep_in_memory(services) -> asyncio.Task:
+    """From now on, ``services``' reports come from memory (a long-running server); the responses are read in the
+    background (a few seconds at a million), so the first page does not wait for them all."""
+    services.reports = ReportMemory()
+
+    async def warm() -> None:
+        try:
+            await services.reports.warm(services)
+        except Exception:  # a report asked later says what is wrong; the server runs on
+            log.exception("reading the responses into memory failed")
+    return asyncio.create_task(warm())
 
 
 def _pieces(request: ReportRequest) -> list[ReportRequest]:
@@ -150,13 +174,8 @@ def period_days(index: int, period: str) -> tuple[dt.date, dt.date]:
 
 
 def _reach(request: ReportRequest) -> tuple[dt.date | None, dt.date | None]:
-    """The days a report reads: from its window's (or its base's) first day to its last day."""
-    first = loading_from(request)
-    if request.compare is not None and first is not None:
-        start, end = base_range(request)
-        base = loading_from(replace(request, date_from=start, date_to=end, compare=None))
-        first = min(first, base) if base else None
-    return first, request.date_to
+    """The days a report (without --compare) reads: from its window's first day to its last day."""
+    return loading_from(request), request.date_to
 
 
 async def _directory(session) -> tuple:
