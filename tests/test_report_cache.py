@@ -113,12 +113,12 @@ async def test_a_paper_import_by_another_process_and_its_undo_show_in_the_next_r
                                 *(f"CL,2025-03-{day:02d},1,2,1,2,NA" for day in range(1, 29))]))
 
     async def paper():  # a real second process writing the same database
-        code, out, err = cli_process("import", str(path), "--survey", QUICK, env=database_env(settings))
+        code, _, err = cli_process("import", str(path), "--survey", QUICK, env=database_env(settings))
         assert code == 0, err
     await _sees(services, paper)
 
     async def undo():
-        code, out, err = cli("import", "undo", "1", env=database_env(settings))
+        code, _, err = cli("import", "undo", "1", env=database_env(settings))
         assert code == 0, err
     await _sees(services, undo)
 
@@ -140,7 +140,8 @@ async def test_a_target_set_by_the_cli_shows_in_the_next_report(services, cli, s
     await _seed_the_same(services)
 
     async def target():
-        code, out, err = cli("target", "set", "--centre", "HL", "--year", "2025", "--sipas", "99", env=database_env(settings))
+        code, _, err = cli("target", "set", "--centre", "HL", "--year", "2025", "--sipas", "99",
+                           env=database_env(settings))
         assert code == 0, err
     await _sees(services, target)
 

@@ -135,9 +135,10 @@ def _joined(blocks: list[dict], width: int, channels: tuple[str, ...], centres: 
 
     day = np.repeat(np.array([b["day"] for b in blocks], dtype="datetime64[D]"),
                     [b["codes"].shape[1] for b in blocks]) if blocks else np.zeros(0, "datetime64[D]")
-    return RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64), service_id=joined("service_id", np.int64),
-                        channel=joined("channel", np.int64), channels=channels if rows else (), day=day,
-                        centres=centres, services=services, origin=joined("origin", np.int64),
+    return RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64),
+                        service_id=joined("service_id", np.int64), channel=joined("channel", np.int64),
+                        channels=channels if rows else (), day=day, centres=centres, services=services,
+                        origin=joined("origin", np.int64),
                         flagged=joined("flagged", bool))
 
 

@@ -279,5 +279,5 @@ class ApiKey(Base):
 
 # The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the
 # metadata (Alembic, `create_all`) has them.
-from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401
 from bot.storage.day_stamps import InvitationDay, ResponseDay  # noqa: E402, F401
+from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401
