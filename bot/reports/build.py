@@ -139,11 +139,12 @@ async def compute_report(services: Services, request: ReportRequest, memory=None
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request, weights))
         try:
+            count = memory.participation if memory is not None else load_participation
             participation = await participation_of(session, instrument.id, request, services.settings.timezone,
-                                                   tops) if len(arrays) else None
+                                                   tops, count) if len(arrays) else None
             centre_names = dict((await session.execute(select(Centre.code, Centre.name))).all())
             service_names = dict((await session.execute(select(Service.code, Service.name))).all())
-            whole_participation = await load_participation(session, instrument.id, whole, services.settings.timezone) \
+            whole_participation = await count(session, instrument.id, whole, services.settings.timezone) \
                 if totals and len(arrays) else None
         finally:
             scores = await scoring

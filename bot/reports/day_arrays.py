@@ -83,7 +83,7 @@ class DayArrays:
             history.blocks, history.channels = {}, {}
             self._store(history, whole, None)
         else:
-            for first, last in _runs(changed):
+            for first, last in runs(changed):
                 # Through the (instrument, day) index: the SQLite fast path scans the whole table.
                 part = await load_arrays(session, instrument, first, last, driver_sql=False)
                 self._store(history, part, (first, last))
@@ -114,7 +114,7 @@ class DayArrays:
             history.blocks[block["day"]] = block
 
 
-def _runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+def runs(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     """Consecutive days as (first, last) ranges."""
     runs: list[list[dt.date]] = []
     for day in days:

@@ -16,7 +16,8 @@ adds it, from the base report over the whole shifted range, itself cut into peri
 
 A new response today changes today's period only: the overview of this month is computed again (its base, last
 month, is still kept) and a twelve-month trend recomputes one month of twelve. The responses themselves come
-from `bot.reports.day_arrays` (whole history in memory, changed days read again). --weight volume scales weights
+from `bot.reports.day_arrays` (whole history in memory, changed days read again), the invitation counts from
+`bot.reports.day_invitations` (the same). --weight volume scales weights
 over the whole report, so it is kept whole (never cut into periods), as are reports without both dates.
 
 The rows handed out are the ones kept, shared by every caller (a copy costs as much as a page may take: 10-25 ms a
@@ -39,6 +40,7 @@ from sqlalchemy import select
 
 from bot.reports.compare import compare_rows
 from bot.reports.day_arrays import DayArrays, Versions, day_versions, invitation_versions
+from bot.reports.day_invitations import DayInvitations
 from bot.reports.request import ReportRequest, period_index
 from bot.reports.window import last_day, loading_from
 from bot.storage.models import Centre, Service, Target
@@ -71,6 +73,7 @@ class ReportMemory:
 
     def __init__(self, kept: int = KEPT) -> None:
         self.day_arrays = DayArrays()
+        self.day_invitations = DayInvitations()
         self.kept = kept
         self._reports: OrderedDict[tuple, object] = OrderedDict()
         self.computed = 0  # period reports computed (the others came from memory): for tests and the benchmark
@@ -79,11 +82,16 @@ class ReportMemory:
         """`bot.reports.dataset.load_arrays`, from memory (the responses' changed days read again)."""
         return await self.day_arrays.arrays(session, instrument, date_from, date_to)
 
+    async def participation(self, session, survey, request, timezone):
+        """`bot.reports.participation.load_participation`, from memory (the invitations' changed days read again)."""
+        return await self.day_invitations.participation(session, survey, request, timezone)
+
     async def warm(self, services) -> None:
         """Read every survey's responses now (a server's start), so that the first page does not wait for it."""
         async with services.db.reading() as session:
             for instrument in services.instruments.values():
                 await self.day_arrays.arrays(session, instrument, dt.date.max, dt.date.max)
+                await self.day_invitations.participation(session, instrument.id, ReportRequest(), "UTC")
 
     async def report(self, services, request: ReportRequest):
         """The report of ``request``, equal to a fresh `compute_report`, from the periods kept where they hold."""

@@ -1,4 +1,5 @@
-"""response_days, invitation_days: a version per survey and day, bumped by triggers in every writing transaction
+"""response_days, invitation_days: a version per survey and day, bumped by triggers in every writing transaction;
+an index of invitations by (instrument, created_at)
 
 Revision ID: 0011
 Revises: 0010
@@ -61,6 +62,8 @@ END $$""",
 
 def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
+    # The changed days of invitations are read again through this (bot/reports/day_invitations.py).
+    op.create_index('ix_invitations_instrument_created', 'invitations', ['instrument', 'created_at'])
     for stamps, table, sqlite_day, postgres_day in WATCHED:
         op.create_table(
             stamps,
@@ -86,3 +89,4 @@ def downgrade() -> None:
             for event in ("insert", "delete", "update"):
                 op.execute(f"DROP TRIGGER {stamps}_{event}")
         op.drop_table(stamps)
+    op.drop_index('ix_invitations_instrument_created', 'invitations')
