@@ -37,6 +37,7 @@ _FIELDS = {  # key -> (SQLite expression of fixed width, width in bytes)
     # A longer channel is kept whole, so its row is too long and the read falls back (never cut silently).
     "channel": (f"CASE WHEN length(channel) > {_CHANNEL} THEN channel "
                 f"ELSE substr(channel || '{' ' * _CHANNEL}', 1, {_CHANNEL}) END", _CHANNEL),
+    "id": ("id", 32),  # random hex (bot.storage.responses); another length sends the read down the portable path
 }
 # One digit per response, always read (a byte per row, in the same query): its origin (0 invited, 1 open survey,
 # 2 paper: bot.reports.request.ORIGINS) plus 3 when it is flagged. A paper form is paper whatever else it says.
@@ -79,20 +80,29 @@ class RatingArrays:
                        origin=self.origin[keep], flagged=self.flagged[keep])
 
 
+@dataclass(frozen=True)
+class KeyedArrays(RatingArrays):
+    """Rating arrays with each response's id (``ids``: bytes, S32), so that arrays kept in memory can be put back in
+    the order a fresh read gives (bot.reports.day_arrays): sums of floats depend on it in their last bits."""
+
+    ids: np.ndarray | None = None
+
+
 async def load_arrays(session: AsyncSession, instrument: Instrument, date_from: dt.date | None = None,
                       date_to: dt.date | None = None, *, service: bool = True, channel: bool = True,
-                      driver_sql: bool | None = None) -> RatingArrays:
+                      driver_sql: bool | None = None, ids: bool = False) -> RatingArrays:
     """Responses to ``instrument`` submitted between the dates (inclusive), as arrays.
 
     ``service=False`` / ``channel=False`` leave those keys out (each costs about a tenth of the read).
     ``driver_sql`` forces (True) or avoids (False) the SQLite path; None picks it on SQLite. Packed rows of
-    another width raise ValueError.
+    another width raise ValueError. ``ids=True`` gives KeyedArrays.
     """
     width = len(instrument.criteria())
     centres = dict((await session.execute(select(Centre.id, Centre.code))).all())
     services = dict((await session.execute(select(Service.id, Service.code))).all())
     fast = (await session.connection()).dialect.name == "sqlite" if driver_sql is None else driver_sql
-    keys = ("centre_id", *(("service_id",) if service else ()), *(("channel",) if channel else ()))
+    keys = ("centre_id", *(("service_id",) if service else ()), *(("channel",) if channel else ()),
+            *(("id",) if ids else ()))
     where = [("instrument", "=", instrument.id)]
     where += [("submitted_on", ">=", date_from)] if date_from else []
     where += [("submitted_on", "<=", date_to)] if date_to else []
@@ -213,7 +223,10 @@ def _decode(blob: bytes, count: int, width: int, keys: tuple[str, ...]) -> dict 
     for key in keys:
         size = _FIELDS[key][1]
         text = table[:, offset:offset + size]
-        part[key] = _channels(text) if key == "channel" else number(text) - _ID_OFFSET
+        if key == "id":
+            part[key] = np.ascontiguousarray(text).view("S32").ravel()
+        else:
+            part[key] = _channels(text) if key == "channel" else number(text) - _ID_OFFSET
         offset += size
     return part
 
@@ -235,7 +248,10 @@ def _portable_part(rows: list, width: int, keys: tuple[str, ...]) -> dict:
             "status": np.array([row[2] for row in rows], dtype=np.uint8)}
     for position, key in enumerate(keys, start=3):
         column = [row[position] for row in rows]
-        part[key] = column if key == "channel" else np.array([v or 0 for v in column], dtype=np.int64)
+        if key == "id":
+            part[key] = np.array(column, dtype="S32")
+        else:
+            part[key] = column if key == "channel" else np.array([v or 0 for v in column], dtype=np.int64)
     return part
 
 
@@ -255,10 +271,14 @@ def _join(parts: list[dict], width: int, keys: tuple[str, ...], centres: dict[in
 
     codes = np.concatenate([part["codes"] for part in parts], axis=1) if parts else np.empty((width, 0), np.uint8)
     status = np.concatenate([part["status"] for part in parts]) if parts else np.zeros(0, np.uint8)
-    return RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64),
-                        service_id=joined("service_id", np.int64), channel=channel, channels=tuple(names),
-                        day=joined("day", "datetime64[D]"), centres=centres, services=services,
-                        origin=(status % 3).astype(np.int64), flagged=status >= 3)
+    arrays = RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64),
+                          service_id=joined("service_id", np.int64), channel=channel, channels=tuple(names),
+                          day=joined("day", "datetime64[D]"), centres=centres, services=services,
+                          origin=(status % 3).astype(np.int64), flagged=status >= 3)
+    if "id" not in keys:
+        return arrays
+    fields = {name: getattr(arrays, name) for name in RatingArrays.__dataclass_fields__}
+    return KeyedArrays(**fields, ids=joined("id", "S32"))
 
 
 def _channel_codes(values, names: dict[str, int]) -> np.ndarray:

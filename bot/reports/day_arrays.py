@@ -2,11 +2,12 @@
 
 Reading the responses is most of a report's time (a month of a million-response year: a quarter of a second,
 since SQLite scans the whole table either way). The server reads them once, all keys included, and keeps them as
-one block of arrays per day (about 30 bytes a response: 30 MB for a million). Before every use it reads the
+one block of arrays per day (about 60 bytes a response with its id: 60 MB for a million). Before every use it reads the
 per-day versions that triggers bump in each writing transaction (migration 0011, `bot.storage.day_stamps`):
 whoever wrote (a survey completion, a paper import, `import undo`, a flag, another process), the days whose
 version moved are read again through the (instrument, day) index and replace their blocks; the rest is sliced
-in memory. The versions are read before the rows, in the caller's session: on PostgreSQL (a snapshot per
+in memory and put back in id order, the order SQLite reads them in, so that every sum is the fresh report's to
+the last bit. The versions are read before the rows, in the caller's session: on PostgreSQL (a snapshot per
 statement) the rows can only be newer than their versions, which at worst reads a day once more.
 """
 
@@ -79,13 +80,13 @@ class DayArrays:
                          if current.get(day) != history.versions.get(day))
         self.reads += 1
         if not history.loaded or len(changed) > FULL_RELOAD_DAYS:
-            whole = await load_arrays(session, instrument)
+            whole = await load_arrays(session, instrument, ids=True)
             history.blocks, history.channels = {}, {}
             self._store(history, whole, None)
         else:
             for first, last in runs(changed):
                 # Through the (instrument, day) index: the SQLite fast path scans the whole table.
-                part = await load_arrays(session, instrument, first, last, driver_sql=False)
+                part = await load_arrays(session, instrument, first, last, driver_sql=False, ids=True)
                 self._store(history, part, (first, last))
         history.versions, history.loaded = current, True
         history.days = sorted(history.blocks)
@@ -100,14 +101,14 @@ class DayArrays:
             return
         remap = np.array([history.channels.setdefault(name, len(history.channels)) for name in arrays.channels]
                          or [0], dtype=np.int64)
-        order = np.argsort(arrays.day, kind="stable")
+        order = np.lexsort((*_id_keys(arrays.ids)[::-1], arrays.day))  # by day, then by id
         day = arrays.day[order]
         starts = np.flatnonzero(np.r_[True, day[1:] != day[:-1]])
         ends = np.r_[starts[1:], len(day)]
         codes = arrays.codes.T[:, order]  # criterion-major, as load_arrays gives them
         keys = {"centre_id": arrays.centre_id[order], "service_id": arrays.service_id[order],
                 "channel": remap[arrays.channel[order]], "origin": arrays.origin[order],
-                "flagged": arrays.flagged[order]}
+                "flagged": arrays.flagged[order], "ids": arrays.ids[order]}
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
             block = {name: values[start:end] for name, values in keys.items()}
             block["codes"], block["day"] = codes[:, start:end], day[start].item()
@@ -135,11 +136,22 @@ def _joined(blocks: list[dict], width: int, channels: tuple[str, ...], centres: 
 
     day = np.repeat(np.array([b["day"] for b in blocks], dtype="datetime64[D]"),
                     [b["codes"].shape[1] for b in blocks]) if blocks else np.zeros(0, "datetime64[D]")
-    return RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64),
-                        service_id=joined("service_id", np.int64), channel=joined("channel", np.int64),
-                        channels=channels if rows else (), day=day, centres=centres, services=services,
-                        origin=joined("origin", np.int64),
-                        flagged=joined("flagged", bool))
+    keys = {name: joined(name, dtype) for name, dtype in (("centre_id", np.int64), ("service_id", np.int64),
+                                                          ("channel", np.int64), ("origin", np.int64),
+                                                          ("flagged", bool))}
+    if len(blocks) > 1:
+        # In id order, as SQLite reads them (the table's key): the same sums to the last bit as a fresh report.
+        order = np.lexsort(_id_keys(joined("ids", "S32"))[::-1])
+        codes, day = codes[:, order], day[order]
+        keys = {name: values[order] for name, values in keys.items()}
+    return RatingArrays(codes=codes.T, **keys, channels=channels if rows else (), day=day, centres=centres,
+                        services=services)
+
+
+def _id_keys(ids: np.ndarray) -> list[np.ndarray]:
+    """32-byte ids as four big-endian integers, most significant first: their order is the bytes' order."""
+    words = np.frombuffer(np.ascontiguousarray(ids, dtype="S32").tobytes(), dtype=">u8").reshape(-1, 4)
+    return [words[:, i] for i in range(4)]
 
 
 async def invitation_versions(session: AsyncSession, survey: str) -> Versions:
