@@ -32,6 +32,7 @@ import datetime as dt
 import logging
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import replace
 from itertools import accumulate
 
@@ -86,12 +87,15 @@ class ReportMemory:
         """`bot.reports.participation.load_participation`, from memory (the invitations' changed days read again)."""
         return await self.day_invitations.participation(session, survey, request, timezone)
 
-    async def warm(self, services) -> None:
-        """Read every survey's responses now (a server's start), so that the first page does not wait for it."""
+    async def warm(self, services, pages: Sequence[ReportRequest] = ()) -> None:
+        """Read every survey's responses and invitations now (a server's start), so that the first page does not
+        wait for them, then compute the reports of ``pages`` (a dashboard's usual requests)."""
         async with services.db.reading() as session:
             for instrument in services.instruments.values():
                 await self.day_arrays.arrays(session, instrument, dt.date.max, dt.date.max)
                 await self.day_invitations.participation(session, instrument.id, ReportRequest(), "UTC")
+        for page in pages:
+            await self.report(services, page)
 
     async def report(self, services, request: ReportRequest):
         """The report of ``request``, equal to a fresh `compute_report`, from the periods kept where they hold."""
@@ -137,14 +141,14 @@ class ReportMemory:
         return report
 
 
-def keep_in_memory(services) -> asyncio.Task:
+def keep_in_memory(services, pages: Sequence[ReportRequest] = ()) -> asyncio.Task:
     """From now on, ``services``' reports come from memory (a long-running server); the responses are read in the
-    background (a few seconds at a million), so the first page does not wait for them all."""
+    background (a few seconds at a million), and ``pages`` computed, so the first page does not wait for them."""
     services.reports = ReportMemory()
 
     async def warm() -> None:
         try:
-            await services.reports.warm(services)
+            await services.reports.warm(services, pages)
         except Exception:  # a report asked later says what is wrong; the server runs on
             log.exception("reading the responses into memory failed")
     return asyncio.create_task(warm())
