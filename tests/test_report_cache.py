@@ -4,6 +4,9 @@ byte for byte, and every write to the responses, invitations or directory shows 
 On PostgreSQL too (SIPAS_TEST_POSTGRES_URL)."""
 
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -163,3 +166,11 @@ async def test_the_server_keeps_its_reports_in_memory(settings, services):
         assert isinstance(served.reports, ReportMemory)
         assert render_json(await build_report(served, _request(options))) == fresh
         assert served.reports.computed > 0
+
+
+def test_the_dashboard_benchmark_runs_and_finds_memory_equal_to_fresh():
+    done = subprocess.run([sys.executable, "bench/dashboard.py", "--n", "3000", "--repeat", "1"], capture_output=True,
+                          timeout=600, cwd=Path(__file__).resolve().parent.parent, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode()
+    assert "| overview |" in out and "every report from memory equal to the fresh one (JSON): True" in out

@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reports.ascii_columns import _DAY, days, number
 from bot.storage.models import Centre, Response, Service
 from bot.storage.packing import unpack_ratings
 from surveys.instrument import Instrument
@@ -28,7 +29,6 @@ from surveys.instrument import Instrument
 KEY_COLUMNS = ("centre", "service", "channel", "submitted_on")
 CHUNK = 100_000
 KEYED_TABLES = ("responses",)  # WITHOUT ROWID on SQLite, keyed by random hex ids (bot/storage/models.py)
-_DAY = 10  # "YYYY-MM-DD": how SQLAlchemy stores a Date in SQLite
 _ID_OFFSET = 10_000_000  # ids below 90 million print as exactly 8 digits once offset
 _CHANNEL = 20  # characters (the column is a String(20))
 _FIELDS = {  # key -> (SQLite expression of fixed width, width in bytes)
@@ -292,24 +292,3 @@ def _channels(text: np.ndarray) -> np.ndarray:
     values, inverse = np.unique(np.ascontiguousarray(text).view(f"S{_CHANNEL}").ravel(), return_inverse=True)
     names = np.asarray([v.decode("utf-8").rstrip() for v in values], dtype=object)
     return names[inverse.ravel()]
-
-
-def number(text: np.ndarray) -> np.ndarray:
-    """Integers from a (rows, digits) array of ASCII digits, column by column."""
-    out = np.zeros(len(text), dtype=np.int64)
-    for i in range(text.shape[1]):
-        out = out * 10 + (text[:, i].astype(np.int64) - ord("0"))
-    return out
-
-
-def days(text: np.ndarray) -> np.ndarray:
-    """datetime64[D] from (rows, 10) ASCII bytes "YYYY-MM-DD", column by column (no Python per row)."""
-    digit = [text[:, i].astype(np.int32) - ord("0") for i in range(_DAY)]
-    year = digit[0] * 1000 + digit[1] * 100 + digit[2] * 10 + digit[3]
-    months = (year - 1970) * 12 + digit[5] * 10 + digit[6] - 1
-    if not len(months):
-        return np.empty(0, dtype="datetime64[D]")
-    # numpy's month-to-day conversion is slow per element; convert the few distinct months once instead.
-    first = int(months.min())
-    starts = np.arange(first, int(months.max()) + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return (np.take(starts, months - first, mode="clip") + (digit[8] * 10 + digit[9] - 1)).astype("datetime64[D]")
