@@ -47,7 +47,7 @@ from bot.reports.window import last_day, loading_from
 from bot.storage.models import Centre, Service, Target
 
 log = logging.getLogger(__name__)
-KEPT = 400  # period reports kept (least recently used go first): a month of 100 centres is about 0.3 MB
+KEPT = 200  # period reports kept (least recently used go first): a month of 100 centres is about 0.5 MB
 SPLIT = ("week", "month", "quarter", "year")
 _EPOCH = dt.date(1970, 1, 1)
 # Invitations are counted by local day, stored by UTC day: a day more on each side covers any time zone.
@@ -195,4 +195,4 @@ async def _directory(session) -> tuple:
     centres = (await session.execute(select(Centre.id, Centre.code, Centre.name, Centre.parent_id))).all()
     services = (await session.execute(select(Service.id, Service.code, Service.name))).all()
     targets = (await session.execute(select(Target.centre_id, Target.year, Target.measure, Target.value))).all()
-    return tuple(sorted(centres)), tuple(sorted(services)), tuple(sorted(targets))
+    return tuple(sorted(map(tuple, centres))), tuple(sorted(map(tuple, services))), tuple(sorted(map(tuple, targets)))
