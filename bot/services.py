@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings
@@ -22,6 +23,8 @@ class Services:
     instruments: dict[str, Instrument]
     db: Database
     secret_key: bytes
+    # A long-running server's reports kept in memory (a bot.reports.memory.ReportMemory); None: read afresh.
+    reports: Any = None
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         """The calendar date of ``moment`` where the centres are (responses are dated by local day)."""

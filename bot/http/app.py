@@ -25,6 +25,7 @@ from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
 from bot.http.metrics import ROUTES as METRICS_ROUTES
 from bot.instruments import load_instruments
+from bot.reports.memory import keep_in_memory
 from bot.services import open_services
 from bot.survey.conversation import SurveyService
 from surveys.instrument import Instrument
@@ -38,6 +39,7 @@ __all__ = ["create_app", "json_errors", "run_server"]
 async def _service_context(app: web.Application):
     async with open_services(app[SETTINGS]) as services:
         app[SERVICES] = services
+        warming = keep_in_memory(services)  # the dashboard's and the API's reports (bot.reports.memory)
         if app[LOG]:
             logs.install(app[SETTINGS], services.secret_key)  # from here on, no secret and no citizen in the logs
         sweeper = asyncio.create_task(_sweep(SurveyService(services)))
@@ -46,8 +48,11 @@ async def _service_context(app: web.Application):
                 yield
         finally:
             sweeper.cancel()
+            warming.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
 
 
 async def _sweep(service: SurveyService) -> None:

@@ -101,15 +101,27 @@ def _settled(value):
     return value
 
 
-async def build_report(services: Services, request: ReportRequest) -> Report:
-    """Read, score and order; raises UserError for an unknown survey or answers stored in another layout."""
+async def build_report(services: Services, request: ReportRequest, memory=None) -> Report:
+    """Read, score and order; raises UserError for an unknown survey or answers stored in another layout.
+
+    ``memory`` (default ``services.reports``, which the long-running server sets): a `bot.reports.memory`
+    ReportMemory that keeps the responses and the reports' periods in memory; None reads everything afresh."""
+    memory = memory if memory is not None else getattr(services, "reports", None)
+    if memory is not None:
+        return await memory.report(services, request)
+    return await compute_report(services, request)
+
+
+async def compute_report(services: Services, request: ReportRequest, memory=None) -> Report:
+    """`build_report`'s work, with the responses from ``memory`` when given (and its base report through it)."""
     instrument = services.instrument(request.survey)
     request = replace(request, survey=instrument.id)
+    read = memory.arrays if memory is not None else load_arrays
     async with services.db.reading() as session:
         try:
-            arrays = await load_arrays(session, instrument, loading_from(request), request.date_to,
-                                       service="service" in request.by or request.weight is not None,
-                                       channel="channel" in request.by)
+            arrays = await read(session, instrument, loading_from(request), request.date_to,
+                                service="service" in request.by or request.weight is not None,
+                                channel="channel" in request.by)
         except ValueError as error:
             raise UserError(f"the stored answers to '{instrument.id}' do not fit its {len(instrument.criteria())} "
                             f"criteria ({error}); were they recorded with another version?") from error
@@ -128,11 +140,12 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         # Score in a worker thread while SQLite counts the invitations in the driver's: same snapshot, two cores.
         scoring = asyncio.ensure_future(asyncio.to_thread(score_arrays, arrays, instrument, request, weights))
         try:
+            count = memory.participation if memory is not None else load_participation
             participation = await participation_of(session, instrument.id, request, services.settings.timezone,
-                                                   tops) if len(arrays) else None
+                                                   tops, count) if len(arrays) else None
             centre_names = dict((await session.execute(select(Centre.code, Centre.name))).all())
             service_names = dict((await session.execute(select(Service.code, Service.name))).all())
-            whole_participation = await load_participation(session, instrument.id, whole, services.settings.timezone) \
+            whole_participation = await count(session, instrument.id, whole, services.settings.timezone) \
                 if totals and len(arrays) else None
         finally:
             scores = await scoring
@@ -142,7 +155,7 @@ async def build_report(services: Services, request: ReportRequest) -> Report:
         whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole)
         rows = with_totals(rows, whole_rows, request.by)
     await asyncio.to_thread(rank_rows, rows, request.by)
-    await compare_rows(request, rows, lambda base: build_report(services, base))  # --compare: the shifted report
+    await compare_rows(request, rows, lambda base: build_report(services, base, memory))  # --compare: the base
     add_priorities(rows, request.by, instrument.criteria(), is_sipas(instrument))
     await add_case_figures(services, request, rows)  # --by centre: the follow-up cases (bot.reports.cases)
     return Report(request, instrument, rows, centre_names, service_names, chosen.flagged_included,

@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.reports.ascii_columns import _DAY, days, number
 from bot.storage.models import Centre, Response, Service
 from bot.storage.packing import unpack_ratings
 from surveys.instrument import Instrument
@@ -28,7 +29,6 @@ from surveys.instrument import Instrument
 KEY_COLUMNS = ("centre", "service", "channel", "submitted_on")
 CHUNK = 100_000
 KEYED_TABLES = ("responses",)  # WITHOUT ROWID on SQLite, keyed by random hex ids (bot/storage/models.py)
-_DAY = 10  # "YYYY-MM-DD": how SQLAlchemy stores a Date in SQLite
 _ID_OFFSET = 10_000_000  # ids below 90 million print as exactly 8 digits once offset
 _CHANNEL = 20  # characters (the column is a String(20))
 _FIELDS = {  # key -> (SQLite expression of fixed width, width in bytes)
@@ -37,6 +37,7 @@ _FIELDS = {  # key -> (SQLite expression of fixed width, width in bytes)
     # A longer channel is kept whole, so its row is too long and the read falls back (never cut silently).
     "channel": (f"CASE WHEN length(channel) > {_CHANNEL} THEN channel "
                 f"ELSE substr(channel || '{' ' * _CHANNEL}', 1, {_CHANNEL}) END", _CHANNEL),
+    "id": ("id", 32),  # random hex (bot.storage.responses); another length sends the read down the portable path
 }
 # One digit per response, always read (a byte per row, in the same query): its origin (0 invited, 1 open survey,
 # 2 paper: bot.reports.request.ORIGINS) plus 3 when it is flagged. A paper form is paper whatever else it says.
@@ -79,20 +80,29 @@ class RatingArrays:
                        origin=self.origin[keep], flagged=self.flagged[keep])
 
 
+@dataclass(frozen=True)
+class KeyedArrays(RatingArrays):
+    """Rating arrays with each response's id (``ids``: bytes, S32), so that arrays kept in memory can be put back in
+    the order a fresh read gives (bot.reports.day_arrays): sums of floats depend on it in their last bits."""
+
+    ids: np.ndarray | None = None
+
+
 async def load_arrays(session: AsyncSession, instrument: Instrument, date_from: dt.date | None = None,
                       date_to: dt.date | None = None, *, service: bool = True, channel: bool = True,
-                      driver_sql: bool | None = None) -> RatingArrays:
+                      driver_sql: bool | None = None, ids: bool = False) -> RatingArrays:
     """Responses to ``instrument`` submitted between the dates (inclusive), as arrays.
 
     ``service=False`` / ``channel=False`` leave those keys out (each costs about a tenth of the read).
     ``driver_sql`` forces (True) or avoids (False) the SQLite path; None picks it on SQLite. Packed rows of
-    another width raise ValueError.
+    another width raise ValueError. ``ids=True`` gives KeyedArrays.
     """
     width = len(instrument.criteria())
     centres = dict((await session.execute(select(Centre.id, Centre.code))).all())
     services = dict((await session.execute(select(Service.id, Service.code))).all())
     fast = (await session.connection()).dialect.name == "sqlite" if driver_sql is None else driver_sql
-    keys = ("centre_id", *(("service_id",) if service else ()), *(("channel",) if channel else ()))
+    keys = ("centre_id", *(("service_id",) if service else ()), *(("channel",) if channel else ()),
+            *(("id",) if ids else ()))
     where = [("instrument", "=", instrument.id)]
     where += [("submitted_on", ">=", date_from)] if date_from else []
     where += [("submitted_on", "<=", date_to)] if date_to else []
@@ -213,7 +223,10 @@ def _decode(blob: bytes, count: int, width: int, keys: tuple[str, ...]) -> dict 
     for key in keys:
         size = _FIELDS[key][1]
         text = table[:, offset:offset + size]
-        part[key] = _channels(text) if key == "channel" else number(text) - _ID_OFFSET
+        if key == "id":
+            part[key] = np.ascontiguousarray(text).view("S32").ravel()
+        else:
+            part[key] = _channels(text) if key == "channel" else number(text) - _ID_OFFSET
         offset += size
     return part
 
@@ -235,7 +248,10 @@ def _portable_part(rows: list, width: int, keys: tuple[str, ...]) -> dict:
             "status": np.array([row[2] for row in rows], dtype=np.uint8)}
     for position, key in enumerate(keys, start=3):
         column = [row[position] for row in rows]
-        part[key] = column if key == "channel" else np.array([v or 0 for v in column], dtype=np.int64)
+        if key == "id":
+            part[key] = np.array(column, dtype="S32")
+        else:
+            part[key] = column if key == "channel" else np.array([v or 0 for v in column], dtype=np.int64)
     return part
 
 
@@ -255,10 +271,14 @@ def _join(parts: list[dict], width: int, keys: tuple[str, ...], centres: dict[in
 
     codes = np.concatenate([part["codes"] for part in parts], axis=1) if parts else np.empty((width, 0), np.uint8)
     status = np.concatenate([part["status"] for part in parts]) if parts else np.zeros(0, np.uint8)
-    return RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64),
-                        service_id=joined("service_id", np.int64), channel=channel, channels=tuple(names),
-                        day=joined("day", "datetime64[D]"), centres=centres, services=services,
-                        origin=(status % 3).astype(np.int64), flagged=status >= 3)
+    arrays = RatingArrays(codes=codes.T, centre_id=joined("centre_id", np.int64),
+                          service_id=joined("service_id", np.int64), channel=channel, channels=tuple(names),
+                          day=joined("day", "datetime64[D]"), centres=centres, services=services,
+                          origin=(status % 3).astype(np.int64), flagged=status >= 3)
+    if "id" not in keys:
+        return arrays
+    fields = {name: getattr(arrays, name) for name in RatingArrays.__dataclass_fields__}
+    return KeyedArrays(**fields, ids=joined("id", "S32"))
 
 
 def _channel_codes(values, names: dict[str, int]) -> np.ndarray:
@@ -272,24 +292,3 @@ def _channels(text: np.ndarray) -> np.ndarray:
     values, inverse = np.unique(np.ascontiguousarray(text).view(f"S{_CHANNEL}").ravel(), return_inverse=True)
     names = np.asarray([v.decode("utf-8").rstrip() for v in values], dtype=object)
     return names[inverse.ravel()]
-
-
-def number(text: np.ndarray) -> np.ndarray:
-    """Integers from a (rows, digits) array of ASCII digits, column by column."""
-    out = np.zeros(len(text), dtype=np.int64)
-    for i in range(text.shape[1]):
-        out = out * 10 + (text[:, i].astype(np.int64) - ord("0"))
-    return out
-
-
-def days(text: np.ndarray) -> np.ndarray:
-    """datetime64[D] from (rows, 10) ASCII bytes "YYYY-MM-DD", column by column (no Python per row)."""
-    digit = [text[:, i].astype(np.int32) - ord("0") for i in range(_DAY)]
-    year = digit[0] * 1000 + digit[1] * 100 + digit[2] * 10 + digit[3]
-    months = (year - 1970) * 12 + digit[5] * 10 + digit[6] - 1
-    if not len(months):
-        return np.empty(0, dtype="datetime64[D]")
-    # numpy's month-to-day conversion is slow per element; convert the few distinct months once instead.
-    first = int(months.min())
-    starts = np.arange(first, int(months.max()) + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    return (np.take(starts, months - first, mode="clip") + (digit[8] * 10 + digit[9] - 1)).astype("datetime64[D]")

@@ -41,14 +41,14 @@ def with_tops(arrays: RatingArrays, tops: dict[int, int]) -> RolledUp:
 
 
 async def participation_of(session: AsyncSession, survey: str, request: ReportRequest, timezone: str,
-                           tops: dict[int, int]) -> pd.DataFrame | None:
-    """Invitation counts as the report groups them (`load_participation`); by parent, each centre's (and service's)
-    counted, then summed to its top centre."""
+                           tops: dict[int, int], load=load_participation) -> pd.DataFrame | None:
+    """Invitation counts as the report groups them (`load_participation`, or ``load``: the same from memory); by
+    parent, each centre's (and service's) counted, then summed to its top centre."""
     keys = participation_keys(request)
     if keys is None or "parent" not in keys:
-        return await load_participation(session, survey, request, timezone)
+        return await load(session, survey, request, timezone)
     by_centre = replace(request, by=("centre", *(d for d in keys if d == "service")))
-    frame = await load_participation(session, survey, by_centre, timezone)
+    frame = await load(session, survey, by_centre, timezone)
     if frame is None:
         return None
     frame = frame.assign(parent_id=[tops.get(c, c) for c in frame["centre_id"].tolist()])

@@ -74,7 +74,9 @@ class Staff(Base):
 
 class Invitation(Base):
     __tablename__ = "invitations"
-    __table_args__ = (Index("ix_invitations_centre_created", "centre_id", "created_at"),)
+    __table_args__ = (Index("ix_invitations_centre_created", "centre_id", "created_at"),
+                      # The changed days of invitations a server reads again (bot/reports/day_invitations.py).
+                      Index("ix_invitations_instrument_created", "instrument", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -279,6 +281,7 @@ class ApiKey(Base):
 
 # The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the
 # metadata (Alembic, `create_all`) has them.
+from bot.storage.day_stamps import InvitationDay, ResponseDay  # noqa: E402, F401
 from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401
 
 # isort: split
