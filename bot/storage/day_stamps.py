@@ -1,4 +1,4 @@
-"""Per-day versions of responses and invitations (migration 0011): triggers bump a survey's day in the
+"""Per-day versions of responses and invitations (migration 0012): triggers bump a survey's day in the
 transaction that writes one of its rows, so a process holding reports' inputs in memory (bot/reports/memory.py)
 knows which days changed, whoever wrote them. Nothing here says more than the day of a row, which the row says
 itself."""
