@@ -1,8 +1,8 @@
 """Benchmark: the dashboard's reports at 1,000,000 responses, from memory (bot.reports.memory), beside a fresh
 report (the CLI's code path) and the CLI itself, on the same data in the same run.
 
-    .venv/bin/python bench/dashboard_reports.py                        # builds 1,000,000 responses as bench/report.py does
-    .venv/bin/python bench/dashboard_reports.py --data /tmp/bench1m    # a copy of an existing data dir (migrations write)
+    .venv/bin/python bench/dashboard_reports.py                      # 1,000,000 responses, as bench/report.py
+    .venv/bin/python bench/dashboard_reports.py --data /tmp/bench1m  # a copy of an existing data dir
 
 The requests a dashboard page sends (each page's server time is its build_report call):
 

@@ -169,8 +169,8 @@ async def test_the_server_keeps_its_reports_in_memory(settings, services):
 
 
 def test_the_dashboard_benchmark_runs_and_finds_memory_equal_to_fresh():
-    done = subprocess.run([sys.executable, "bench/dashboard_reports.py", "--n", "3000", "--repeat", "1"], capture_output=True,
-                          timeout=600, cwd=Path(__file__).resolve().parent.parent, check=False)
+    done = subprocess.run([sys.executable, "bench/dashboard_reports.py", "--n", "3000", "--repeat", "1"],
+                          capture_output=True, timeout=600, cwd=Path(__file__).resolve().parent.parent, check=False)
     assert done.returncode == 0, done.stderr.decode()
     out = done.stdout.decode()
     assert "| overview |" in out and "every report from memory equal to the fresh one (JSON): True" in out
