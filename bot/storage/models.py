@@ -134,7 +134,9 @@ class Response(Base):
     __tablename__ = "responses"
     __table_args__ = (
         Index("ix_responses_instrument_day", "instrument", "submitted_on"),
-        Index("ix_responses_centre", "centre_id"),
+        # A centre's responses over a range of days (the dashboard's unscored answers and comments, bot.reports.voices);
+        # its prefix serves the lookups by centre alone.
+        Index("ix_responses_centre_day", "centre_id", "submitted_on"),
         # `import undo`, `import list`: paper responses only, so a chat response adds nothing to this index.
         Index("ix_responses_import_batch", "import_batch_id", sqlite_where=text("import_batch_id IS NOT NULL"),
               postgresql_where=text("import_batch_id IS NOT NULL")),
