@@ -83,9 +83,9 @@ async def report_for(services: Services, who: Caller, query) -> Report:
     if who.role != "admin" and wanted.min_n < CENTRE_MIN_N:
         raise ApiError.of(403, "admin.api_min_n_floor", min_n=CENTRE_MIN_N, given=wanted.min_n)
     found = for_caller(await build_report(services, wanted), who)
-    if who.role in ("staff", "viewer") and applies(wanted):
+    if who.role in ("staff", "viewer") and applies(found.request):
         rows = [dict(row) for row in found.rows]  # copies: the report's own rows keep every case
-        await add_case_figures(services, wanted, rows, sensitive=False)
+        await add_case_figures(services, found.request, rows, sensitive=False)  # its request names the survey
         found = replace(found, rows=rows)
     return found
 
