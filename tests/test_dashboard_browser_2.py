@@ -82,7 +82,7 @@ async def test_a_head_issues_invitations_prints_the_sheet_and_resolves_a_case(si
     assert await page.locator("ul.cases li").count() == 2
     await check_accessibility(page)
     await screenshot(page, "dashboard-cases")
-    await goes(page, page.locator(f"li[data-case={site.cases.low}] a").click())
+    await goes(page, page.locator(f'li[data-case="{site.cases.low}"] a').click())
     assert await page.locator("#case-comment").inner_text() == MASKED  # the script is text, never run
     assert HOSTILE != MASKED  # and the phone number masked
     await check_accessibility(page)
