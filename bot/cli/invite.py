@@ -9,9 +9,7 @@ cannot be printed again: issue new invitations and let the old ones expire unuse
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import io
 import json
 import os
 import sys
@@ -22,6 +20,7 @@ import click
 
 from bot.cli import cli, say, with_services
 from bot.errors import UserError
+from bot.survey import batch_sheet
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -34,7 +33,7 @@ SHEET = "invitations.html"
 # The options of poster mode; every other option is about issuing invitations, which a poster does not do.
 POSTER_OPTIONS = ("poster_code", "out", "force")
 PHONE_OPTIONS = ("phone", "centre_code", "service_code", "survey_id")  # what goes with --phone
-CSV_COLUMNS = ("token", "code", "centre", "service", "survey", "expires_at", "web_link", "telegram_link")
+CSV_COLUMNS = batch_sheet.CSV_COLUMNS
 
 
 def _check_qr_dir(qr_dir: Path) -> None:
@@ -56,27 +55,19 @@ def _make_qr_dir(qr_dir: Path) -> None:
 
 
 def _iso_utc(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return batch_sheet.iso_utc(moment)
 
 
 def _dmy(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return batch_sheet.dmy(day)
 
 
 def _records(batch: Batch) -> list[dict]:
-    return [{"token": inv.token, "code": inv.display_code, "centre": inv.centre, "service": inv.service,
-             "survey": inv.survey, "expires_at": _iso_utc(inv.expires_at), "links": batch.links.of(inv.token)}
-            for inv in batch.issued]
+    return batch_sheet.records(batch)
 
 
 def _csv(records: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in records:
-        writer.writerow([r["token"], r["code"], r["centre"], r["service"] or "", r["survey"], r["expires_at"],
-                         r["links"].get("web", ""), r["links"].get("telegram", "")])
-    return out.getvalue()
+    return batch_sheet.csv_text(records)
 
 
 def _text(batch: Batch, settings: Settings) -> str:
@@ -99,17 +90,13 @@ def _text(batch: Batch, settings: Settings) -> str:
 
 
 def _write_qr(batch: Batch, qr_dir: Path) -> Path:
-    from bot.survey.qr import Card, instruction, qr_png, sheet_html  # qrcode and PIL load only for QR codes
+    from bot.survey.qr import sheet_html  # qrcode and PIL load only for QR codes
 
-    cards = []
-    for inv in batch.issued:
-        png = qr_png(batch.links.for_qr(inv.token) or "")
-        (qr_dir / f"{inv.display_code}.png").write_bytes(png)
-        cards.append(Card(inv.display_code, png, batch.centre_name, batch.service_name,
-                          instruction(inv.display_code, _dmy(batch.valid_until), batch.links.bot)))
+    cards = batch_sheet.cards(batch)
+    for card in cards:
+        (qr_dir / f"{card.code}.png").write_bytes(card.png)
     sheet = qr_dir / SHEET
-    sheet.write_text(sheet_html(cards, title=f"Phiếu mời đánh giá sự hài lòng – {batch.centre_name}"),
-                     encoding="utf-8")
+    sheet.write_text(sheet_html(cards, title=batch_sheet.sheet_title(batch)), encoding="utf-8")
     return sheet
 
 

@@ -30,8 +30,9 @@ def applies(request: ReportRequest) -> bool:
 
 
 async def add_case_figures(services: Services, request: ReportRequest, rows: list[dict],
-                           today: dt.date | None = None) -> None:
-    """Give every row of a report by centre its ``cases`` figures (zeros where none opened)."""
+                           today: dt.date | None = None, *, sensitive: bool = True) -> None:
+    """Give every row of a report by centre its ``cases`` figures (zeros where none opened); with
+    ``sensitive=False`` without the harassment and payment reports (what counter staff may know of)."""
     if not applies(request) or not rows:
         return
     today = today or services.local_date(utcnow())
@@ -39,6 +40,8 @@ async def add_case_figures(services: Services, request: ReportRequest, rows: lis
         query = (select(Centre.code, FollowUpCase.opened_on, FollowUpCase.status, FollowUpCase.due_on,
                         FollowUpCase.closed_on).join(Centre, FollowUpCase.centre_id == Centre.id)
                  .where(FollowUpCase.instrument == request.survey))
+        if not sensitive:
+            query = query.where(FollowUpCase.sensitive.is_(False))
         if request.date_from:
             query = query.where(FollowUpCase.opened_on >= request.date_from)
         if request.date_to:

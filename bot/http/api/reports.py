@@ -2,7 +2,9 @@
 and the same output as `--format json|csv|xlsx` (built by `bot.reports`, nothing computed twice here).
 
 A staff or viewer key sees its own centre only: the report must be grouped by centre, and only that centre's rows
-leave (no province total, which would tell the other centres' figures apart)."""
+leave (no province total, which would tell the other centres' figures apart). Their follow-up figures
+(`cases`) count no harassment or payment report for a staff or viewer key: counter staff may not learn that such a
+case exists (`bot.survey.case_access`), so they are counted without them; a head's key counts them."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from bot.http.api.auth import caller
 from bot.http.api.errors import PREFIX, ApiError
 from bot.http.keys import SERVICES
 from bot.reports.build import Report, build_report
+from bot.reports.cases import add_case_figures, applies
 from bot.reports.render import render_csv, render_json
 from bot.reports.request import ReportRequest, parse_request
 from bot.services import Services
@@ -79,7 +82,12 @@ async def report_for(services: Services, who: Caller, query) -> Report:
         raise ApiError.of(403, "admin.api_needs_centre_rows", centre=who.centre)
     if who.role != "admin" and wanted.min_n < CENTRE_MIN_N:
         raise ApiError.of(403, "admin.api_min_n_floor", min_n=CENTRE_MIN_N, given=wanted.min_n)
-    return for_caller(await build_report(services, wanted), who)
+    found = for_caller(await build_report(services, wanted), who)
+    if who.role in ("staff", "viewer") and applies(found.request):
+        rows = [dict(row) for row in found.rows]  # copies: the report's own rows keep every case
+        await add_case_figures(services, found.request, rows, sensitive=False)  # its request names the survey
+        found = replace(found, rows=rows)
+    return found
 
 
 async def sipas_json(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.http.api.reports import csv_response, xlsx_response
-from bot.http.dashboard import centre, overview, session
+from bot.http.dashboard import cases, centre, invitations, overview, session
 from bot.http.dashboard.periods import chosen, span
 from bot.http.dashboard.render import page, stylesheet
 from bot.http.dashboard.reports import QUERIES, report
@@ -42,4 +42,6 @@ def routes() -> list[web.RouteDef]:
         web.post(f"{base}/login/{{token}}", session.login_with_link),
         web.post(f"{base}/logout", session.logout),
         web.get(f"{base}/static/dashboard.css", stylesheet),
+        *cases.routes(),
+        *invitations.routes(),
     ]

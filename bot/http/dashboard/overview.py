@@ -19,7 +19,9 @@ from bot.http.keys import SERVICES
 from bot.reports.build import Report
 from bot.reports.priority import criterion_label
 from bot.reports.render import ELEMENT_SHORT
+from bot.storage.base import utcnow
 from bot.survey.api_keys import Caller
+from bot.survey.case_access import open_counts, scope_of
 
 ELEMENT_SHORT_EN = {"access": "Access", "procedure": "Procedure", "staff": "Staff", "result": "Result",
                     "feedback": "Feedback"}
@@ -77,6 +79,9 @@ async def overview(request: web.Request) -> web.Response:
         return page(request, "message.html", status=error.status, heading="error", lines=[],
                     message=error.text(language(request)))
     rows, total = league(found)
+    services = request.app[SERVICES]
+    async with services.db.reading() as session:  # the open and overdue follow-up cases the key may see
+        cases = await open_counts(session, scope_of(who), today=services.local_date(utcnow()))
     axis = bar_axis([v for row in found.rows for v in (row["sipas_ci"] or [None])])
     lang = language(request)
     base = ((total or {}).get("change") or {}).get("period")
@@ -86,5 +91,6 @@ async def overview(request: web.Request) -> web.Response:
                 total=table_row(total, axis, found.centre_names) if total else None,
                 elements=element_names(found, lang), exports=export_links("league", period),
                 base_label=periods.label(base, period.kind, lang) if base else None,
+                cases=cases,
                 centre_query=urlencode(period.query()), server_ms=round(1000 * (time.perf_counter() - started)))
 
