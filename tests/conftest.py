@@ -64,6 +64,17 @@ async def services(settings: Settings):
         yield composed
 
 
+@pytest.fixture
+async def client(settings: Settings):
+    """The service's whole aiohttp app (API, dashboard, channels) on a loopback port, on ``settings``' database."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.http.app import create_app
+
+    async with TestClient(TestServer(create_app(settings))) as running:
+        yield running
+
+
 def database_env(settings: Settings) -> dict[str, str]:
     """The variables that point a `sipas-bot` process at the same database as ``settings`` (PostgreSQL runs)."""
     if not settings.database_url:

@@ -3,11 +3,9 @@ duplicates (409), unknown entries (404), bodies refused (400), and the same data
 list` shows."""
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from test_api_invitations import HL, make_keys
 from test_openapi import conforms
 
-from bot.http.app import create_app
 from bot.survey import directory
 
 DH = "Trung tâm Phục vụ hành chính công Đông Hà"
@@ -19,12 +17,6 @@ async def keys(services):
     async with services.db.transaction() as session:
         await directory.add_staff(session, "HL", "telegram", "1001", "staff", "Nguyễn Thị Lan")
     return made
-
-
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
 
 
 async def call(client, keys, who, method, path, body=None):

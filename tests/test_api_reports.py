@@ -39,12 +39,6 @@ async def keys(services, cli):
     return made
 
 
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
-
-
 def bearer(key: str) -> dict:
     return {"Authorization": f"Bearer {key}"}
 

@@ -7,12 +7,10 @@ import io
 
 import pytest
 from aiohttp import ClientPayloadError
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select, update
 from test_export import BOM, FORMULA, SURVEY, seed_responses
 
 from bot.http.api import responses
-from bot.http.app import create_app
 from bot.storage.models import Response
 
 PATH = "/api/v1/responses.csv"
@@ -35,12 +33,6 @@ async def keys(services, cli):
             "viewer": new("--role", "viewer", "--centre", "HUE01"), "revoked": new("--role", "admin")}
     assert cli("apikey", "revoke", "4")[0] == 0
     return made
-
-
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
 
 
 def bearer(key: str) -> dict:

@@ -22,12 +22,6 @@ async def world(services):
     return await seed(services)
 
 
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
-
-
 async def link_for(services, key_id: int) -> str:
     async with services.db.transaction() as session:
         return "/dashboard/login/" + await create_link_token(session, key_id)

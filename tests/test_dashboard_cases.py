@@ -10,22 +10,13 @@ import io
 import re
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from dashboard_cases_world import MASKED, case_row, seed_cases
 from dashboard_world import csrf_of, log_in
-
-from bot.http.app import create_app
 
 
 @pytest.fixture
 async def world(services):
     return await seed_cases(services)
-
-
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
 
 
 def listed(html: str) -> set[str]:

@@ -8,13 +8,11 @@ import re
 from html import unescape
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from dashboard_world import JUNE, JUNE_API, MAY, WEAK_CRITERION, WEAKEST, log_in, seed
 from openpyxl import load_workbook
 from sqlalchemy import select
 from test_report import invite
 
-from bot.http.app import create_app
 from bot.http.dashboard.periods import KINDS
 from bot.http.dashboard.render import number
 from bot.reports.render import vi_number
@@ -27,12 +25,6 @@ from bot.survey.api_keys import ROLES, create_key
 @pytest.fixture
 async def world(services):
     return await seed(services)
-
-
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
 
 
 async def api_json(client, key: str, **query) -> dict:

@@ -7,10 +7,8 @@ import re
 from html import unescape
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from dashboard_world import log_in
 
-from bot.http.app import create_app
 from bot.storage.responses import build_response
 from bot.survey import directory
 from bot.survey.api_keys import create_key
@@ -45,12 +43,6 @@ async def keys(services):
         session.add_all(rows)
         _, admin = await create_key(session, "admin", None, "admin")
     return {"admin": admin}
-
-
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
 
 
 def text_of(html: str) -> str:

@@ -6,13 +6,11 @@ validate against the documented response schemas."""
 import re
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from bot.http import api
 from bot.http.api import directory, invitations, openapi
-from bot.http.app import create_app
 
 _DOCUMENT = openapi.document(api.MODULES)
 
@@ -35,12 +33,6 @@ def conforms(method: str, path: str, status: int, body) -> None:
     schema = documented["content"]["application/json"]["schema"]
     # The components travel with the schema, so its "#/components/schemas/..." references resolve.
     Draft202012Validator({**schema, "components": _DOCUMENT["components"]}).validate(body)
-
-
-@pytest.fixture
-async def client(settings):
-    async with TestClient(TestServer(create_app(settings))) as running:
-        yield running
 
 
 def api_routes(app) -> set[tuple[str, str]]:

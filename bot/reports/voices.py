@@ -10,6 +10,7 @@ their ratings, so a comment cannot be matched to a visit or to a case.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,8 @@ def _answers(question: Question, stored: list[dict], language: str, min_n: int) 
     text = (question.short or question.text).get(language)
     if n < max(min_n, 1):
         return Answers(question.code, text, n, None)
-    counts = np.array([sum(1 for value in given if value == option.value) for option in question.options])
+    tally = Counter(given)
+    counts = np.array([tally[option.value] for option in question.options])
     low, high = wilson_interval(counts, np.full(len(counts), n))
     shares = tuple(Share(option.value, option.label.get(language), int(count), 100 * count / n,
                          (float(lo), float(hi)))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.http.api.reports import csv_response, xlsx_response
+from bot.http.api.reports import csv_response, report_for, xlsx_response
 from bot.http.dashboard import cases, centre, invitations, overview, session
 from bot.http.dashboard.periods import chosen, span
 from bot.http.dashboard.render import page, stylesheet
-from bot.http.dashboard.reports import QUERIES, report
+from bot.http.dashboard.reports import QUERIES
 from bot.http.keys import SERVICES
 
 __all__ = ["routes"]
@@ -24,7 +24,7 @@ async def export(request: web.Request) -> web.Response:
         return page(request, "message.html", status=404, heading="not_found", lines=["no_export"])
     services = request.app[SERVICES]
     period, _ = chosen(request.query, await span(services, services.instrument(None).id))
-    found = await report(services, request[session.CALLER], QUERIES[kind](period, request[session.CALLER]))
+    found = await report_for(services, request[session.CALLER], QUERIES[kind](period, request[session.CALLER]))
     if request.match_info["format"] == "csv":
         return csv_response(found)
     return await xlsx_response(found)

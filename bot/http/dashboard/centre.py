@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.errors import UserError
+from bot.http.api.reports import report_for
 from bot.http.dashboard.overview import (
     chosen_period,
     criterion_name,
@@ -22,7 +23,7 @@ from bot.http.dashboard.overview import (
 )
 from bot.http.dashboard.periods import label
 from bot.http.dashboard.render import language, page
-from bot.http.dashboard.reports import QUERIES, report
+from bot.http.dashboard.reports import QUERIES
 from bot.http.dashboard.session import CALLER, csrf_token
 from bot.http.dashboard.svg import bar, bar_axis, trend
 from bot.http.keys import SERVICES
@@ -65,8 +66,8 @@ async def centre(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     try:
         # Both at once: each scores in worker threads, and the machine has two cores.
-        found, months = await asyncio.gather(report(services, who, QUERIES["league"](period, who)),
-                                             report(services, who, QUERIES["trend"](period, who)))
+        found, months = await asyncio.gather(report_for(services, who, QUERIES["league"](period, who)),
+                                             report_for(services, who, QUERIES["trend"](period, who)))
     except UserError as error:
         return page(request, "message.html", status=error.status, heading="error", lines=[],
                     message=error.text(language(request)))

@@ -10,9 +10,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from bot.errors import UserError
+from bot.http.api.reports import report_for
 from bot.http.dashboard import periods
 from bot.http.dashboard.render import language, page
-from bot.http.dashboard.reports import QUERIES, league, report
+from bot.http.dashboard.reports import QUERIES, league
 from bot.http.dashboard.session import CALLER, csrf_token
 from bot.http.dashboard.svg import bar, bar_axis
 from bot.http.keys import SERVICES
@@ -74,7 +75,7 @@ async def overview(request: web.Request) -> web.Response:
     who: Caller = request[CALLER]
     period, keys = await chosen_period(request)
     try:
-        found = await report(request.app[SERVICES], who, QUERIES["league"](period, who))
+        found = await report_for(request.app[SERVICES], who, QUERIES["league"](period, who))
     except UserError as error:
         return page(request, "message.html", status=error.status, heading="error", lines=[],
                     message=error.text(language(request)))

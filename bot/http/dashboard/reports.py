@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from multidict import MultiDict
 
-from bot.http.api.reports import report_for
 from bot.http.dashboard.periods import Period, months_to
 from bot.reports.build import Report
-from bot.services import Services
 from bot.survey.api_keys import Caller
 
 TREND_MONTHS = 12
@@ -33,10 +31,6 @@ def trend_query(period: Period) -> MultiDict:
 
 
 QUERIES = {"league": league_query, "trend": lambda period, _who: trend_query(period)}
-
-
-async def report(services: Services, who: Caller, query: MultiDict) -> Report:
-    return await report_for(services, who, query)
 
 
 def league(report_: Report) -> tuple[list[dict], dict | None]:
