@@ -49,6 +49,7 @@ def test_report_output_that_is_a_folder(cli, tmp_path):
                                           "directory. (see `sipas-bot report --help`)")
 
 
+@pytest.mark.empty_database
 def test_serve_on_a_port_in_use_says_so_and_starts_nothing(cli, tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -132,6 +133,7 @@ def test_a_data_folder_that_is_a_file_is_named(cli, tmp_path):
 
 
 @sqlite_only
+@pytest.mark.empty_database
 def test_a_database_file_that_is_not_one_is_named_and_left_alone(cli, tmp_path):
     data = tmp_path / "data"
     data.mkdir()
@@ -156,10 +158,9 @@ def broken_command():
     group.commands.pop("broken-for-test")
 
 
-@sqlite_only
+@pytest.mark.empty_database
 def test_a_bug_is_one_line_naming_the_log_with_the_traceback(cli, tmp_path, broken_command):
-    data = tmp_path / "data"
-    data.mkdir()
+    data = tmp_path / "data"  # not made yet (on PostgreSQL nothing else makes it): the log goes there all the same
     code, out, err = cli("broken-for-test")
     log = (data / "errors.log").resolve()
     assert (code, out, one_line(err)) == (1, "", "Error: unexpected error (RuntimeError), a bug in sipas-bot: "

@@ -171,8 +171,8 @@ def log_bug(error: BaseException, settings: Settings | None) -> Path:
     for folder in [*folders, Path(tempfile.gettempdir())]:
         target = Path(folder) / BUG_LOG
         try:
-            if not Path(folder).is_dir():
-                continue
+            # On PostgreSQL nothing else may have made the data folder yet: a bug still belongs there.
+            Path(folder).mkdir(parents=True, exist_ok=True)
             with target.open("a", encoding="utf-8") as log:
                 log.write(f"--- {stamp} sipas-bot {os.getpid()}\n{text}\n")
             return target.resolve()
