@@ -1,5 +1,7 @@
 """Centres, services and staff from the command line, with every bad input answered clearly."""
 
+import pytest
+
 
 def test_centres(cli):
     assert cli("centre", "add", "hcc", "Trung tâm  Phục vụ hành chính công tỉnh Quảng Trị")[1] == (
@@ -114,6 +116,7 @@ def test_choices_written_out_in_the_cli_match_the_services():
     assert (SERVICE_ROLES, tuple(FORMATS)) == (ROLES, EXPORT_FORMATS)
 
 
+@pytest.mark.empty_database
 async def test_a_database_at_an_old_revision_is_upgraded_by_a_command(settings, cli):
     from alembic import command
     from alembic.script import ScriptDirectory

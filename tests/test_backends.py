@@ -46,6 +46,7 @@ async def _tables(url: str) -> tuple[str | None, int]:
         await database.dispose()
 
 
+@pytest.mark.empty_database
 async def test_many_migrations_started_at_once_on_an_empty_database_all_succeed(settings):
     url = _url(settings)
     databases = [Database(url) for _ in range(6)]

@@ -1,6 +1,7 @@
 """Migration 0003 moves an existing database's data: completion times become local days, pending alerts survive
 with random keys, sent ones go; and it downgrades again."""
 
+import pytest
 from alembic import command
 from sqlalchemy import text
 
@@ -39,6 +40,7 @@ async def query(db: Database, sql: str) -> list[tuple]:
         return [tuple(row) for row in (await connection.execute(text(sql))).all()]
 
 
+@pytest.mark.empty_database
 async def test_0003_moves_existing_data_and_downgrades(settings):
     db = Database(settings.resolved_database_url)
     try:

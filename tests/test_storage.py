@@ -35,6 +35,7 @@ def test_first_command_creates_and_migrates_the_database_with_wal_and_a_private_
     assert len(key.read_text().strip()) >= 32
 
 
+@pytest.mark.empty_database
 def test_auto_migrate_off_says_what_to_do_then_db_upgrade_fixes_it(cli, tmp_path):
     code, _, err = cli("centre", "list", env={"SIPAS_AUTO_MIGRATE": "false"})
     assert code == 1
