@@ -233,7 +233,7 @@ async def test_qr_by_role(keys, client, who, status):
     assert answer.status == status
     if status == 200:
         assert answer.content_type == "image/png" and answer.headers["Cache-Control"] == "no-store"
-        assert decoded(await answer.read()) == one["links"]["telegram"]  # Telegram first, as on printed cards
+        assert decoded(await answer.read()) == one["links"]["web"]  # the web page first, as on printed cards
     else:
         conforms("GET", one["qr_url"], status, await answer.json())
 

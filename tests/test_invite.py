@@ -122,7 +122,9 @@ async def test_links_follow_the_settings_and_the_stored_bot_username(services, c
     assert "SIPAS_TELEGRAM_BOT_USERNAME" in err and "SIPAS_PUBLIC_URL" not in err
     assert (qr_dir / f"{record['code']}.png").read_bytes() == qr_png(record["links"]["web"])
     sheet = (qr_dir / "invitations.html").read_text(encoding="utf-8")
-    assert instruction(record["code"], last_valid_day(record["expires_at"]), None) in sheet
+    assert instruction(record["code"], last_valid_day(record["expires_at"]),
+                       web_base="https://khaosat.example.vn/sipas") in sheet
+    assert "hoặc vào khaosat.example.vn/sipas/s và nhập mã" in sheet
     assert "Telegram" not in sheet
 
     # The username the running bot stored is used when the setting is absent; the setting wins when present.
@@ -157,8 +159,9 @@ async def test_csv_qr_files_and_printable_sheet(services, cli, cli_process, tmp_
     for png in pngs:
         with Image.open(png) as image:
             assert image.format == "PNG" and image.size[0] == image.size[1] >= 250
-        # Rendering is deterministic, so equal bytes prove the QR carries the Telegram link (preferred over web).
-        assert png.read_bytes() == qr_png(by_code[png.stem]["telegram_link"])
+        # Rendering is deterministic, so equal bytes prove the QR carries the web link (preferred: Telegram is
+        # blocked in Vietnam).
+        assert png.read_bytes() == qr_png(by_code[png.stem]["web_link"])
 
     sheet = (qr_dir / "invitations.html").read_text(encoding="utf-8")
     assert sheet.count("data:image/png;base64,") == 13 and sheet.count('<section class="page">') == 2
@@ -166,8 +169,8 @@ async def test_csv_qr_files_and_printable_sheet(services, cli, cli_process, tmp_
     assert unicodedata.normalize("NFC", CENTRE) in sheet and SERVICE in sheet
     day = last_valid_day(rows[0]["expires_at"])
     for r in rows:
-        text = instruction(r["code"], day, "sipas_test_bot")
-        assert text in sheet and "Ông/Bà" in text and f"Hạn: {day}." in text
+        text = instruction(r["code"], day, web_base="https://khaosat.example.vn", bot="sipas_test_bot")
+        assert text in sheet and "Ông/Bà" in text and f"Hạn: {day}." in text and "khaosat.example.vn/s " in text
         assert f'<div class="code">{r["code"]}</div>' in sheet
 
     # A second batch into the same folder would overwrite the only printable copy of the first: refused.

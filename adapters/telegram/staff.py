@@ -54,7 +54,7 @@ class StaffHandlers:
         if counter.service_name:
             lines.append(say("staff.invite_service", service=counter.service_name))
         lines += [say("staff.invite_code", code=issued.display_code), say("staff.invite_link", link=link), "",
-                  instruction(issued.display_code, valid, context.bot.username)]
+                  instruction(issued.display_code, valid, bot=context.bot.username)]
         await context.bot.send_photo(chat, photo=qr_png(link), caption="\n".join(lines))
 
     async def on_stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -49,8 +49,9 @@ def cards(batch: Batch) -> list:
     """The sheet's cards (`bot.survey.qr.Card`), each with the QR code of its invitation's link."""
     from bot.survey.qr import Card, instruction, qr_png  # qrcode and PIL load only for QR codes
 
-    return [Card(inv.display_code, qr_png(batch.links.for_qr(inv.token) or ""), batch.centre_name,
-                 batch.service_name, instruction(inv.display_code, dmy(batch.valid_until), batch.links.bot))
+    links, valid = batch.links, dmy(batch.valid_until)
+    return [Card(inv.display_code, qr_png(links.for_qr(inv.token) or ""), batch.centre_name, batch.service_name,
+                 instruction(inv.display_code, valid, web_base=links.web_base, bot=links.bot))
             for inv in batch.issued]
 
 

@@ -41,9 +41,9 @@ class Links:
         return links
 
     def for_qr(self, token: str) -> str | None:
-        # Telegram first: the chat keeps the survey open if the citizen is interrupted, a browser tab may not.
+        # The web page first: it opens on any phone, and Vietnam's operators block Telegram (since June 2025).
         links = self.of(token)
-        return links.get("telegram") or links.get("web")
+        return links.get("web") or links.get("telegram")
 
     def gaps(self) -> list[str]:
         """The catalogue texts naming the settings that would add the missing links."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,12 +47,15 @@ def qr_png(data: str, *, box_size: int = 10, border: int = 4) -> bytes:
     return out.getvalue()
 
 
-def instruction(display_code: str, valid_until: str, bot_username: str | None, language: str = "vi") -> str:
-    """The one line that tells the citizen what to do with the card (``valid_until`` as dd/mm/yyyy)."""
-    if bot_username:
-        return say("citizen.card_instruction", language, code=display_code, bot=bot_username, valid=valid_until)
-    # Without a chat bot the code has nowhere to be sent; it is printed for reference only.
-    return say("citizen.card_instruction_web", language, code=display_code, valid=valid_until)
+def instruction(display_code: str, valid_until: str, *, web_base: str | None = None, bot: str | None = None,
+                language: str = "vi") -> str:
+    """The one line that tells the citizen what to do with the card (``valid_until`` as dd/mm/yyyy): the web page
+    where the code can be typed when there is one (the QR holds its link), else the Telegram bot."""
+    if web_base:
+        address = re.sub(r"^https?://", "", web_base) + "/s"  # short enough to type from the card
+        return say("citizen.card_instruction_web", language, code=display_code, address=address, valid=valid_until)
+    # No sheet is made without a link (bot.cli.invite, bot.http.dashboard): without the web page, there is the bot.
+    return say("citizen.card_instruction", language, code=display_code, bot=bot, valid=valid_until)
 
 
 _CSS = f"""
