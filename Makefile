@@ -21,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
 
-# The same suite on PostgreSQL: a throwaway cluster (Debian's package; installed when missing) on a unix socket.
+# The database tests on PostgreSQL (tests/conftest.py leaves out transports and browsers): a throwaway cluster (Debian's package; installed when missing) on a unix socket.
 PG_DIR ?= /tmp/sipas-pg
 PG_PORT ?= 54329
 test-postgres: $(STAMP)
