@@ -13,7 +13,9 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-CHANNELS = ("telegram", "zalo_oa", "zalo_bot", "web")  # shown from the start, at 0, so a rate() has a first point
+# The channels as responses, the inbox and the outbox name them, so updates and completions join on one label;
+# shown from the start, at 0, so a rate() has a first point.
+CHANNELS = ("telegram", "zalo-oa", "zalo-bot", "web")
 SURFACES = ("bot", "http")  # the CLI's are counted in its errors.log: each command is a process of its own
 BUG_LOG = "errors.log"  # in the data folder: the CLI boundary's bugs, with their tracebacks (bot.cli.mistakes)
 _BUG_ENTRY = re.compile(rb"^--- \S+ sipas-bot \d+$", re.MULTILINE)  # the line that opens each entry

@@ -115,7 +115,7 @@ async def test_a_web_survey_raises_the_web_updates_and_the_completions(site):
     assert {"sipas_updates_received_total", "sipas_errors_total", "sipas_survey_completions",
             "sipas_outbox_messages", "sipas_inbox_pending", "sipas_zns_sent_today"} <= set(before)
     assert {dict(labels)["channel"] for labels in before["sipas_updates_received_total"]["samples"]} >= {
-        "telegram", "zalo_oa", "zalo_bot", "web"}  # every channel from the start, at 0 or more
+        "telegram", "zalo-oa", "zalo-bot", "web"}  # every channel from the start, at 0 or more
     token = (await issue_batch(app[SERVICES], centre_code="HN01", survey="sipas-quick")).issued[0].token
     browser = CountingBrowser(client)
     page = await browser.submit(await browser.get(f"/s/{token}"), "vi")
@@ -201,8 +201,8 @@ async def test_zalo_bot_updates_are_counted(settings):
             assert seen[-1].startswith(THANKS)
             after = await fetch_metrics(zb.public_url)
     # The code, five answers and "bỏ qua": seven updates, each POSTed once to the webhook.
-    assert value(after, "sipas_updates_received_total", channel="zalo_bot") - value(
-        before, "sipas_updates_received_total", channel="zalo_bot") == 7
+    assert value(after, "sipas_updates_received_total", channel="zalo-bot") - value(
+        before, "sipas_updates_received_total", channel="zalo-bot") == 7
     assert value(after, "sipas_survey_completions", channel="zalo-bot", instrument="sipas-quick") == 1
 
 
@@ -214,5 +214,5 @@ async def test_zalo_oa_events_are_counted(settings):
         await citizen.says("xin chào")
         await citizen.says(world.issued["sipas-quick"][0].display_code)
         after = await fetch_metrics(base)
-    assert value(after, "sipas_updates_received_total", channel="zalo_oa") - value(
-        before, "sipas_updates_received_total", channel="zalo_oa") == 2
+    assert value(after, "sipas_updates_received_total", channel="zalo-oa") - value(
+        before, "sipas_updates_received_total", channel="zalo-oa") == 2

@@ -140,7 +140,7 @@ class ZaloBotChannel:
 
     async def accept(self, update: Update) -> bool:
         """Put one update in the inbox (False: a redelivery, or nothing for us) and wake the worker."""
-        counters.update_received("zalo_bot")  # by webhook or long polling, both come here
+        counters.update_received(PLATFORM)  # by webhook or long polling, both come here
         if not update.private:
             return False  # group chats and other bots: the survey is one citizen's private chat
         fresh = await inbox.put(self.services.db, PLATFORM, update.key, update.chat_id, stored(update))

@@ -157,7 +157,7 @@ class ZaloOAChannel:
             if verdict.status == 401:
                 log.warning("zalo-oa: webhook call refused: %s", verdict.reason)
             return _error(verdict.status, verdict.reason)
-        counters.update_received("zalo_oa")  # signed and well-formed, acted on or not
+        counters.update_received(PLATFORM)  # signed and well-formed, acted on or not
         if not verdict.keep:
             return web.json_response({"ok": True, "ignored": True})
         if verdict.user is not None and (flood := self.flood.check(verdict.user, time.monotonic())) != "ok":
