@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.http.api import directory, invitations, openapi, reports, responses
+from bot.http.api import cases, directory, invitations, openapi, reports, responses
 from bot.http.api.errors import PREFIX, api_errors
 
 __all__ = ["MODULES", "PREFIX", "api_errors", "routes"]
 
-MODULES = [reports, invitations, directory, responses]
+MODULES = [reports, invitations, directory, responses, cases]
 
 
 def routes() -> list[web.RouteDef]:

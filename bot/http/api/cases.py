@@ -1,0 +1,151 @@
+"""Follow-up cases over HTTP: list, read one, move one (assign, start, resolve), with the functions of
+`bot.survey.case_access` that `sipas-bot case` and the dashboard use, so a centre's case system or a helpdesk tool can
+track and close them without the browser.
+
+Who sees what is the key's `CaseScope`: an admin key every case; a head's key its centre's, harassment and payment
+reports included; a staff key its centre's other cases; a viewer key what staff see, read-only. A case outside the
+scope answers 404 like an unknown id, so a key cannot learn that a sensitive case exists. The citizen stays
+anonymous: a case carries what was said (low items, the masked comment), never a chat, phone or invitation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from typing import Annotated, Literal
+
+from aiohttp import web
+from pydantic import Field
+
+from bot.http.api.auth import caller
+from bot.http.api.bodies import Answer, Body, read_body
+from bot.http.api.errors import PREFIX, ApiError
+from bot.http.keys import SERVICES
+from bot.storage.base import utcnow
+from bot.survey.case_access import ACTIONS, NOTE_LIMIT, CaseView, case_detail, list_cases_in, move_case, scope_of
+
+_QUERY = ("centre", "status", "overdue")
+
+
+class CaseItem(Answer):
+    kind: Literal["rating", "report"] = Field(description="A criterion rated 1-2, or Câu 5/6 of sipas-2023.")
+    code: str
+    text: str
+    value: int
+    label: str
+
+
+class CaseOut(Answer):
+    id: str
+    centre: str
+    centre_name: str
+    service: str | None = Field(description="The service's name, when the response named one.")
+    status: Literal["new", "in_progress", "resolved"]
+    sensitive: bool = Field(description="A harassment or informal-payment report: heads and admins only.")
+    items: list[CaseItem]
+    comment: str | None = Field(description="The citizen's comment, phone numbers, ID numbers and e-mails masked.")
+    assignee: str | None
+    note: str | None = Field(description="What was done (given when resolved).")
+    opened_on: dt.date
+    due_on: dt.date
+    closed_on: dt.date | None
+    overdue: bool
+    escalation: int = Field(description="0: none yet; 1: reminded the assignee; 2: the head; 3: the admin.")
+
+
+class CaseMove(Body):
+    action: Literal[ACTIONS]  # type: ignore[valid-type]
+    assignee: Annotated[str, Field(min_length=1, max_length=200)] | None = Field(
+        None, description="assign: a name, or a staff member's registered name (reminders then reach their chat).")
+    note: Annotated[str, Field(min_length=1, max_length=NOTE_LIMIT)] | None = Field(
+        None, description="resolve: what was done.")
+
+
+def _out(view: CaseView) -> dict:
+    return CaseOut(id=view.id, centre=view.centre, centre_name=view.centre_name, service=view.service,
+                   status=view.status, sensitive=view.sensitive, items=view.items, comment=view.comment,
+                   assignee=view.assignee, note=view.note, opened_on=view.opened_on, due_on=view.due_on,
+                   closed_on=view.closed_on, overdue=view.overdue, escalation=view.escalation).model_dump(mode="json")
+
+
+def _json(body) -> web.Response:
+    return web.json_response(body, dumps=functools.partial(json.dumps, ensure_ascii=False))
+
+
+def _filters(request: web.Request) -> dict:
+    query = request.query
+    unknown = sorted({name for name in query if name not in _QUERY} | {name for name in query
+                                                                      if len(query.getall(name)) > 1})
+    if unknown:
+        raise ApiError.of(400, "admin.api_unknown_parameter", names=", ".join(unknown), allowed=", ".join(_QUERY))
+    chosen: dict = {name: query[name] for name in ("centre", "status") if name in query}
+    overdue = query.get("overdue", "false").strip().lower()
+    if overdue not in ("true", "false"):
+        raise ApiError.of(400, "admin.api_bad_flag", name="overdue", given=query["overdue"])
+    return {**chosen, "overdue": overdue == "true"}
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    scope = scope_of(await caller(request))
+    views = await list_cases_in(request.app[SERVICES], scope, **_filters(request))
+    return _json([_out(view) for view in views])
+
+
+async def one_case(request: web.Request) -> web.Response:
+    scope = scope_of(await caller(request))
+    services = request.app[SERVICES]
+    async with services.db.reading() as session:
+        view = await case_detail(session, scope, request.match_info["id"], today=services.local_date(utcnow()))
+    return _json(_out(view))
+
+
+async def move(request: web.Request) -> web.Response:
+    scope = scope_of(await caller(request))
+    body = await read_body(request, CaseMove)
+    services, now = request.app[SERVICES], utcnow()
+    async with services.db.transaction() as session:
+        view = await move_case(session, scope, request.match_info["id"], body.action, now=now,
+                               today=services.local_date(now), assignee=body.assignee, note=body.note)
+    return _json(_out(view))
+
+
+ROUTES = [web.get(f"{PREFIX}/cases", list_cases), web.get(f"{PREFIX}/cases/{{id}}", one_case),
+          web.post(f"{PREFIX}/cases/{{id}}/moves", move)]
+
+
+def _errors(*statuses: str) -> dict:
+    names = {"400": "bad_request", "401": "unauthorized", "403": "forbidden", "404": "not_found",
+             "413": "too_large"}
+    return {status: {"$ref": f"#/components/responses/{names[status]}"} for status in statuses}
+
+
+def _content(schema) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+PATHS = {
+    f"{PREFIX}/cases": {"get": {
+        "summary": "Follow-up cases the key may see, overdue first (admin: all; head: its centre's; staff, viewer: "
+                   "its centre's without harassment and payment reports)",
+        "operationId": "list_cases", "tags": ["cases"],
+        "parameters": [
+            {"name": "centre", "in": "query", "schema": {"type": "string"}, "description": "A centre's code."},
+            {"name": "status", "in": "query", "schema": {"enum": ["new", "in_progress", "resolved"]}},
+            {"name": "overdue", "in": "query", "schema": {"type": "boolean"},
+             "description": "true: only open cases past their due date."}],
+        "responses": {"200": {"description": "OK", "content": _content({"type": "array", "items": CaseOut})},
+                      **_errors("400", "401", "403", "404")}}},
+    f"{PREFIX}/cases/{{id}}": {"get": {
+        "summary": "One case (404 for one outside the key's scope, as for an unknown id)",
+        "operationId": "get_case", "tags": ["cases"], "parameters": [_ID],
+        "responses": {"200": {"description": "OK", "content": _content(CaseOut)}, **_errors("401", "404")}}},
+    f"{PREFIX}/cases/{{id}}/moves": {"post": {
+        "summary": "Assign, start (new → in_progress) or resolve (in_progress → resolved, with a note) a case "
+                   "(admin, head and staff keys; viewer keys read only)",
+        "operationId": "move_case", "tags": ["cases"], "parameters": [_ID],
+        "requestBody": {"required": True, "content": _content(CaseMove)},
+        "responses": {"200": {"description": "The case after the move", "content": _content(CaseOut)},
+                      **_errors("400", "401", "403", "404", "413")}}},
+}
