@@ -89,6 +89,8 @@ async def test_the_case_page_shows_its_items_and_the_hostile_comment_as_text(wor
     assert 'action="/dashboard/cases/' in html  # a head may act
     sensitive = await (await client.get(f"/dashboard/cases/{world.sensitive}")).text()
     assert "Phiền hà, sách nhiễu" in sensitive and "chỉ lãnh đạo trung tâm và quản trị viên tỉnh" in sensitive
+    # A report is said in its own words, without the number of the option chosen (it is no rating).
+    assert "Phiền hà, sách nhiễu</strong>: Có một số công chức gây phiền hà" in sensitive
 
 
 async def test_staff_assign_start_and_resolve_with_a_note_and_see_it_among_the_resolved(world, client):
