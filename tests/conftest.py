@@ -202,8 +202,9 @@ def cli_process(tmp_path: Path, settings: Settings):
 # Real-browser tests (tests/browser.py): one Chromium per xdist worker, on the worker's session loop (Playwright
 # belongs to the loop that starts it), so a test that takes one of these fixtures runs on that loop too, and so
 # must its async fixtures (README, "Browser tests").
-# The PostgreSQL run repeats what reaches the database's SQL: storage, reports, cases, the API, the CLI, the engine.
-# Chat transports, browsers, benchmarks and linters speak to the database only through that code, and ran on SQLite.
+# The PostgreSQL run repeats what reaches the database's SQL: the tests on a database of the `settings` fixture
+# (storage, reports, cases, the API, the CLI, the engine) and the comparison of the two backends. Chat transports,
+# browsers, benchmarks and linters speak to the database only through that code, and ran on SQLite.
 _SQLITE_RUN_ONLY = ("*browser*", "test_bench_*", "test_lint.py", "test_architecture.py", "test_fake_telegram.py",
                     "test_poster.py", "test_telegram.py", "test_telegram_[fstw]*", "test_zalo_authorize.py",
                     "test_zalo_bot*", "test_zalo_end_to_end.py", "test_zalo_oa*")
@@ -211,7 +212,9 @@ _SQLITE_RUN_ONLY = ("*browser*", "test_bench_*", "test_lint.py", "test_architect
 
 def pytest_collection_modifyitems(config, items):
     if POSTGRES_ADMIN_URL:
-        kept = [item for item in items if not any(fnmatch.fnmatch(item.path.name, p) for p in _SQLITE_RUN_ONLY)]
+        kept = [item for item in items if ("settings" in getattr(item, "fixturenames", ()) or
+                                           item.path.name == "test_backends.py")
+                and not any(fnmatch.fnmatch(item.path.name, p) for p in _SQLITE_RUN_ONLY)]
         if len(kept) < len(items):
             config.hook.pytest_deselected(items=[item for item in items if item not in kept])
             items[:] = kept
