@@ -156,7 +156,9 @@ def _old_intervals(table: pd.DataFrame, criteria: dict[str, str], samples: int):
     ratios = intervals.mean_of_ratios(table["sample"].to_numpy(), outcomes, parts, samples)
     low, high = intervals.normal_interval(ratios.estimate, ratios.se)
     part_low, part_high = intervals.normal_interval(ratios.part_estimate, ratios.part_se)
-    score_low, score_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units)
+    unsatisfied = np.logical_or.reduce([outcome == intervals.NOT_SATISFIED for outcome in outcomes])
+    unhappy = np.bincount(table["sample"].to_numpy()[unsatisfied], minlength=samples)
+    score_low, score_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units, unhappy=unhappy)
     return low, high, part_low, part_high, score_low, score_high
 
 
