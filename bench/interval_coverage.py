@@ -15,6 +15,7 @@ and the former normal interval clipped to [0, 100] (``normal_interval`` on the s
 SIPAS and for the lowest and highest of the five elements' coverages in the cell. Run:
 
     .venv/bin/python bench/interval_coverage.py --samples 3000 --seed 12
+    .venv/bin/python bench/interval_coverage.py --samples 1000 --only "strong correlation:98:30" --only "*:94.4:30"
 
 Results and the machine they were measured on: docs/intervals.md.
 """
@@ -155,7 +156,9 @@ def _old_intervals(table: pd.DataFrame, criteria: dict[str, str], samples: int):
     ratios = intervals.mean_of_ratios(table["sample"].to_numpy(), outcomes, parts, samples)
     low, high = intervals.normal_interval(ratios.estimate, ratios.se)
     part_low, part_high = intervals.normal_interval(ratios.part_estimate, ratios.part_se)
-    score_low, score_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units)
+    unsatisfied = np.logical_or.reduce([outcome == intervals.NOT_SATISFIED for outcome in outcomes])
+    unhappy = np.bincount(table["sample"].to_numpy()[unsatisfied], minlength=samples)
+    score_low, score_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units, unhappy=unhappy)
     return low, high, part_low, part_high, score_low, score_high
 
 
@@ -166,6 +169,15 @@ def _covered(low: np.ndarray, high: np.ndarray, truth: float) -> float:
 
 def cells(scenarios=SCENARIOS, targets=TRUE_SIPAS, sizes=SIZES) -> list[Cell]:
     return [Cell(s, t, n) for s in scenarios for t in targets for n in sizes]
+
+
+def _matches(cell: Cell, pattern: str) -> bool:
+    """Whether ``cell`` matches "scenario:truth:n", where any part may be "*"."""
+    wanted = [part.strip() for part in pattern.split(":")]
+    if len(wanted) != 3:
+        raise SystemExit(f"--only wants SCENARIO:TRUTH:N, got {pattern!r}")
+    actual = (cell.scenario.name, f"{cell.target:g}", str(cell.n))
+    return all(w in ("*", a) for w, a in zip(wanted, actual, strict=True))
 
 
 def table_markdown(results: list[Coverage]) -> str:
@@ -186,11 +198,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=3000, help="simulated surveys per cell (default 3000)")
     parser.add_argument("--seed", type=int, default=12, help="random seed (default 12)")
+    parser.add_argument("--only", action="append", default=[], metavar="SCENARIO:TRUTH:N",
+                        help='run only these cells, e.g. "strong correlation:98:30"; "*" matches any part; '
+                             "repeatable (the cells draw other samples than in the full run)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     criteria = layout()
     started = time.perf_counter()
-    results = [measure(rng, criteria, cell, args.samples) for cell in cells()]
+    chosen = [cell for cell in cells() if not args.only or any(_matches(cell, pattern) for pattern in args.only)]
+    if not chosen:
+        parser.error(f"no cell matches {args.only}")
+    results = [measure(rng, criteria, cell, args.samples) for cell in chosen]
     print(table_markdown(results))
     missed = [r for r in results if not all(93 <= v <= 97 for v in (r.sipas, *r.elements.values()))]
     zero = sum(r.zero_width for r in results)

@@ -19,8 +19,9 @@ error > 0:
    [SIPAS - t_hi·se, SIPAS - t_lo·se], clipped to [0, 100].
 3. A resample with no unsatisfied answer has se* = 0 and t* = ±infinity (or 0 when SIPAS* = SIPAS). When more than
    alpha/2 of the resamples are such, t_hi (or t_lo) is infinite: the resamples cannot tell how far the estimate
-   may be off on that side, and that end stays the score interval's (``surveys.intervals.score_interval``); so it
-   does where the group's se is 0 or the result would have no width.
+   may be off on that side, and that end stays the score interval's (``surveys.intervals.score_interval``, which
+   takes design effect 1 when fewer than two respondents gave a rating of 1-3); so it does where the group's se is
+   0 or the result would have no width.
 
 Stable outputs: the resample counts depend only on n (a generator seeded with (``SEED``, n)), and each group's
 respondents are put in a canonical order (sorted by their answers) before resampling, so the same answers give the

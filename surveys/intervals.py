@@ -31,7 +31,12 @@ Three pieces (``docs/sipas.md``, "Uncertainty"; the method and its coverage: ``d
   variance estimated from n respondents. Where the variance says nothing (p is 0 or 1, or every respondent
   answered alike: Var = 0), the design effect is taken as 1 (n_eff = n: a respondent's answers are all alike,
   the widest case), so the interval never has zero width while n is finite: 30 forms rating everything 4-5 give
-  [87.76, 100] (low = 30 / (30 + 2.0452²)). With n < 2 the variance is undefined and the interval is null. The
+  [87.76, 100] (low = 30 / (30 + 2.0452²)). For SIPAS (``unhappy`` given) so it is where fewer than two
+  respondents gave any rating of 1-3: the variance then rests on one form's answers, which cannot show how much
+  the unhappy respondents differ from one another (under strongly correlated answers unhappiness comes in whole
+  forms, and one form with a single low rating looked like independent answers: n_eff far above n). Not for the
+  element indices, which already cover above 95% near the ceiling (``docs/intervals.md``). With n < 2 the
+  variance is undefined and the interval is null. The
   former interval, estimate ± 1.96 se clipped to [0, 100] (``normal_interval``), held its 95% only away from the
   bounds.
   For weighted estimates (``surveys.scoring.score(weights=...)``) Kish's effective n, (sum w)² / sum w², takes
@@ -111,7 +116,8 @@ def normal_interval(estimate, se, confidence: float = 0.95) -> tuple[np.ndarray,
     return np.clip(estimate - z * se, 0.0, 100.0), np.clip(estimate + z * se, 0.0, 100.0)
 
 
-def score_interval(estimate, se, units, confidence: float = 0.95, effective=None) -> tuple[np.ndarray, np.ndarray]:
+def score_interval(estimate, se, units, confidence: float = 0.95, effective=None,
+                   unhappy=None) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval on the effective sample size of a linearised estimate (module docstring).
 
     Args:
@@ -121,6 +127,8 @@ def score_interval(estimate, se, units, confidence: float = 0.95, effective=None
         confidence: The confidence level, strictly between 0 and 1.
         effective: Optional effective number of respondents (Kish's, for weighted estimates), the n_eff of the
             design effect 1 case; ``units`` when not given.
+        unhappy: Optional number of respondents with at least one unsatisfied (1-3) answer behind each estimate;
+            where it is below 2 the design effect is taken as 1, as where Var = 0 (module docstring).
 
     Returns:
         ``(low, high)`` arrays in [0, 100], NaN where the estimate or the standard error is NaN or n < 2.
@@ -137,7 +145,10 @@ def score_interval(estimate, se, units, confidence: float = 0.95, effective=None
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         var = (np.asarray(se, dtype=np.float64) / 100.0) ** 2
         fallback = units if effective is None else np.asarray(effective, dtype=np.float64)
-        n = np.where((p <= 0.0) | (p >= 1.0) | (var <= 0.0), fallback, p * (1.0 - p) / var)  # design effect 1
+        uninformed = (p <= 0.0) | (p >= 1.0) | (var <= 0.0)
+        if unhappy is not None:  # one unhappy form says nothing of how the unhappy ones differ
+            uninformed |= np.asarray(unhappy, dtype=np.float64) < 2
+        n = np.where(uninformed, fallback, p * (1.0 - p) / var)  # design effect 1
         n = np.minimum(n, MAX_DESIGN_GAIN * units)  # a variance next to 0 by rounding must not close the interval
         denominator = 1.0 + q * q / n
         centre = (p + q * q / (2.0 * n)) / denominator

@@ -101,6 +101,7 @@ def score(
     base = group.astype(np.int64) * N_CODES
     outcomes = []
     any_dissatisfied = np.zeros(rows, dtype=bool)
+    any_unsatisfied = np.zeros(rows, dtype=bool)  # a rating of 1-3 somewhere: the m of score_interval
     for j, code in enumerate(codes):
         # A criterion with no column was never asked: all skipped, in the int8 codes cell_codes gives
         cells = cell_codes(responses[code]) if code in responses.columns else np.full(rows, SKIPPED_CODE, np.int8)
@@ -111,14 +112,16 @@ def score(
                                                        minlength=n_groups * N_CODES).reshape(n_groups, N_CODES)
         # take(mode="clip") skips numpy's bounds check: cells are 0..7 by construction (much faster than [cells])
         outcomes.append(np.take(OUTCOME, cells, mode="clip"))
+        any_unsatisfied |= outcomes[-1] == intervals.NOT_SATISFIED
         any_dissatisfied |= (cells - 1).view(np.uint8) < 2  # cell code 1 or 2: dissatisfied
     cell_weights = counts if weighted is None else weighted[0]
     outcome_counts = np.zeros((n_groups, k, 3), dtype=cell_weights.dtype)  # the cells, folded into outcomes
     for code, outcome in enumerate(OUTCOME):
         outcome_counts[:, :, outcome] += cell_weights[:, :, code]
     ratios = intervals.mean_of_ratios(group, outcomes, parts, n_groups, outcome_counts=outcome_counts, weights=w)
+    unhappy = np.bincount(group[any_unsatisfied], minlength=n_groups)
     sipas_low, sipas_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units, confidence,
-                                                     ratios.kish)
+                                                     ratios.kish, unhappy)
     if w is None:  # small groups: the studentised bootstrap corrects the skewness (surveys.bootstrap)
         published = np.where(ratios.units >= min_n, ratios.se, np.nan)  # no resampling for suppressed groups
         sipas_low, sipas_high = bootstrap_t(group, outcomes, n_groups, ratios.estimate, published, ratios.units,

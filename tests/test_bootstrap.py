@@ -98,13 +98,16 @@ def test_small_groups_under_min_group_and_weighted_estimates_keep_the_score_inte
 
 def test_one_unhappy_form_keeps_the_score_lower_end_and_a_width():
     # 39 forms all 5 and one with a 2: 36% of resamples (0.975^40) hold no unsatisfied answer, so t* is +infinity
-    # in more than 2.5% of them and the lower end cannot come from the bootstrap: it stays the score interval's.
+    # in more than 2.5% of them and the lower end cannot come from the bootstrap: it stays the score interval's,
+    # which takes design effect 1 (n_eff = 40) with a single unhappy respondent.
     table = pd.DataFrame(np.full((40, 4), 5.0), columns=list(CRITERIA))
     table.iloc[0, 0] = 2.0
     row = score(table, CRITERIA, min_n=30).groups.iloc[0]
     sipas, se = _sipas_and_se(_outcomes(table))
-    low, _ = score_interval(100 * sipas, 100 * se, 40)
+    low, _ = score_interval(100 * sipas, 100 * se, 40, unhappy=1)
     assert row["sipas_low"] == pytest.approx(low)
+    assert low == pytest.approx(score_interval(100 * sipas, 0.0, 40)[0])  # as if Var were 0
+    assert low < score_interval(100 * sipas, 100 * se, 40)[0] - 5  # n_eff from se would be about 16 times 40
     assert row["sipas_low"] < row["sipas"] < row["sipas_high"] <= 100
 
 

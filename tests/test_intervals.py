@@ -53,6 +53,11 @@ def test_score_interval_near_the_bounds_and_in_the_middle():
     # In the middle and with many respondents it is the t interval estimate ± t * se.
     low, high = score_interval(50.0, 1.0, 2000)
     assert (low, high) == pytest.approx((50 - 1.9612, 50 + 1.9612), abs=0.01)
+    # One unhappy respondent (every rating of 1-3 on one form): design effect 1, whatever se says; two: se counts.
+    one = score_interval(np.array([99.0, 99.0]), np.array([0.2, 0.2]), 30, unhappy=np.array([1, 2]))
+    assert [one[0][0], one[1][0]] == pytest.approx(score_interval(99.0, 0.0, 30))
+    assert [one[0][1], one[1][1]] == pytest.approx(score_interval(99.0, 0.2, 30))
+    assert one[0][0] < 92 < 97 < one[0][1]  # n_eff 30, not 0.99 * 0.01 / 0.002² = 2475
     # No variance without two respondents; NaN in, NaN out.
     for estimate, se, units in ((80.0, np.nan, 1), (np.nan, 1.0, 10), (80.0, 2.0, 1)):
         assert all(math.isnan(v) for v in score_interval(estimate, se, units))

@@ -97,17 +97,18 @@ async def test_json_by_hand_through_the_cli(services, hand, cli):
     data = json.loads(out)
     assert {k: data[k] for k in ("survey", "period", "by", "min_n", "from", "to")} == {
         "survey": QUICK, "period": "all", "by": ["centre"], "min_n": 1, "from": None, "to": None}
-    hl, dh = data["rows"]  # HL's lower bound (19.6) is above DH's (1.3)
+    hl, dh = data["rows"]  # HL's lower bound (10.5) is above DH's (0.4)
     assert (hl["centre"], hl["period"], hl["n"], hl["suppressed"]) == ("HL", "all", 3, False)
     assert "service" not in hl and "channel" not in hl
     # Shares: access 3/3, procedure 3/3, staff 2/3, result 2/3, feedback 1/1 (two not applicable).
     assert hl["sipas"] == pytest.approx(100 * (1 + 1 + 2 / 3 + 2 / 3 + 1) / 5, abs=1e-9)
     # Linearised variance: z_r = (1/5) sum_i (x_ri - p_i v_ri) / V_i = 2/45, -4/45, 2/45; Var = 3/2 * 24/2025
-    # = 0.017778; n_eff = p (1 - p) / Var = 0.86667 * 0.13333 / 0.017778 = 6.5; q = t(0.975, 2) = 4.3027,
-    # q^2 / n_eff = 2.8481: centre (0.86667 + 1.42406) / 3.84812 = 0.59529,
-    # half 4.3027 / 3.84812 * sqrt(0.017778 + 18.5128 / 169) = 1.11812 * 0.35682 = 0.39897 -> 19.63 .. 99.43.
-    assert hl["sipas_ci"] == pytest.approx(score_interval(13 / 15, 1.5 * 24 / 2025, 3), abs=1e-5)
-    assert hl["sipas_ci"] == pytest.approx([19.63, 99.43], abs=0.01)
+    # = 0.017778 would give n_eff = p (1 - p) / Var = 6.5, but only one form (the second) has a rating of 1-3, and
+    # one unhappy form cannot show how the unhappy ones differ: design effect 1, n_eff = 3. q = t(0.975, 2) =
+    # 4.3027, q^2 / n_eff = 6.1711: centre (0.86667 + 3.08553) / 7.1711 = 0.55113,
+    # half 4.3027 / 7.1711 * sqrt(0.038519 + 18.5132 / 36) = 0.60000 * 0.74349 = 0.44610 -> 10.50 .. 99.72.
+    assert hl["sipas_ci"] == pytest.approx(score_interval(13 / 15, 0.0, 3), abs=1e-5)  # n_eff = n, as for Var = 0
+    assert hl["sipas_ci"] == pytest.approx([10.50, 99.72], abs=0.01)
     assert hl["no_dissatisfied_pct"] == pytest.approx(200 / 3, abs=1e-9)  # the second response has a 2
     assert hl["no_dissatisfied_ci"] == pytest.approx(wilson(2, 3), abs=1e-9)
     # Elements of one criterion: Var = p (1 - p) / (n - 1), so n_eff = n - 1; access 3/3: design effect 1, n 3.
@@ -126,9 +127,10 @@ async def test_json_by_hand_through_the_cli(services, hand, cli):
 
     assert (dh["centre"], dh["n"]) == ("DH", 2)
     assert dh["sipas"] == pytest.approx(60.0, abs=1e-9)  # (50 + 50 + 100 + 100 + 0) / 5
-    # z_r = -0.1, 0.1: Var = 2 * 0.02 = 0.04, n_eff = 0.24 / 0.04 = 6, q = t(0.975, 1) = 12.706 (two forms say little)
-    assert dh["sipas_ci"] == pytest.approx(score_interval(0.6, 0.04, 2), abs=1e-5)
-    assert dh["sipas_ci"] == pytest.approx([1.30, 99.42], abs=0.01)
+    # z_r = -0.1, 0.1: Var = 2 * 0.02 = 0.04 would give n_eff = 0.24 / 0.04 = 6, but all the ratings of 1-3 are on
+    # one form: design effect 1, n_eff = 2; q = t(0.975, 1) = 12.706 (two forms say little)
+    assert dh["sipas_ci"] == pytest.approx(score_interval(0.6, 0.0, 2), abs=1e-5)
+    assert dh["sipas_ci"] == pytest.approx([0.44, 99.80], abs=0.01)
     assert dh["no_dissatisfied_pct"] == pytest.approx(50.0)
     assert dh["no_dissatisfied_ci"] == pytest.approx(wilson(1, 2), abs=1e-9)
     feedback = dh["criteria"]["feedback_1"]  # one 1, one skipped
@@ -139,17 +141,19 @@ async def test_json_by_hand_through_the_cli(services, hand, cli):
 
 async def test_by_centre_service_channel_keys_and_an_unanswered_criterion(services, hand):
     rows = (await report(services, by="centre,service,channel")).rows
-    # Lower bounds: DH 1.30 (above), HL telegram 1.03 (below): DH first; HL/KS/zalo (n = 1) has no interval.
+    # Lower bounds: HL telegram 0.69 (below), DH 0.44 (above): HL telegram first; HL/KS/zalo (n = 1) has no interval.
     assert [(r["centre"], r["service"], r["channel"], r["n"], r["suppressed"]) for r in rows] == [
-        ("DH", None, "zalo", 2, False), ("HL", "KS", "telegram", 2, False), ("HL", "KS", "zalo", 1, False)]
-    telegram = rows[1]
+        ("HL", "KS", "telegram", 2, False), ("DH", None, "zalo", 2, False), ("HL", "KS", "zalo", 1, False)]
+    assert rows[1]["sipas_ci"] == pytest.approx([0.44, 99.80], abs=0.01)
+    telegram = rows[0]
     # Feedback was "not applicable" for both: no share, and it is left out of SIPAS (k = 4 criteria).
     assert telegram["elements"]["feedback"] is None
     assert telegram["criteria"]["feedback_1"] == {"n": 0, "suppressed": True}  # fewer than min_n = 1 answers
     assert telegram["sipas"] == pytest.approx(75.0)
-    # z_r = +-1/8, Var = 2 * 2/64 = 0.0625, n_eff = 0.1875 / 0.0625 = 3, q = 12.706, q^2 / n_eff = 53.816:
-    # centre (0.75 + 26.908) / 54.816 = 0.50456, half 0.23180 * sqrt(0.0625 + 161.448 / 36) = 0.49429
-    assert telegram["sipas_ci"] == pytest.approx([1.03, 99.88], abs=0.01)
+    # z_r = +-1/8, Var = 2 * 2/64 = 0.0625 would give n_eff = 0.1875 / 0.0625 = 3, but one of the two forms holds
+    # every rating of 1-3: design effect 1, n_eff = 2, q = 12.706, q^2 / n_eff = 80.724:
+    # centre (0.75 + 40.362) / 81.724 = 0.50306, half 0.15548 * sqrt(0.09375 + 161.448 / 16) = 0.49617
+    assert telegram["sipas_ci"] == pytest.approx([0.69, 99.92], abs=0.01)
     assert telegram["elements_ci"]["feedback"] == [None, None]  # no answer: no index, no interval
     # With min_n = 2, HL/KS/zalo (n = 1) is suppressed, and so is every other group (bot.reports.suppression):
     # HL/KS (n = 3, in --by centre,service) minus telegram, or zalo (n = 3, in --by channel) minus DH, gives it away.
@@ -174,15 +178,15 @@ async def test_ranked_by_lower_bound_not_by_point_value(services):
     # centre (0.8 + 0.069716) / 1.139432 = 0.76329, half 1.79493 * sqrt(0.16/30 + 4.18296/3600) = 0.14466
     steady = [("HL", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 2))] * 30  # 61.86 .. 90.80
     lucky = [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, 5))] * 3
-    # SIPAS 90, se 10: n_eff = 0.09 / 0.01 = 9, q = t(0.975, 3) = 3.1824: centre 1.46266 / 2.12533 = 0.68820,
-    # half 1.49739 * sqrt(0.01 + 10.128 / 324) = 0.30416 -> 38.40 .. 99.24
+    # SIPAS 90, se 10, but one unhappy form: design effect 1, n_eff = 4 (not 0.09 / 0.01 = 9), q = t(0.975, 3) =
+    # 3.1824: centre 2.16599 / 3.53200 = 0.61325, half 0.90102 * sqrt(0.0225 + 10.128 / 64) = 0.38307 -> 23.02 .. 99.63
     lucky += [("DH", False, "web", dt.date(2024, 5, 1), (5, 5, 2, 2, 5))]
     await seed(services, steady + lucky)
     hl, dh = (await report(services)).rows
     assert (hl["centre"], dh["centre"]) == ("HL", "DH")
     assert dh["sipas"] == pytest.approx(90.0) and hl["sipas"] == pytest.approx(80.0)
-    assert dh["sipas_ci"] == pytest.approx(score_interval(0.9, 0.01, 4), abs=1e-5)
-    assert dh["sipas_ci"] == pytest.approx([38.40, 99.24], abs=0.01)
+    assert dh["sipas_ci"] == pytest.approx(score_interval(0.9, 0.0, 4), abs=1e-5)  # n_eff = n, as for Var = 0
+    assert dh["sipas_ci"] == pytest.approx([23.02, 99.63], abs=0.01)
     assert hl["sipas_ci"] == pytest.approx(score_interval(0.8, 0.0, 30), abs=1e-5)
     assert hl["sipas_ci"] == pytest.approx([61.86, 90.80], abs=0.01)  # never [80, 80]: a finite n is not certainty
 

@@ -30,7 +30,7 @@ async def test_table_in_vietnamese(services, hand, cli_process):
         assert header in lines[0]
     hl = next(line for line in lines if line.startswith("HL "))
     assert "Hải Lăng" in hl and "tháng 7/2024" in hl
-    assert "86,67 (19,63–99,43)" in hl and "66,67" in hl  # decimal comma; staff and result at 2/3
+    assert "86,67 (10,50–99,72)" in hl and "66,67" in hl  # decimal comma; staff and result at 2/3
     dh = next(line for line in lines if line.startswith("DH "))
     assert "chưa đủ mẫu" in dh and "%" not in dh
     assert lines.index(hl) < lines.index(dh)
@@ -56,7 +56,7 @@ async def test_csv_rounds_to_two_decimals(services, hand, cli, tmp_path):
     assert (hl["centre"], hl["centre_name"], hl["period"], hl["n"], hl["suppressed"]) == (
         "HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "2024-07", "3", "false")
     assert (hl["sipas"], hl["sipas_low"], hl["sipas_high"], hl["no_dissatisfied_pct"]) == (
-        "86.67", "19.63", "99.43", "66.67")  # worked out in tests/test_report.py
+        "86.67", "10.5", "99.72", "66.67")  # worked out in tests/test_report.py
     assert (hl["no_dissatisfied_low"], hl["no_dissatisfied_high"], hl["staff_low"], hl["staff_high"]) == (
         "20.77", "93.85", "4.38", "98.87")  # Wilson 2/3; staff 2/3 from n_eff = 2, t(0.975, 2)
     assert (hl["staff"], hl["staff_1_n"], hl["staff_1_satisfied_pct"], hl["staff_1_mean"]) == (
@@ -77,8 +77,8 @@ async def test_xlsx_sheets_headers_rounding_and_chart(services, hand, cli, tmp_p
                                                "Chất lượng dữ liệu", "Biểu đồ"]
     summary = [[cell.value for cell in row] for row in book["Tổng hợp"].iter_rows()]
     assert summary[0][:7] == ["Trung tâm", "Tên trung tâm", "Kỳ", "Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên"]
-    assert summary[1][:7] == ["HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "tháng 7/2024", 3, 86.67, 19.63,
-                              99.43]
+    assert summary[1][:7] == ["HL", "Trung tâm Phục vụ hành chính công Hải Lăng", "tháng 7/2024", 3, 86.67, 10.5,
+                              99.72]
     assert summary[2][0] == "DH" and summary[2][3] == 2 and summary[2][4] is None and "chưa đủ mẫu" in summary[2]
     assert book["Tổng hợp"].cell(2, 5).number_format == "0.00"
     elements = [[cell.value for cell in row] for row in book["Yếu tố"].iter_rows()]
