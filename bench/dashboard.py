@@ -27,9 +27,14 @@ from bot.survey.api_keys import revoke_key
 from bot.survey.login_links import new_key_link
 
 
-async def run(data: Path, repeat: int) -> list[tuple[str, float, float]]:
-    async with TestClient(TestServer(create_app(Settings(data_dir=data, _env_file=None)))) as client:
+async def run(data: Path, repeat: int) -> list[tuple[str, float, float, float]]:
+    started = time.perf_counter()
+    app = create_app(Settings(data_dir=data, _env_file=None), warm_pages=True)  # as `sipas-bot serve` starts
+    async with TestClient(TestServer(app)) as client:
         services = client.app[SERVICES]
+        while not services.reports.warmed:  # the responses read and the usual pages computed, in the background
+            await asyncio.sleep(0.05)
+        print(f"start: the responses in memory and the usual pages computed in {time.perf_counter() - started:.1f} s")
         async with services.db.transaction() as session:
             key_id, token = await new_key_link(session, "admin", None, "bench")
         form = await (await client.get(f"/dashboard/login/{token}")).text()
@@ -50,7 +55,7 @@ async def run(data: Path, repeat: int) -> list[tuple[str, float, float]]:
                 await answer.read()
                 assert answer.status == 200, (path, answer.status)
                 times.append(1000 * (time.perf_counter() - started))
-            results.append((name, min(times), statistics.median(times)))
+            results.append((name, times[0], min(times), statistics.median(times)))
         async with services.db.transaction() as session:
             await revoke_key(session, key_id)
         return results
@@ -62,9 +67,11 @@ def main(args: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5)
     options = parser.parse_args(args)
     results = asyncio.run(run(options.data, options.repeat))
-    print(f"{'page':<24} {'best ms':>8} {'median ms':>10}")
-    for name, best, median in results:
-        print(f"{name:<24} {best:>8.0f} {median:>10.0f}")
+    # first: the page's first fetch in this process (its reports and the centre's answers computed, the responses
+    # already in memory); best and median over the --repeat fetches, the first included.
+    print(f"{'page':<24} {'first ms':>9} {'best ms':>8} {'median ms':>10}")
+    for name, first, best, median in results:
+        print(f"{name:<24} {first:>9.0f} {best:>8.0f} {median:>10.0f}")
 
 
 if __name__ == "__main__":

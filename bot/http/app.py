@@ -20,9 +20,10 @@ from bot import logs
 from bot.config import Settings
 from bot.errors import UserError
 from bot.http import api, dashboard, zalo_oauth
+from bot.http.dashboard.reports import usual_requests
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
-from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS
+from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS, WARM_PAGES
 from bot.http.metrics import ROUTES as METRICS_ROUTES
 from bot.instruments import load_instruments
 from bot.reports.memory import keep_in_memory
@@ -39,7 +40,8 @@ __all__ = ["create_app", "json_errors", "run_server"]
 async def _service_context(app: web.Application):
     async with open_services(app[SETTINGS]) as services:
         app[SERVICES] = services
-        warming = keep_in_memory(services)  # the dashboard's and the API's reports (bot.reports.memory)
+        # The dashboard's and the API's reports (bot.reports.memory); `serve` computes the usual pages' at start.
+        warming = keep_in_memory(services, (lambda: usual_requests(services)) if app[WARM_PAGES] else ())
         if app[LOG]:
             logs.install(app[SETTINGS], services.secret_key)  # from here on, no secret and no citizen in the logs
         sweeper = asyncio.create_task(_sweep(SurveyService(services)))
@@ -67,12 +69,14 @@ async def _sweep(service: SurveyService) -> None:
 
 
 def create_app(settings: Settings, instruments: dict[str, Instrument] | None = None, *, log: bool = False,
-               outbox_hold: tuple[float, float] | None = None) -> web.Application:
-    """The service's aiohttp app; ``outbox_hold`` shortens the random wait of alerts (tests)."""
+               outbox_hold: tuple[float, float] | None = None, warm_pages: bool = False) -> web.Application:
+    """The service's aiohttp app; ``outbox_hold`` shortens the random wait of alerts (tests); ``warm_pages``
+    computes the dashboard's usual reports in the background at start (`sipas-bot serve`)."""
     app = web.Application(middlewares=[json_errors, api.api_errors])  # /api/v1: its own shape
     app[SETTINGS] = settings
     app[LOG] = log
     app[OUTBOX_HOLD] = outbox_hold
+    app[WARM_PAGES] = warm_pages
     app[INSTRUMENTS] = instruments if instruments is not None else load_instruments(settings.instruments_dir)
     app[CHANNELS] = channel_registry.build_channels(settings)
     app.cleanup_ctx.append(_service_context)
@@ -118,7 +122,7 @@ def run_server(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "alembic.runtime.plugins"):  # a line per Bot API call, per Alembic plugin: noise
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    app = create_app(settings, log=True)
+    app = create_app(settings, log=True, warm_pages=True)
     print(f"sipas-bot: serving on http://{settings.host}:{settings.port} "
           f"({len(app[INSTRUMENTS])} instruments; try `sipas-bot try` for a survey in the terminal).", flush=True)
     print(f"sipas-bot: database {settings.database_url_shown}", flush=True)

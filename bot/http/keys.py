@@ -14,3 +14,4 @@ SERVICES = web.AppKey("services", Services)
 CHANNELS = web.AppKey("channels", list)
 LOG = web.AppKey("log", bool)  # serve: configure logging and redact it
 OUTBOX_HOLD = web.AppKey("outbox_hold", object)  # None: the outbox worker's own random wait
+WARM_PAGES = web.AppKey("warm_pages", bool)  # compute the dashboard's usual reports at start (`serve`)

@@ -20,6 +20,10 @@ from `bot.reports.day_arrays` (whole history in memory, changed days read again)
 `bot.reports.day_invitations` (the same). --weight volume scales weights
 over the whole report, so it is kept whole (never cut into periods), as are reports without both dates.
 
+While nothing a report reads changed, the same request gets the very same Report object, its --compare changes
+included (the changes of a twelve-month trend cost ~150 ms at a million responses); `remembered` keeps anything
+else computed from the responses of a range of days (a centre page's answers and comments) the same way.
+
 The rows handed out are the ones kept, shared by every caller (a copy costs as much as a page may take: 10-25 ms a
 month of 100 centres): read them, never change them (`dataclasses.replace` the Report with a new list of rows,
 as the API's `for_caller` does, or copy a row before changing it).
@@ -32,7 +36,7 @@ import datetime as dt
 import logging
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from itertools import accumulate
 
@@ -47,6 +51,7 @@ from bot.reports.window import last_day, loading_from
 from bot.storage.models import Centre, Service, Target
 
 log = logging.getLogger(__name__)
+Pages = Sequence[ReportRequest] | Callable[[], Awaitable[Sequence[ReportRequest]]]
 KEPT = 200  # period reports kept (least recently used go first): a month of 100 centres is about 0.5 MB
 SPLIT = ("week", "month", "quarter", "year")
 _EPOCH = dt.date(1970, 1, 1)
@@ -77,6 +82,10 @@ class ReportMemory:
         self.day_invitations = DayInvitations()
         self.kept = kept
         self._reports: OrderedDict[tuple, object] = OrderedDict()
+        self._whole: OrderedDict[ReportRequest, tuple] = OrderedDict()  # request -> (its parts, the Report)
+        self._changes: OrderedDict[ReportRequest, tuple] = OrderedDict()  # request -> (plain, bases, the Report)
+        self._other: OrderedDict[tuple, object] = OrderedDict()  # `remembered`
+        self.warmed = False  # `warm` done: for the benchmark, which times pages after a start
         self.computed = 0  # period reports computed (the others came from memory): for tests and the benchmark
 
     async def arrays(self, session, instrument, date_from=None, date_to=None, *, service=True, channel=True):
@@ -87,40 +96,89 @@ class ReportMemory:
         """`bot.reports.participation.load_participation`, from memory (the invitations' changed days read again)."""
         return await self.day_invitations.participation(session, survey, request, timezone)
 
-    async def warm(self, services, pages: Sequence[ReportRequest] = ()) -> None:
+    async def warm(self, services, pages: Pages = ()) -> None:
         """Read every survey's responses and invitations now (a server's start), so that the first page does not
-        wait for them, then compute the reports of ``pages`` (a dashboard's usual requests)."""
-        async with services.db.reading() as session:
-            for instrument in services.instruments.values():
-                await self.day_arrays.arrays(session, instrument, dt.date.max, dt.date.max)
-                await self.day_invitations.participation(session, instrument.id, ReportRequest(), "UTC")
-        for page in pages:
-            await self.report(services, page)
+        wait for them, then compute the reports of ``pages`` (a dashboard's usual requests, or a function that
+        finds them once the responses are read)."""
+        try:
+            async with services.db.reading() as session:
+                for instrument in services.instruments.values():
+                    await self.day_arrays.arrays(session, instrument, dt.date.max, dt.date.max)
+                    await self.day_invitations.participation(session, instrument.id, ReportRequest(), "UTC")
+            for page in (await pages() if callable(pages) else pages):
+                await self.report(services, page)
+        finally:
+            self.warmed = True
 
     async def report(self, services, request: ReportRequest):
-        """The report of ``request``, equal to a fresh `compute_report`, from the periods kept where they hold."""
+        """The report of ``request``, equal to a fresh `compute_report`, from the periods kept where they hold.
+
+        While nothing it reads has changed, the same request gets the very same Report object (a page asking twice
+        pays nothing), its --compare changes included."""
         from bot.reports.build import Report
 
         instrument = services.instrument(request.survey)
         request = replace(request, survey=instrument.id)
         if request.compare is not None:
-            # As compare_rows does for a fresh report: the report without --compare, and the base over the whole
-            # shifted range (cut into its own periods: a period's base is not the base of that period alone).
-            plain = await self.report(services, replace(request, compare=None))
-            rows = [dict(row) for row in plain.rows]  # compare_rows sets each row's "change": not on the kept ones
-            await compare_rows(request, rows, lambda base: self.report(services, base))
-            return replace(plain, request=request, rows=rows)
+            return await self._compared(services, request)
         async with services.db.reading() as session:
             responses = _Sums(await day_versions(session, instrument.id))
             invitations = _Sums(await invitation_versions(session, instrument.id))
             directory = await _directory(session)
-        parts = [await self._part(services, piece, (responses, invitations, directory))
-                 for piece in _pieces(request)]
+        parts = tuple([await self._part(services, piece, (responses, invitations, directory))
+                       for piece in _pieces(request)])
+        kept = self._whole.get(request)
+        if kept is not None and len(kept[0]) == len(parts) and all(a is b for a, b in zip(kept[0], parts, strict=True)):
+            return kept[1]
         if len(parts) == 1:
-            return replace(parts[0], request=request)
-        return Report(request, instrument, [row for part in parts for row in part.rows],
-                      parts[-1].centre_names, parts[-1].service_names,
-                      sum(p.flagged_included for p in parts), sum(p.flagged_excluded for p in parts))
+            whole = replace(parts[0], request=request)
+        else:
+            whole = Report(request, instrument, [row for part in parts for row in part.rows],
+                           parts[-1].centre_names, parts[-1].service_names,
+                           sum(p.flagged_included for p in parts), sum(p.flagged_excluded for p in parts))
+        self._keep(self._whole, request, (parts, whole))
+        return whole
+
+    async def _compared(self, services, request: ReportRequest):
+        # As compare_rows does for a fresh report: the report without --compare, and the base over the whole
+        # shifted range (cut into its own periods: a period's base is not the base of that period alone). The
+        # changes of 1,200 rows take a few hundred ms: kept until the plain report or a base is another object.
+        plain = await self.report(services, replace(request, compare=None))
+        kept = self._changes.get(request)
+        if kept is not None and kept[0] is plain and all(
+                [await self.report(services, base) is found for base, found in kept[1]]):
+            return kept[2]
+        bases: list[tuple] = []
+
+        async def base_of(base: ReportRequest):
+            found = await self.report(services, base)
+            bases.append((base, found))
+            return found
+
+        rows = [dict(row) for row in plain.rows]  # compare_rows sets each row's "change": not on the kept ones
+        await compare_rows(request, rows, base_of)
+        compared = replace(plain, request=request, rows=rows)
+        self._keep(self._changes, request, (plain, bases, compared))
+        return compared
+
+    async def remembered(self, session, survey: str, first: dt.date, last: dt.date, key: tuple,
+                   compute: Callable[[], Awaitable]):
+        """``compute()``'s answer for ``key`` (a centre page's unscored answers and comments), computed again only
+        when a response to ``survey`` from ``first`` to ``last`` changed: the day versions are read first, in the
+        caller's snapshot, as the rows ``compute`` reads."""
+        stamp = _Sums(await day_versions(session, survey)).over(first, last)
+        whole = (key, survey, first, last, stamp)
+        found = self._other.get(whole)
+        if found is None:
+            found = await compute()
+        self._keep(self._other, whole, found)
+        return found
+
+    def _keep(self, store: OrderedDict, key, value) -> None:
+        store[key] = value
+        store.move_to_end(key)
+        while len(store) > self.kept:
+            store.popitem(last=False)
 
     async def _part(self, services, request: ReportRequest, stamps: tuple):
         from bot.reports.build import compute_report
@@ -141,7 +199,7 @@ class ReportMemory:
         return report
 
 
-def keep_in_memory(services, pages: Sequence[ReportRequest] = ()) -> asyncio.Task:
+def keep_in_memory(services, pages: Pages = ()) -> asyncio.Task:
     """From now on, ``services``' reports come from memory (a long-running server); the responses are read in the
     background (a few seconds at a million), and ``pages`` computed, so the first page does not wait for them."""
     services.reports = ReportMemory()

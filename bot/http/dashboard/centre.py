@@ -77,8 +77,13 @@ async def centre(request: web.Request) -> web.Response:
         return page(request, "message.html", status=404, heading="not_found", lines=["no_centre"])
     lang = language(request)
     async with services.db.reading() as session:  # the unscored answers and the latest comments, masked
-        voices = await centre_voices(session, found.instrument, code, period.first, period.last, lang,
-                                     found.request.min_n)
+        def voices_now():
+            return centre_voices(session, found.instrument, code, period.first, period.last, lang, found.request.min_n)
+
+        memory = getattr(services, "reports", None)  # a server's: kept until a response of the period changes
+        voices = await (memory.remembered(session, found.instrument.id, period.first, period.last,
+                                          ("voices", code, lang, found.request.min_n), voices_now)
+                        if memory is not None else voices_now())
     measures = [] if row is None else [
         *(row.get("elements_ci") or {}).values(), *(m["ci"] for m in (row.get("criteria") or {}).values())]
     axis = bar_axis([end for interval in measures for end in (interval or [None])])

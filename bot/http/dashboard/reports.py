@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from multidict import MultiDict
 
-from bot.http.dashboard.periods import Period, months_to
+from bot.http.api.reports import request_of
+from bot.http.dashboard.periods import Period, chosen, months_to, span
 from bot.reports.build import Report
+from bot.reports.request import ReportRequest, parse_request
+from bot.services import Services
 from bot.survey.api_keys import Caller
 
 TREND_MONTHS = 12
@@ -31,6 +34,18 @@ def trend_query(period: Period) -> MultiDict:
 
 
 QUERIES = {"league": league_query, "trend": lambda period, _who: trend_query(period)}
+
+
+async def usual_requests(services: Services) -> list[ReportRequest]:
+    """The reports of the pages a province admin opens first: the league tables of the latest month, quarter and
+    year with responses, and the twelve-month trend of a centre's page (a server computes them at its start, so
+    that the first visitor does not wait seconds for them at a million responses)."""
+    days = await span(services, services.instrument(None).id)
+    admin = Caller(0, "admin", None)
+    month, _ = chosen({"period": "month"}, days)
+    queries = [league_query(month, admin), trend_query(month),
+               *(league_query(chosen({"period": kind}, days)[0], admin) for kind in ("quarter", "year"))]
+    return [parse_request(**request_of(query)) for query in queries]
 
 
 def league(report_: Report) -> tuple[list[dict], dict | None]:
