@@ -12,7 +12,7 @@ from test_report import QUICK
 
 from bot.config import Settings
 from bot.http.app import create_app
-from bot.http.dashboard.reports import usual_requests
+from bot.http.dashboard.reports import refresh_usual_pages, usual_requests
 from bot.http.keys import SERVICES
 from bot.reports.build import build_report, compute_report
 from bot.reports.memory import ReportMemory
@@ -54,6 +54,23 @@ async def test_serve_computes_the_usual_pages_at_start_and_hands_them_out_unchan
         after = await build_report(served, usual[0])
         assert after is not before and render_json(after) != render_json(before)
         assert render_json(after) == render_json(await compute_report(served, usual[0]))
+
+        # serve's refresh: a page a new response changed is computed again in the background, not by its visitor
+        await _add_response(served, usual[0].date_to)
+        computed = served.reports.computed
+        refresher = asyncio.create_task(refresh_usual_pages(served, every=0.05))
+        try:
+            for _ in range(600):
+                if served.reports.computed > computed:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # the other usual pages of that month too
+        finally:
+            refresher.cancel()
+        computed = served.reports.computed
+        refreshed = await build_report(served, usual[0])
+        assert served.reports.computed == computed and refreshed is not after
+        assert render_json(refreshed) == render_json(await compute_report(served, usual[0]))
 
 
 async def test_a_centre_pages_answers_are_kept_until_a_response_of_their_days_changes(services):

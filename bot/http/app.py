@@ -20,7 +20,7 @@ from bot import logs
 from bot.config import Settings
 from bot.errors import UserError
 from bot.http import api, dashboard, zalo_oauth
-from bot.http.dashboard.reports import usual_requests
+from bot.http.dashboard.reports import refresh_usual_pages, usual_requests
 from bot.http.errors import json_errors
 from bot.http.health import ROUTES as HEALTH_ROUTES
 from bot.http.keys import CHANNELS, INSTRUMENTS, LOG, OUTBOX_HOLD, SERVICES, SETTINGS, WARM_PAGES
@@ -40,21 +40,23 @@ __all__ = ["create_app", "json_errors", "run_server"]
 async def _service_context(app: web.Application):
     async with open_services(app[SETTINGS]) as services:
         app[SERVICES] = services
-        # The dashboard's and the API's reports (bot.reports.memory); `serve` computes the usual pages' at start.
-        warming = keep_in_memory(services, (lambda: usual_requests(services)) if app[WARM_PAGES] else ())
+        # The dashboard's and the API's reports (bot.reports.memory); `serve` computes the usual pages at start
+        # and keeps them up to date in the background.
+        background = [keep_in_memory(services, (lambda: usual_requests(services)) if app[WARM_PAGES] else ())]
+        if app[WARM_PAGES]:
+            background.append(asyncio.create_task(refresh_usual_pages(services)))
         if app[LOG]:
             logs.install(app[SETTINGS], services.secret_key)  # from here on, no secret and no citizen in the logs
-        sweeper = asyncio.create_task(_sweep(SurveyService(services)))
+        background.append(asyncio.create_task(_sweep(SurveyService(services))))
         try:
             async with channel_registry.running(services, app[CHANNELS], outbox_hold=app[OUTBOX_HOLD]):
                 yield
         finally:
-            sweeper.cancel()
-            warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            with contextlib.suppress(asyncio.CancelledError):
-                await warming
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def _sweep(service: SurveyService) -> None:

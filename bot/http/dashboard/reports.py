@@ -4,6 +4,9 @@ exports with the same bytes as `GET /api/v1/reports/sipas.csv|.xlsx` with those 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from multidict import MultiDict
 
 from bot.http.api.reports import request_of
@@ -14,6 +17,8 @@ from bot.services import Services
 from bot.survey.api_keys import Caller
 
 TREND_MONTHS = 12
+REFRESH_SECONDS = 60
+log = logging.getLogger(__name__)
 
 
 def league_query(period: Period, who: Caller) -> MultiDict:
@@ -53,3 +58,16 @@ def league(report_: Report) -> tuple[list[dict], dict | None]:
     rows = [row for row in report_.rows if not row.get("total")]
     total = next((row for row in report_.rows if row.get("total")), None)
     return rows, total
+
+
+async def refresh_usual_pages(services: Services, every: float = REFRESH_SECONDS) -> None:
+    """Forever, every ``every`` seconds: compute again, in the background, those of the usual pages that new
+    answers changed (only the changed period: a year's page takes about a second at a million responses), so that
+    the next visitor finds them ready; unchanged ones cost a check of the day versions."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            for request in await usual_requests(services):
+                await services.reports.report(services, request)
+        except Exception:  # a page asked later says what is wrong; the server runs on
+            log.exception("refreshing the dashboard's usual pages failed")
