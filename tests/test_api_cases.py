@@ -36,7 +36,8 @@ async def test_each_key_lists_exactly_the_cases_of_its_scope(world, client, key,
         hidden, error = await call(client, world, key, "GET", f"/api/v1/cases/{getattr(world, name)}")
         unknown, same = await call(client, world, key, "GET", "/api/v1/cases/ZZZZZZ")
         assert hidden == unknown == 404
-        assert error["error"]["message"].replace(getattr(world, name), "ZZZZZZ") == same["error"]["message"]
+        assert error["error"]["message"].replace(getattr(world, name), "ZZZZZZ") == same["error"]["message"] == (
+            "không có phản hồi cần xử lý mã ZZZZZZ; xem các mã bằng GET /api/v1/cases")
 
 
 async def test_a_case_carries_what_was_said_and_nothing_that_names_the_citizen(world, client):

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from aiohttp import web
 from pydantic import Field
 
+from bot.errors import NotFound
 from bot.http.api.auth import caller
 from bot.http.api.bodies import Answer, Body, read_body
 from bot.http.api.errors import PREFIX, ApiError
@@ -92,21 +93,32 @@ async def list_cases(request: web.Request) -> web.Response:
     return _json([_out(view) for view in views])
 
 
+def _unknown(case_id: str) -> ApiError:
+    # The CLI's wording names `sipas-bot case list`; over HTTP the list is a call.
+    return ApiError.of(404, "admin.api_no_case", id=case_id.strip().upper())
+
+
 async def one_case(request: web.Request) -> web.Response:
     scope = scope_of(await caller(request))
-    services = request.app[SERVICES]
+    services, case_id = request.app[SERVICES], request.match_info["id"]
     async with services.db.reading() as session:
-        view = await case_detail(session, scope, request.match_info["id"], today=services.local_date(utcnow()))
+        try:
+            view = await case_detail(session, scope, case_id, today=services.local_date(utcnow()))
+        except NotFound:
+            raise _unknown(case_id) from None
     return _json(_out(view))
 
 
 async def move(request: web.Request) -> web.Response:
     scope = scope_of(await caller(request))
     body = await read_body(request, CaseMove)
-    services, now = request.app[SERVICES], utcnow()
+    services, now, case_id = request.app[SERVICES], utcnow(), request.match_info["id"]
     async with services.db.transaction() as session:
-        view = await move_case(session, scope, request.match_info["id"], body.action, now=now,
-                               today=services.local_date(now), assignee=body.assignee, note=body.note)
+        try:
+            view = await move_case(session, scope, case_id, body.action, now=now, today=services.local_date(now),
+                                   assignee=body.assignee, note=body.note)
+        except NotFound:
+            raise _unknown(case_id) from None
     return _json(_out(view))
 
 
