@@ -61,7 +61,6 @@ async def _drop_postgres_database(name: str) -> None:
 # instead (PostgreSQL: CREATE DATABASE ... TEMPLATE; SQLite: the file). Tests of migration itself ask for an empty one.
 _TEMPLATE = "sipas_template_" + uuid.uuid4().hex[:12]
 _templates: dict[str, str] = {}
-empty_database = pytest.mark.empty_database
 
 
 async def _migrated(url: str) -> None:
@@ -90,7 +89,7 @@ async def _sqlite_template() -> Path:
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "empty_database: the test gets an unmigrated database (PostgreSQL runs)")
+    config.addinivalue_line("markers", "empty_database: the test gets an unmigrated database")
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -216,7 +215,8 @@ def pytest_collection_modifyitems(config, items):
                                            item.path.name == "test_backends.py")
                 and not any(fnmatch.fnmatch(item.path.name, p) for p in _SQLITE_RUN_ONLY)]
         if len(kept) < len(items):
-            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            chosen = set(kept)
+            config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
             items[:] = kept
     put_on_session_loop(items)
 

@@ -53,7 +53,7 @@ from bot.storage.models import Centre, Service, Target
 log = logging.getLogger(__name__)
 Pages = Sequence[ReportRequest] | Callable[[], Awaitable[Sequence[ReportRequest]]]
 KEPT = 200  # period reports kept (least recently used go first): a month of 100 centres is about 0.5 MB
-COMPARED_KEPT = 50  # reports with their --compare changes (their rows copied: ~1 MB a twelve-month trend)
+DERIVED_KEPT = 50  # reports with their --compare changes (rows copied: ~1 MB a twelve-month trend), `remembered`
 SPLIT = ("week", "month", "quarter", "year")
 _EPOCH = dt.date(1970, 1, 1)
 # Invitations are counted by local day, stored by UTC day: a day more on each side covers any time zone.
@@ -159,11 +159,11 @@ class ReportMemory:
         rows = [dict(row) for row in plain.rows]  # compare_rows sets each row's "change": not on the kept ones
         await compare_rows(request, rows, base_of)
         compared = replace(plain, request=request, rows=rows)
-        self._keep(self._changes, request, (plain, bases, compared), COMPARED_KEPT)
+        self._keep(self._changes, request, (plain, bases, compared), DERIVED_KEPT)
         return compared
 
     async def remembered(self, session, survey: str, first: dt.date, last: dt.date, key: tuple,
-                   compute: Callable[[], Awaitable]):
+                         compute: Callable[[], Awaitable]):
         """``compute()``'s answer for ``key`` (a centre page's unscored answers and comments), computed again only
         when a response to ``survey`` from ``first`` to ``last`` changed: the day versions are read first, in the
         caller's snapshot, as the rows ``compute`` reads."""
@@ -172,7 +172,7 @@ class ReportMemory:
         found = self._other.get(whole)
         if found is None:
             found = await compute()
-        self._keep(self._other, whole, found, COMPARED_KEPT)
+        self._keep(self._other, whole, found, DERIVED_KEPT)
         return found
 
     def _keep(self, store: OrderedDict, key, value, most: int | None = None) -> None:

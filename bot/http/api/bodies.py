@@ -8,6 +8,8 @@ reason in the admin language, a body over the limit as 413.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Literal, TypeVar, get_args, get_origin
 
 from aiohttp import web
@@ -33,6 +35,13 @@ class Answer(BaseModel):
     """A JSON answer: documented with every field it has and no other (`additionalProperties: false`)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def json_answer(data: BaseModel | list[BaseModel], status: int = 200) -> web.Response:
+    """``data`` (an answer model or a list of them) as the JSON response."""
+    body = [one.model_dump(mode="json") for one in data] if isinstance(data, list) else data.model_dump(mode="json")
+    # Vietnamese names as UTF-8 letters, not \u escapes, like the API's errors.
+    return web.json_response(body, status=status, dumps=functools.partial(json.dumps, ensure_ascii=False))
 
 
 async def read_body(request: web.Request, model: type[Model]) -> Model:

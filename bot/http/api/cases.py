@@ -10,9 +10,8 @@ anonymous: a case carries what was said (low items, the masked comment), never a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import functools
-import json
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -20,8 +19,8 @@ from pydantic import Field
 
 from bot.errors import NotFound
 from bot.http.api.auth import caller
-from bot.http.api.bodies import Answer, Body, read_body
-from bot.http.api.errors import PREFIX, ApiError
+from bot.http.api.bodies import Answer, Body, json_answer, read_body
+from bot.http.api.errors import PREFIX, ApiError, error_refs
 from bot.http.keys import SERVICES
 from bot.storage.base import utcnow
 from bot.survey.case_access import ACTIONS, NOTE_LIMIT, CaseView, case_detail, list_cases_in, move_case, scope_of
@@ -63,15 +62,8 @@ class CaseMove(Body):
         None, description="resolve: what was done.")
 
 
-def _out(view: CaseView) -> dict:
-    return CaseOut(id=view.id, centre=view.centre, centre_name=view.centre_name, service=view.service,
-                   status=view.status, sensitive=view.sensitive, items=view.items, comment=view.comment,
-                   assignee=view.assignee, note=view.note, opened_on=view.opened_on, due_on=view.due_on,
-                   closed_on=view.closed_on, overdue=view.overdue, escalation=view.escalation).model_dump(mode="json")
-
-
-def _json(body) -> web.Response:
-    return web.json_response(body, dumps=functools.partial(json.dumps, ensure_ascii=False))
+def _out(view: CaseView) -> CaseOut:
+    return CaseOut(**dataclasses.asdict(view))  # the same fields: a case as the CLI and the dashboard see it
 
 
 def _filters(request: web.Request) -> dict:
@@ -90,7 +82,7 @@ def _filters(request: web.Request) -> dict:
 async def list_cases(request: web.Request) -> web.Response:
     scope = scope_of(await caller(request))
     views = await list_cases_in(request.app[SERVICES], scope, **_filters(request))
-    return _json([_out(view) for view in views])
+    return json_answer([_out(view) for view in views])
 
 
 def _unknown(case_id: str) -> ApiError:
@@ -106,7 +98,7 @@ async def one_case(request: web.Request) -> web.Response:
             view = await case_detail(session, scope, case_id, today=services.local_date(utcnow()))
         except NotFound:
             raise _unknown(case_id) from None
-    return _json(_out(view))
+    return json_answer(_out(view))
 
 
 async def move(request: web.Request) -> web.Response:
@@ -119,17 +111,11 @@ async def move(request: web.Request) -> web.Response:
                                    assignee=body.assignee, note=body.note)
         except NotFound:
             raise _unknown(case_id) from None
-    return _json(_out(view))
+    return json_answer(_out(view))
 
 
 ROUTES = [web.get(f"{PREFIX}/cases", list_cases), web.get(f"{PREFIX}/cases/{{id}}", one_case),
           web.post(f"{PREFIX}/cases/{{id}}/moves", move)]
-
-
-def _errors(*statuses: str) -> dict:
-    names = {"400": "bad_request", "401": "unauthorized", "403": "forbidden", "404": "not_found",
-             "413": "too_large"}
-    return {status: {"$ref": f"#/components/responses/{names[status]}"} for status in statuses}
 
 
 def _content(schema) -> dict:
@@ -148,16 +134,16 @@ PATHS = {
             {"name": "overdue", "in": "query", "schema": {"type": "boolean"},
              "description": "true: only open cases past their due date."}],
         "responses": {"200": {"description": "OK", "content": _content({"type": "array", "items": CaseOut})},
-                      **_errors("400", "401", "403", "404")}}},
+                      **error_refs(400, 401, 403, 404)}}},
     f"{PREFIX}/cases/{{id}}": {"get": {
         "summary": "One case (404 for one outside the key's scope, as for an unknown id)",
         "operationId": "get_case", "tags": ["cases"], "parameters": [_ID],
-        "responses": {"200": {"description": "OK", "content": _content(CaseOut)}, **_errors("401", "404")}}},
+        "responses": {"200": {"description": "OK", "content": _content(CaseOut)}, **error_refs(401, 404)}}},
     f"{PREFIX}/cases/{{id}}/moves": {"post": {
         "summary": "Assign, start (new → in_progress) or resolve (in_progress → resolved, with a note) a case "
                    "(admin, head and staff keys; viewer keys read only)",
         "operationId": "move_case", "tags": ["cases"], "parameters": [_ID],
         "requestBody": {"required": True, "content": _content(CaseMove)},
         "responses": {"200": {"description": "The case after the move", "content": _content(CaseOut)},
-                      **_errors("400", "401", "403", "404", "413")}}},
+                      **error_refs(400, 401, 403, 404, 413)}}},
 }

@@ -8,8 +8,6 @@ is, and null clears what may be empty (a centre's parent and alert chat, a servi
 
 from __future__ import annotations
 
-import functools
-import json
 from typing import Annotated, Literal
 
 from aiohttp import web
@@ -17,8 +15,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bot.http.api.auth import caller
-from bot.http.api.bodies import Answer, Body, read_body
-from bot.http.api.errors import PREFIX, ApiError
+from bot.http.api.bodies import Answer, Body, json_answer, read_body
+from bot.http.api.errors import PREFIX, ApiError, error_refs
 from bot.http.keys import SERVICES
 from bot.storage.models import Centre, Service, Staff
 from bot.survey import directory
@@ -96,12 +94,6 @@ def _admin(who: Caller) -> None:
         raise ApiError.of(403, "admin.api_admin_only")
 
 
-def _json(data: BaseModel | list[BaseModel], status: int = 200) -> web.Response:
-    body = [one.model_dump(mode="json") for one in data] if isinstance(data, list) else data.model_dump(mode="json")
-    # Vietnamese names as UTF-8 letters, not \u escapes, like the API's errors.
-    return web.json_response(body, status=status, dumps=functools.partial(json.dumps, ensure_ascii=False))
-
-
 def _changes(body: Body, clearable: tuple[str, ...]) -> dict:
     """The fields a PATCH gave, null as '' where it clears (what `bot.survey.directory`'s change functions take)."""
     given = {name: getattr(body, name) for name in body.model_fields_set}
@@ -127,7 +119,7 @@ async def list_centres(request: web.Request) -> web.Response:
             query = query.where(Centre.code == who.centre)
         centres = (await session.scalars(query)).all()
         codes = await directory.centre_codes(session)
-    return _json([_centre_out(centre, codes) for centre in centres])
+    return json_answer([_centre_out(centre, codes) for centre in centres])
 
 
 async def add_centre(request: web.Request) -> web.Response:
@@ -138,7 +130,7 @@ async def add_centre(request: web.Request) -> web.Response:
         if body.alert_chat is not None:
             centre = await directory.change_centre(session, centre.code, alert_chat=body.alert_chat)
         out = _centre_out(centre, await directory.centre_codes(session))
-    return _json(out, 201)
+    return json_answer(out, 201)
 
 
 async def change_centre(request: web.Request) -> web.Response:
@@ -148,7 +140,7 @@ async def change_centre(request: web.Request) -> web.Response:
         centre = await directory.change_centre(session, request.match_info["code"],
                                                **_changes(body, ("parent", "alert_chat")))
         out = _centre_out(centre, await directory.centre_codes(session))
-    return _json(out)
+    return json_answer(out)
 
 
 def _service_out(service: Service) -> ServiceOut:
@@ -159,7 +151,7 @@ async def list_services(request: web.Request) -> web.Response:
     await caller(request)
     async with request.app[SERVICES].db.reading() as session:
         services = (await session.scalars(select(Service).order_by(Service.code))).all()
-    return _json([_service_out(service) for service in services])
+    return json_answer([_service_out(service) for service in services])
 
 
 async def add_service(request: web.Request) -> web.Response:
@@ -167,7 +159,7 @@ async def add_service(request: web.Request) -> web.Response:
     body = await read_body(request, ServiceNew)
     async with request.app[SERVICES].db.transaction() as session:
         out = _service_out(await directory.add_service(session, body.code, body.name, body.field))
-    return _json(out, 201)
+    return json_answer(out, 201)
 
 
 async def change_service(request: web.Request) -> web.Response:
@@ -176,7 +168,7 @@ async def change_service(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.transaction() as session:
         out = _service_out(await directory.change_service(session, request.match_info["code"],
                                                           **_changes(body, ("field",))))
-    return _json(out)
+    return json_answer(out)
 
 
 async def list_staff(request: web.Request) -> web.Response:
@@ -184,7 +176,7 @@ async def list_staff(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.reading() as session:
         staff = (await session.scalars(select(Staff).order_by(Staff.id))).all()
         codes = await directory.centre_codes(session)
-    return _json([_staff_out(member, codes) for member in staff])
+    return json_answer([_staff_out(member, codes) for member in staff])
 
 
 async def add_staff(request: web.Request) -> web.Response:
@@ -193,7 +185,7 @@ async def add_staff(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.transaction() as session:
         staff = await directory.add_staff(session, body.centre, body.platform, body.user_id, body.role, body.name)
         out = _staff_out(staff, await directory.centre_codes(session))
-    return _json(out, 201)
+    return json_answer(out, 201)
 
 
 async def change_staff(request: web.Request) -> web.Response:
@@ -205,7 +197,7 @@ async def change_staff(request: web.Request) -> web.Response:
     async with request.app[SERVICES].db.transaction() as session:
         staff = await directory.change_staff(session, int(raw), **_changes(body, ("name",)))
         out = _staff_out(staff, await directory.centre_codes(session))
-    return _json(out)
+    return json_answer(out)
 
 
 ROUTES = [
@@ -218,23 +210,17 @@ ROUTES = [
 ]
 
 
-def _errors(*statuses: str) -> dict:
-    names = {"400": "bad_request", "401": "unauthorized", "403": "forbidden", "404": "not_found",
-             "409": "conflict", "413": "too_large"}
-    return {status: {"$ref": f"#/components/responses/{names[status]}"} for status in statuses}
-
-
 def _paths(kind: str, item: str, out: type[BaseModel], new: type[Body], change: type[Body], reads: str) -> dict:
     """The path items of one kind of entry: list and create at /KIND, update at /KIND/{ITEM}."""
     def json(schema) -> dict:
         return {"application/json": {"schema": schema}}
 
-    written = _errors("400", "401", "403", "404", "409", "413")
+    written = error_refs(400, 401, 403, 404, 409, 413)
     return {
         f"{PREFIX}/{kind}": {
             "get": {"summary": f"List {kind} ({reads})", "operationId": f"list_{kind}", "tags": [kind],
                     "responses": {"200": {"description": "OK", "content": json({"type": "array", "items": out})},
-                                  **_errors("401", "403")}},
+                                  **error_refs(401, 403)}},
             "post": {"summary": f"Create one of the {kind} (admin)", "operationId": f"create_{kind}", "tags": [kind],
                      "requestBody": {"required": True, "content": json(new)},
                      "responses": {"201": {"description": "Created", "content": json(out)}, **written}}},

@@ -34,6 +34,11 @@ class ApiError(UserError):
         return error
 
 
+def error_refs(*statuses: int) -> dict:
+    """An OpenAPI operation's error responses: a reference to the shared response of each status."""
+    return {str(status): {"$ref": f"#/components/responses/{_CODES[status]}"} for status in statuses}
+
+
 def language(request: web.Request) -> str:
     return language_of(getattr(request.app.get(SETTINGS), "admin_language", None))
 
