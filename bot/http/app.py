@@ -42,12 +42,19 @@ async def _service_context(app: web.Application):
         app[SERVICES] = services
         # The dashboard's and the API's reports (bot.reports.memory); `serve` computes the usual pages at start
         # and keeps them up to date in the background.
-        background = [keep_in_memory(services, (lambda: usual_requests(services)) if app[WARM_PAGES] else ())]
+        swept = asyncio.Event()
+
+        async def usual_pages_after_the_first_sweep():
+            # The first sweep expires overdue invitations (and so changes their days): pages computed before it
+            # would be computed again by their first visitor.
+            await swept.wait()
+            return await usual_requests(services)
+        background = [keep_in_memory(services, usual_pages_after_the_first_sweep if app[WARM_PAGES] else ())]
         if app[WARM_PAGES]:
             background.append(asyncio.create_task(refresh_usual_pages(services)))
         if app[LOG]:
             logs.install(app[SETTINGS], services.secret_key)  # from here on, no secret and no citizen in the logs
-        background.append(asyncio.create_task(_sweep(SurveyService(services))))
+        background.append(asyncio.create_task(_sweep(SurveyService(services), swept)))
         try:
             async with channel_registry.running(services, app[CHANNELS], outbox_hold=app[OUTBOX_HOLD]):
                 yield
@@ -59,7 +66,7 @@ async def _service_context(app: web.Application):
                     await task
 
 
-async def _sweep(service: SurveyService) -> None:
+async def _sweep(service: SurveyService, swept: asyncio.Event) -> None:
     while True:
         try:
             removed = await service.expire_abandoned()
@@ -67,6 +74,7 @@ async def _sweep(service: SurveyService) -> None:
                 log.info("expired %d abandoned survey sessions", removed)
         except Exception:  # a failed sweep must not stop the service; the next one tries again
             log.exception("sweeping abandoned sessions failed")
+        swept.set()
         await asyncio.sleep(SWEEP_SECONDS)
 
 
