@@ -9,6 +9,9 @@ import json
 from case_world import ALL_FIVE, add_centre, complete, ratings, sweep
 from openpyxl import load_workbook
 
+from bot.reports.build import build_report
+from bot.reports.memory import ReportMemory
+from bot.reports.request import parse_request
 from bot.survey import case_access
 
 
@@ -76,3 +79,24 @@ async def test_a_report_by_service_keeps_its_shape(services, cli):
     code, out, _ = cli("report", "--survey", "sipas-2023", "--min-n", "1", "--by", "centre,service", "--format",
                        "json")
     assert code == 0 and all("cases" not in row for row in json.loads(out)["rows"])
+
+
+async def test_a_served_report_counts_a_case_moved_since_it_was_kept(services):
+    # `serve` keeps reports in memory while no response changes (bot.reports.memory); a case closed meanwhile must
+    # still show in the next report, as it does in a fresh one.
+    await cases_of_march_and_april(services)
+    services.reports = ReportMemory()
+    request = parse_request(survey="sipas-2023", min_n=1, period="month", date_from="2025-03-01",
+                            date_to="2025-04-30")
+
+    async def hcc_march():
+        report = await build_report(services, request)
+        return next(row["cases"] for row in report.rows if row["centre"] == "HCC" and row["period"] == "2025-03")
+    assert await hcc_march() == {"opened": 3, "closed": 2, "closed_on_time": 1, "open_overdue": 1}
+    listed = await case_access.list_cases_in(services, case_access.ADMIN, dt.date(2025, 3, 20))
+    late = next(view.id for view in listed if view.opened_on == dt.date(2025, 3, 5))
+    computed = services.reports.computed
+    await move(services, late, "start", on(19, 3))
+    await move(services, late, "resolve", on(20, 3), note="Đã gọi lại cho công dân")
+    assert await hcc_march() == {"opened": 3, "closed": 3, "closed_on_time": 1, "open_overdue": 0}
+    assert services.reports.computed == computed + 1  # March again; April, whose cases did not move, is kept

@@ -9,7 +9,9 @@ survey than the report's, or opened outside --from/--to, are not counted.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from itertools import accumulate
 
 import numpy as np
 from sqlalchemy import select
@@ -51,6 +53,34 @@ async def add_case_figures(services: Services, request: ReportRequest, rows: lis
     for row in rows:
         key = (None if row.get("total") else row.get("centre"), row["period"])
         row["cases"] = dict(figures.get(key) or dict.fromkeys(COUNTS, 0))
+
+
+class CaseStamps:
+    """What the cases figures of a range of opening days depend on, for the reports a server keeps in memory
+    (`bot.reports.memory`): a case started, closed or opened changes the stamp of its day's range, and so does
+    today while one of them is open (it may fall overdue)."""
+
+    def __init__(self, rows: list, today: dt.date) -> None:
+        rows = sorted(rows, key=lambda row: row[1])  # (id, opened_on, centre, status, due_on, closed_on, sensitive)
+        self.days = [row[1] for row in rows]
+        self.digests = [0, *accumulate(hash(tuple(row)) for row in rows)]
+        self.open = [0, *accumulate(row[3] != "resolved" for row in rows)]
+        self.today = today
+
+    def over(self, first: dt.date | None, last: dt.date | None) -> tuple:
+        low = 0 if first is None else bisect_left(self.days, first)
+        high = len(self.days) if last is None else bisect_right(self.days, last)
+        high = max(high, low)
+        still_open = self.open[high] - self.open[low]
+        return high - low, self.digests[high] - self.digests[low], self.today if still_open else None
+
+
+async def case_stamps(session, survey: str, today: dt.date) -> CaseStamps:
+    """The `CaseStamps` of ``survey``'s cases (every case: the figures of staff keys leave some out)."""
+    found = (await session.execute(select(
+        FollowUpCase.id, FollowUpCase.opened_on, FollowUpCase.centre_id, FollowUpCase.status, FollowUpCase.due_on,
+        FollowUpCase.closed_on, FollowUpCase.sensitive).where(FollowUpCase.instrument == survey))).all()
+    return CaseStamps([tuple(row) for row in found], today)
 
 
 def count_cases(found: list, period: str, today: dt.date) -> dict[tuple[str | None, str], dict[str, int]]:

@@ -12,7 +12,9 @@ adds it, from the base report over the whole shifted range, itself cut into peri
   per-day versions (migration 0012: triggers bump a day in the transaction that writes it, whoever writes;
   versions only grow, so a sum over fixed days moves whenever one of them changes);
 - the invitations created on those days (participation), the same way;
-- the centres (codes, names, parents), the services and the targets, as read.
+- the centres (codes, names, parents), the services and the targets, as read;
+- in a report by centre, the follow-up cases opened on its days (`bot.reports.cases.CaseStamps`), and today while
+  one of them is open.
 
 A new response today changes today's period only: the overview of this month is computed again (its base, last
 month, is still kept) and a twelve-month trend recomputes one month of twelve. The responses themselves come
@@ -43,11 +45,13 @@ from itertools import accumulate
 import numpy as np
 from sqlalchemy import select
 
+from bot.reports.cases import applies, case_stamps
 from bot.reports.compare import compare_rows
 from bot.reports.day_arrays import DayArrays, Versions, day_versions, invitation_versions
 from bot.reports.day_invitations import DayInvitations
 from bot.reports.request import ReportRequest, period_index
 from bot.reports.window import last_day, loading_from
+from bot.storage.base import utcnow
 from bot.storage.models import Centre, Service, Target
 
 log = logging.getLogger(__name__)
@@ -126,7 +130,9 @@ class ReportMemory:
             responses = _Sums(await day_versions(session, instrument.id))
             invitations = _Sums(await invitation_versions(session, instrument.id))
             directory = await _directory(session)
-        parts = tuple([await self._part(services, piece, (responses, invitations, directory))
+            cases = await case_stamps(session, instrument.id, services.local_date(utcnow())) \
+                if applies(request) else None
+        parts = tuple([await self._part(services, piece, (responses, invitations, directory, cases))
                        for piece in _pieces(request)])
         kept = self._whole.get(request)
         if kept is not None and len(kept[0]) == len(parts) and all(a is b for a, b in zip(kept[0], parts, strict=True)):
@@ -184,10 +190,11 @@ class ReportMemory:
     async def _part(self, services, request: ReportRequest, stamps: tuple):
         from bot.reports.build import compute_report
 
-        responses, invitations, directory = stamps
+        responses, invitations, directory, cases = stamps
         first, last = _reach(request)
         key = (request, services.settings.timezone, directory, responses.over(first, last),
-               invitations.over(first and first - _MARGIN, last and last + _MARGIN))
+               invitations.over(first and first - _MARGIN, last and last + _MARGIN),
+               cases and cases.over(request.date_from, request.date_to))
         found = self._reports.get(key)
         if found is not None:
             self._reports.move_to_end(key)
