@@ -126,6 +126,11 @@ async def test_expiry_and_valid_until(keys, client, linked):
     ({"count": 2}, "thiếu trường bắt buộc 'centre'"),
     ([{"centre": "HL"}], "phần thân yêu cầu phải là một đối tượng JSON"),
     ({"centre": "HL", "count": 2, "dossier_ref": "H56-1"}, "dossier_ref là một hồ sơ: count phải là 1 (đã cho 2)"),
+    # every problem at once, so that a case system's developer fixes them in one round
+    ({"count": "5", "colour": "red", "size": 2, "expires_days": 0},
+     "không nhận trường 'colour', 'size'; các trường được nhận: centre, service, survey, count, expires_days, phone, "
+     "dossier_ref; thiếu trường bắt buộc 'centre'; trường 'count' phải là một số nguyên; trường 'expires_days' phải "
+     "từ 1 trở lên"),
 ])
 async def test_bad_bodies_are_400_naming_the_field_and_store_nothing(services, keys, client, body, message):
     status, answer = await post(client, keys, "admin", body)

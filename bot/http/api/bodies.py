@@ -2,8 +2,8 @@
 
 A model here is the one declaration of a body: it validates the request and the OpenAPI document's request schema is
 generated from it (`bot.http.api.openapi`), so the two cannot drift. Validation is strict (no "5" for 5, no 1 for
-true) and refuses fields the model does not declare; the first problem is answered as 400 naming the field and the
-reason in the admin language, a body over the limit as 413.
+true) and refuses fields the model does not declare; a body that does not fit is answered as 400 naming every field
+that is wrong and why, in the admin language (so a caller fixes them in one round), a body over the limit as 413.
 """
 
 from __future__ import annotations
@@ -67,19 +67,44 @@ def _choices(model: type[BaseModel], loc: tuple) -> list[str]:
     return [str(value) for literal in literals for value in get_args(literal)]
 
 
+class Problems(ApiError):
+    """Several problems of one body, answered at once as one 400 (their messages joined by "; ")."""
+
+    def __init__(self, parts: list[ApiError]) -> None:
+        super().__init__("; ".join(str(part) for part in parts), 400)
+        self.parts = parts
+
+    def text(self, language: str) -> str:
+        return "; ".join(part.text(language) for part in self.parts)
+
+
 def refusal(error: ValidationError, model: type[BaseModel]) -> ApiError:
-    """The first problem of ``error`` as a 400 that names the field and says what is wrong with it."""
-    first = error.errors(include_url=False)[0]
-    kind, context = first["type"], first.get("ctx") or {}
-    field = ".".join(str(part) for part in first["loc"])
-    if kind == "json_invalid":
-        return ApiError.of(400, "admin.api_body_not_json", detail=context.get("error", first["msg"]))
-    if not field:  # the body as a whole: JSON, but not an object
+    """The problems of ``error`` as a 400 that names each field and says what is wrong with it."""
+    found = error.errors(include_url=False)
+    first = found[0]
+    if first["type"] == "json_invalid":
+        return ApiError.of(400, "admin.api_body_not_json", detail=(first.get("ctx") or {}).get("error", first["msg"]))
+    if not first["loc"]:  # the body as a whole: JSON, but not an object
         return ApiError.of(400, "admin.api_body_not_object")
+    unknown = [".".join(map(str, problem["loc"])) for problem in found if problem["type"] == "extra_forbidden"]
+    parts: dict[str, ApiError] = {}
+    if unknown:  # one sentence for every field not taken, with the fields that are
+        part = ApiError.of(400, "admin.api_field_unknown", field="', '".join(unknown),
+                           allowed=", ".join(model.model_fields))
+        parts[str(part)] = part
+    for problem in found:
+        if problem["type"] != "extra_forbidden":
+            part = _problem(problem, model)
+            parts.setdefault(str(part), part)  # a field wrong in one way is said once
+    return next(iter(parts.values())) if len(parts) == 1 else Problems(list(parts.values()))
+
+
+def _problem(problem: dict, model: type[BaseModel]) -> ApiError:
+    """One problem of a validation error: its field and what is wrong with it."""
+    kind, context = problem["type"], problem.get("ctx") or {}
+    field = ".".join(str(part) for part in problem["loc"])
     if kind == "missing":
         return ApiError.of(400, "admin.api_field_missing", field=field)
-    if kind == "extra_forbidden":
-        return ApiError.of(400, "admin.api_field_unknown", field=field, allowed=", ".join(model.model_fields))
     if kind.endswith("_type") or kind.endswith("_parsing"):
         expected = _TYPES.get(kind.rsplit("_", 1)[0])
         if expected:
@@ -93,5 +118,6 @@ def refusal(error: ValidationError, model: type[BaseModel]) -> ApiError:
     if kind == "string_too_long":
         return ApiError.of(400, "admin.api_field_too_long", field=field, max=context.get("max_length"))
     if kind in ("literal_error", "enum"):
-        return ApiError.of(400, "admin.api_field_choice", field=field, choices=", ".join(_choices(model, first["loc"])))
-    return ApiError.of(400, "admin.api_field_invalid", field=field, detail=first["msg"])
+        return ApiError.of(400, "admin.api_field_choice", field=field,
+                           choices=", ".join(_choices(model, problem["loc"])))
+    return ApiError.of(400, "admin.api_field_invalid", field=field, detail=problem["msg"])
