@@ -43,11 +43,14 @@ def draw_chart(report: Report, target: str | BinaryIO) -> bool:
                 if not row["suppressed"] and row["sipas"] is not None]
     lows = [row["sipas_ci"][0] for _, row in measured if row["sipas_ci"][0] is not None]
     left = max(0.0, min([*lows, *(row["sipas"] for _, row in measured)], default=50.0) - 5.0)
+    # One collection for the bars and one line for the points: an artist per group draws 100 groups in seconds.
+    bars = [(y, row["sipas_ci"]) for y, row in measured if row["sipas_ci"][0] is not None]
+    axes.hlines([y for y, _ in bars], [ci[0] for _, ci in bars], [ci[1] for _, ci in bars], color="#4c72b0",
+                linewidth=2.5)
+    axes.plot([row["sipas"] for _, row in measured], [y for y, _ in measured], "o", color="#1f3b73", markersize=5,
+              linestyle="none")
     for y, row in measured:
         low, high = row["sipas_ci"]
-        if low is not None:
-            axes.plot([low, high], [y, y], color="#4c72b0", linewidth=2.5, solid_capstyle="butt")
-        axes.plot([row["sipas"]], [y], "o", color="#1f3b73", markersize=5)
         axes.annotate(vi_number(row["sipas"]), (high if low is not None else row["sipas"], y), xytext=(4, 0),
                       textcoords="offset points", va="center", fontsize=7, family=_FONT)
     for y, row in zip(positions, shown, strict=True):
