@@ -142,6 +142,24 @@ async def test_xlsx_is_the_cli_workbook(keys, client, cli, tmp_path):
     assert tuple(served) == SHEETS and served == sheets(target.read_bytes())
 
 
+async def test_a_workbook_asked_again_is_the_same_until_a_response_changes_it(keys, services, client):
+    # The server keeps the workbook of an unchanged report (bot.http.api.reports._WORKBOOKS): never a stale one.
+    async def hl_july() -> tuple[bytes, int]:
+        answer = await client.get("/api/v1/reports/sipas.xlsx", params=MONTHLY, headers=bearer(keys["admin"]))
+        data = await answer.read()
+        header, *rows = sheets(data)[SHEETS[0]]
+        return data, next(row[header.index("Số phiếu")] for row in rows if row[0] == "HL")
+    first, n = await hl_july()
+    again, same_n = await hl_july()
+    assert again == first and same_n == n
+    async with services.db.transaction() as session:
+        hl = (await session.execute(select(Centre).where(Centre.code == "HL"))).scalar_one()
+        session.add(build_response(services.instrument(QUICK), {"access_1": 5}, centre_id=hl.id, service_id=None,
+                                   channel="web", submitted_on=dt.date(2024, 7, 10)))
+    changed, more = await hl_july()
+    assert changed != first and more == n + 1
+
+
 async def test_staff_xlsx_names_no_other_centre(keys, client):
     answer = await client.get("/api/v1/reports/sipas.xlsx", params=CENTRE, headers=bearer(keys["staff_hl"]))
     cells = [cell for rows in sheets(await answer.read()).values() for row in rows for cell in row]

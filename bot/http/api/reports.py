@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +35,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A centre's key may not lower min_n below the report's default: groups of a few responses (one service on one
 # day) would let counter staff tell a citizen's answers apart.
 CENTRE_MIN_N = ReportRequest().min_n
+# Workbooks of the latest reports, by the Report object: a served report is the same object while nothing it reads
+# changed (bot.reports.memory), so its second download costs nothing (the first: 1-3 s at 100 centres, most of it
+# the chart). Each entry holds its report, so an id is never reused while kept.
+_WORKBOOKS: OrderedDict[int, tuple[Report, bytes]] = OrderedDict()
+WORKBOOKS_KEPT = 8
 
 
 def request_of(query) -> dict:
@@ -110,7 +116,15 @@ def csv_response(report: Report) -> web.Response:
 
 
 async def xlsx_response(report: Report) -> web.Response:
-    body = await asyncio.to_thread(_xlsx_bytes, report)  # openpyxl is slow: off the event loop
+    kept = _WORKBOOKS.get(id(report))
+    if kept is not None and kept[0] is report:
+        _WORKBOOKS.move_to_end(id(report))
+        body = kept[1]
+    else:
+        body = await asyncio.to_thread(_xlsx_bytes, report)  # openpyxl is slow: off the event loop
+        _WORKBOOKS[id(report)] = (report, body)
+        while len(_WORKBOOKS) > WORKBOOKS_KEPT:
+            _WORKBOOKS.popitem(last=False)
     return web.Response(body=body, content_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{_file_name(report)}.xlsx"'})
 
