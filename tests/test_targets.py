@@ -127,6 +127,13 @@ async def test_report_gap_and_probability_by_hand(services, hand, cli, tmp_path)
     hl_line = next(line for line in out.splitlines() if line.startswith("HL "))
     percent = round(100 * above(90, 260 / 3, low, high))
     assert "Mục tiêu" in out.splitlines()[0] and hl_line.endswith(f"90 (còn 3,3; {percent}%)")
+    # The element targets on a line under the row, in the elements' order: access 100 is 5 above 95.
+    lines = out.splitlines()
+    under = [line for line in lines[lines.index(hl_line) + 1:lines.index(hl_line) + 3]
+             if line.startswith("  Mục tiêu yếu tố: ")]
+    assert under == [f"  Mục tiêu yếu tố: Tiếp cận 95 (vượt 5,0; {round(100 * access['p_above'])}%); "
+                     f"Công chức 90 (còn 23,3; {round(100 * staff['p_above'])}%)"]
+    assert sum(line.startswith("  Mục tiêu yếu tố") for line in lines) == 1  # DH has none
 
     code, out, _ = cli("report", "--survey", QUICK, "--min-n", "1", "--period", "year", "--format", "csv")
     assert code == 0
@@ -143,6 +150,18 @@ async def test_report_gap_and_probability_by_hand(services, hand, cli, tmp_path)
     assert sheet[0][first:first + 3] == ["Mục tiêu SIPAS", "Còn cách mục tiêu", "Khả năng đã vượt mục tiêu (%)"]
     hl_cells = next(row for row in sheet if row[0] == "HL")
     assert hl_cells[first:first + 3] == [90, 3.33, round(100 * above(90, 260 / 3, low, high), 2)]
+    # "Yếu tố": each element with a target gets three columns after the indices; DH's stay empty.
+    elements = [[cell.value for cell in row] for row in load_workbook(book)["Yếu tố"].iter_rows()]
+    access_at = elements[0].index("Tiếp cận dịch vụ: mục tiêu")
+    assert elements[0][access_at:access_at + 3] == [
+        "Tiếp cận dịch vụ: mục tiêu", "Tiếp cận dịch vụ: còn cách mục tiêu",
+        "Tiếp cận dịch vụ: khả năng đã vượt mục tiêu (%)"]
+    assert [header for header in elements[0] if header.endswith(": mục tiêu")] == [
+        "Tiếp cận dịch vụ: mục tiêu", "Công chức trực tiếp giải quyết công việc: mục tiêu"]
+    hl_elements = next(row for row in elements if row[0] == "HL")
+    assert hl_elements[access_at:access_at + 6] == [95, -5.0, round(100 * access["p_above"], 2),
+                                                    90, round(90 - 200 / 3, 2), round(100 * staff["p_above"], 2)]
+    assert next(row for row in elements if row[0] == "DH")[access_at:] == [None] * 6
 
 
 async def test_which_periods_meet_the_target_of_a_year(services, hand, cli):

@@ -97,7 +97,8 @@ def render_table(report: Report) -> str:
                       *(WITHHELD if e in withheld["elements"] else vi_number(row["elements"][e]) for e in elements)]
         cells += [target_text((row.get("target") or {}).get("sipas"))] if aimed else []
         lines.append(cells)
-        notes.append(priority_text(report, row.get("priority")))
+        notes.append([note for note in (priority_text(report, row.get("priority")),
+                                        element_targets_text(report, row)) if note])
     left = len(report.request.by) + 1  # text columns; the numbers are right-aligned
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *lines, strict=True)]
 
@@ -108,8 +109,8 @@ def render_table(report: Report) -> str:
     suppressed = sum(row.get("suppressed_reason") != "complementary" and row["suppressed"] for row in report.rows)
     complementary = sum(row.get("suppressed_reason") == "complementary" for row in report.rows)
     out = [line(headers), "  ".join("-" * w for w in widths)]
-    for cells, note in zip(lines, notes, strict=True):
-        out += [line(cells), *([note] if note else [])]
+    for cells, under in zip(lines, notes, strict=True):
+        out += [line(cells), *under]
     out.append("")
     out.append(f"Khảo sát {report.request.survey}: {vi_number(len(report.rows), 0)} nhóm, "
                f"{vi_number(suppressed, 0)} nhóm chưa đủ mẫu (dưới {report.request.min_n} phiếu)"
@@ -148,6 +149,16 @@ def priority_text(report: Report, priority: list[dict] | None) -> str | None:
     parts = [f"{label(item)} (+{vi_number(item['gain'])}" + (" điểm SIPAS)" if i == 0 else ")")
              for i, item in enumerate(priority[:TOP])]
     return "  Ưu tiên cải thiện: " + "; ".join(parts)  # "; ": short texts have commas of their own
+
+
+def element_targets_text(report: Report, row: dict) -> str | None:
+    """The line under a group with element targets: "  Mục tiêu yếu tố: Công chức 90 (còn 23,3; 4%)"."""
+    aims = ((row.get("target") or {}).get("elements")) or {}
+    if row["suppressed"] or not aims:
+        return None
+    parts = [f"{ELEMENT_SHORT.get(e) or report.instrument.elements[e].get('vi')} {target_text(aims[e])}"
+             for e in report.elements if e in aims]
+    return "  Mục tiêu yếu tố: " + "; ".join(parts) if parts else None
 
 
 def target_text(aim: dict | None) -> str:

@@ -30,6 +30,7 @@ SUMMARY = ["Số phiếu", "Chỉ số SIPAS", "Cận dưới", "Cận trên", "
            "Không có đánh giá không hài lòng: cận dưới", "Không có đánh giá không hài lòng: cận trên", "Ghi chú",
            FLAGGED_HEADER]
 TARGET = ["Mục tiêu SIPAS", "Còn cách mục tiêu", "Khả năng đã vượt mục tiêu (%)"]  # only when a row has one
+ELEMENT_TARGET = ["mục tiêu", "còn cách mục tiêu", "khả năng đã vượt mục tiêu (%)"]  # "Yếu tố", after the indices
 PRIORITY = ["Thứ tự ưu tiên", "Mã tiêu chí", "Tiêu chí", "Hài lòng (%)", "Mức so sánh (%)", "So với", "Khoảng cách",
             "Trọng số", "SIPAS tăng thêm", "Tương quan với hài lòng chung (r)", "r: cận dưới", "r: cận trên",
             "Số phiếu tính r"]
@@ -51,8 +52,11 @@ def write_xlsx(report: Report, path: Path) -> None:
     element_names = [report.instrument.elements[e].get("vi") for e in elements]
     aimed = any((row.get("target") or {}).get("sipas") for row in report.rows)
     _header(sheets[0], [*keys, *SUMMARY, *(TARGET if aimed else [])])
+    aimed_elements = [e for e in elements if any(((row.get("target") or {}).get("elements") or {}).get(e)
+                                                  for row in report.rows)]
     _header(sheets[1], [*keys, "Số phiếu", *(header for name in element_names for header in (
-        name, f"{name}: cận dưới", f"{name}: cận trên"))])
+        name, f"{name}: cận dưới", f"{name}: cận trên")), *(f"{report.instrument.elements[e].get('vi')}: {part}"
+                                                           for e in aimed_elements for part in ELEMENT_TARGET)])
     _header(sheets[2], [*keys, *CRITERIA])
     _header(sheets[3], [*keys, *PARTICIPATION])
     _header(sheets[4], [*keys, *PRIORITY])
@@ -64,16 +68,16 @@ def write_xlsx(report: Report, path: Path) -> None:
             continue
         low, high = row["sipas_ci"] or (None, None)  # none for an instrument that is not SIPAS (zns-rating)
         no_low, no_high = row.get("no_dissatisfied_ci") or (None, None)
-        aim = (row.get("target") or {}).get("sipas") or {}
-        aim_cells = [aim.get("target"), _r(aim.get("gap")),
-                     _r(100 * aim["p_above"]) if aim.get("p_above") is not None else None] if aimed else []
+        aim_cells = _aim_cells((row.get("target") or {}).get("sipas")) if aimed else []
         sheets[0].append([*key, row["n"], _r(row["sipas"]), _r(low), _r(high), _r(row["no_dissatisfied_pct"]),
                           _r(no_low), _r(no_high), None, row["flagged"], *aim_cells])
         for cells in _priority_rows(report, row):
             sheets[4].append([*key, *cells])
         element_ci = row.get("elements_ci") or {}
+        element_aims = (row.get("target") or {}).get("elements") or {}
         sheets[1].append([*key, row["n"], *(_r(value) for e in elements for value in (
-            row["elements"][e], *element_ci.get(e, (None, None))))])
+            row["elements"][e], *element_ci.get(e, (None, None)))), *(cell for e in aimed_elements
+                                                                       for cell in _aim_cells(element_aims.get(e)))])
         for code, measures in row["criteria"].items():
             question = report.instrument.question(code)
             label = question.short.get("vi") if question.short else question.text.get("vi")
@@ -204,6 +208,12 @@ def _chart_sheet(report: Report, sheet) -> None:
         return
     buffer.seek(0)
     sheet.add_image(Image(buffer), "A1")
+
+
+def _aim_cells(aim: dict | None) -> list:
+    """A target's cells: the target, the gap to it, the probability (%) that it is passed already."""
+    aim = aim or {}
+    return [aim.get("target"), _r(aim.get("gap")), _r(100 * aim["p_above"]) if aim.get("p_above") is not None else None]
 
 
 def _r(value: float | None) -> float | None:
