@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from test_report import QUICK, report, seed
 
 from bot.reports import disclosure
 from bot.reports.chart import chart_rows
+from bot.reports.render import element_targets_text, target_text
 from bot.reports.suppression import Withheld, determined, publish, withhold
 from bot.storage.responses import build_response
 from bot.survey import directory
@@ -296,6 +298,9 @@ def test_figures_derived_from_a_withheld_one_are_withheld_too():
                                "result_1": {"n": 40, "satisfied_pct": 60.0, "suppressed": False}}
     assert row["change"] == {"sipas": None, "elements": {"staff": None, "result": {"change": 3.0}}}
     assert row["target"] == {"sipas": None, "elements": {"staff": None}}
+    # ... and the table's lines under the row say nothing of them (no "Mục tiêu yếu tố: Công chức ... (còn 5,0)")
+    shown = SimpleNamespace(elements=["staff", "result"], instrument=None)
+    assert (element_targets_text(shown, row), target_text(row["target"]["sipas"])) == (None, "–")
     assert row["priority"] == [{"code": "result_1", "gain": 0.5}]
     assert row["withheld"] == {"sipas": True, "elements": ["staff"]}
 

@@ -157,7 +157,7 @@ def element_targets_text(report: Report, row: dict) -> str | None:
     if row["suppressed"] or not aims:
         return None
     parts = [f"{ELEMENT_SHORT.get(e) or report.instrument.elements[e].get('vi')} {target_text(aims[e])}"
-             for e in report.elements if e in aims]
+             for e in report.elements if aims.get(e)]  # None: the element is withheld, and its gap with it
     return "  Mục tiêu yếu tố: " + "; ".join(parts) if parts else None
 
 
