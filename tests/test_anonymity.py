@@ -15,7 +15,7 @@ from surveys import events as ev
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)  # 9:00 in Hà Nội: all six on one local day
 ORDER = [3, 0, 5, 1, 4, 2]  # invitation k (in issue order) is completed ORDER.index(k)-th
 WITHOUT_ROWID = {"responses", "outbox", "processed_events", "finished_chats", "open_limits", "zns_recipients",
-                 "cases", "response_days", "invitation_days"}
+                 "cases", "response_days", "invitation_days", "case_days"}
 
 
 async def complete_six(services):

@@ -10,9 +10,11 @@ from case_world import ALL_FIVE, add_centre, complete, ratings, sweep
 from openpyxl import load_workbook
 
 from bot.reports.build import build_report
+from bot.reports.cases import OPEN_STATUSES
 from bot.reports.memory import ReportMemory
 from bot.reports.request import parse_request
 from bot.survey import case_access
+from bot.survey.cases import STATUSES
 
 
 def on(day: int, month: int) -> dt.datetime:
@@ -96,7 +98,14 @@ async def test_a_served_report_counts_a_case_moved_since_it_was_kept(services):
     listed = await case_access.list_cases_in(services, case_access.ADMIN, dt.date(2025, 3, 20))
     late = next(view.id for view in listed if view.opened_on == dt.date(2025, 3, 5))
     computed = services.reports.computed
+    await move(services, late, "assign", on(18, 3), assignee="Nguyễn Thị Lan")  # nothing a report counts
+    assert await hcc_march() == {"opened": 3, "closed": 2, "closed_on_time": 1, "open_overdue": 1}
+    assert services.reports.computed == computed
     await move(services, late, "start", on(19, 3))
     await move(services, late, "resolve", on(20, 3), note="Đã gọi lại cho công dân")
     assert await hcc_march() == {"opened": 3, "closed": 3, "closed_on_time": 1, "open_overdue": 0}
     assert services.reports.computed == computed + 1  # March again; April, whose cases did not move, is kept
+
+
+def test_the_open_statuses_the_reports_look_for_are_the_cases_open_ones():
+    assert tuple(status for status in STATUSES if status != "resolved") == OPEN_STATUSES

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from bot.reports.request import ReportRequest, period_index, period_key
 from bot.services import Services
 from bot.storage.base import utcnow
-from bot.storage.models import Centre, FollowUpCase
+from bot.storage.models import CaseDay, Centre, FollowUpCase
 
 COUNTS = ("opened", "closed", "closed_on_time", "open_overdue")
+OPEN_STATUSES = ("new", "in_progress")  # bot.survey.cases.STATUSES but "resolved" (survey imports reports)
 CSV_HEADERS = tuple(f"cases_{count}" for count in COUNTS)
 SHEET_HEADERS = ("Phản hồi cần xử lý: đã mở", "Đã xử lý", "Xử lý đúng hạn", "Quá hạn chưa xử lý")
 _EPOCH = dt.date(1970, 1, 1)
@@ -57,30 +58,34 @@ async def add_case_figures(services: Services, request: ReportRequest, rows: lis
 
 class CaseStamps:
     """What the cases figures of a range of opening days depend on, for the reports a server keeps in memory
-    (`bot.reports.memory`): a case started, closed or opened changes the stamp of its day's range, and so does
-    today while one of them is open (it may fall overdue)."""
+    (`bot.reports.memory`): the range's case versions (migration 0015: a case opened, moved to another status or
+    closed bumps its opening day), and today while one of its cases is open (it may fall overdue)."""
 
-    def __init__(self, rows: list, today: dt.date) -> None:
-        rows = sorted(rows, key=lambda row: row[1])  # (id, opened_on, centre, status, due_on, closed_on, sensitive)
-        self.days = [row[1] for row in rows]
-        self.digests = [0, *accumulate(hash(tuple(row)) for row in rows)]
-        self.open = [0, *accumulate(row[3] != "resolved" for row in rows)]
+    def __init__(self, versions: dict[dt.date, int], open_days: list[dt.date], today: dt.date) -> None:
+        self.days = sorted(versions)
+        self.prefix = [0, *accumulate(versions[day] for day in self.days)]
+        self.open_days = sorted(open_days)
         self.today = today
 
     def over(self, first: dt.date | None, last: dt.date | None) -> tuple:
-        low = 0 if first is None else bisect_left(self.days, first)
-        high = len(self.days) if last is None else bisect_right(self.days, last)
-        high = max(high, low)
-        still_open = self.open[high] - self.open[low]
-        return high - low, self.digests[high] - self.digests[low], self.today if still_open else None
+        low, high = _between(self.days, first, last)
+        open_low, open_high = _between(self.open_days, first, last)
+        return high - low, self.prefix[high] - self.prefix[low], self.today if open_high > open_low else None
+
+
+def _between(days: list[dt.date], first: dt.date | None, last: dt.date | None) -> tuple[int, int]:
+    low = 0 if first is None else bisect_left(days, first)
+    high = len(days) if last is None else bisect_right(days, last)
+    return low, max(high, low)
 
 
 async def case_stamps(session, survey: str, today: dt.date) -> CaseStamps:
-    """The `CaseStamps` of ``survey``'s cases (every case: the figures of staff keys leave some out)."""
-    found = (await session.execute(select(
-        FollowUpCase.id, FollowUpCase.opened_on, FollowUpCase.centre_id, FollowUpCase.status, FollowUpCase.due_on,
-        FollowUpCase.closed_on, FollowUpCase.sensitive).where(FollowUpCase.instrument == survey))).all()
-    return CaseStamps([tuple(row) for row in found], today)
+    """The `CaseStamps` of ``survey``'s cases: a row per day, never a row per case."""
+    versions = dict((await session.execute(select(CaseDay.day, CaseDay.version)
+                                           .where(CaseDay.instrument == survey))).all())
+    open_days = (await session.scalars(select(FollowUpCase.opened_on).distinct().where(  # two index ranges
+        FollowUpCase.instrument == survey, FollowUpCase.status.in_(OPEN_STATUSES)))).all()
+    return CaseStamps(versions, list(open_days), today)
 
 
 def count_cases(found: list, period: str, today: dt.date) -> dict[tuple[str | None, str], dict[str, int]]:

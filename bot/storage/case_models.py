@@ -20,7 +20,10 @@ class FollowUpCase(Base):
     (until the sweep publishes the case, 0-10 minutes): a published case cannot be traced to its response."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_centre_status", "centre_id", "status"), {"sqlite_with_rowid": False})
+    # The second index finds the days with an open case for the reports a server keeps (bot.reports.cases).
+    __table_args__ = (Index("ix_cases_centre_status", "centre_id", "status"),
+                      Index("ix_cases_instrument_status_opened", "instrument", "status", "opened_on"),
+                      {"sqlite_with_rowid": False})
 
     id: Mapped[str] = mapped_column(String(12), primary_key=True)  # random, short enough to type
     centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id"))

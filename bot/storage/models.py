@@ -283,7 +283,7 @@ class ApiKey(Base):
 
 # The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the
 # metadata (Alembic, `create_all`) has them.
-from bot.storage.day_stamps import InvitationDay, ResponseDay  # noqa: E402, F401
+from bot.storage.day_stamps import CaseDay, InvitationDay, ResponseDay  # noqa: E402, F401
 from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401
 
 # isort: split
