@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest_asyncio
 from aiohttp import web
-from browser import check_accessibility, screenshot
+from browser import check_accessibility, offline_context, screenshot
 from dashboard_world import JUNE_API, WEAK_CRITERION, WEAKEST, seed
 from openpyxl import load_workbook
 
@@ -129,3 +129,19 @@ async def test_a_centre_key_on_a_phone_without_javascript(site, phone_no_js):
     await screenshot(page, "dashboard-centre-staff")
     await goes(page, page.get_by_role("button", name="Đăng xuất").click())
     assert page.url == f"{site.base}/dashboard/login"
+
+
+async def test_on_a_wide_screen_every_element_figure_stays_in_its_cell_in_both_languages(site, browser):
+    # The province's five elements sit in a grid: in English "Procedure 79.15" once ran into "Staff" at 1280 px.
+    async with offline_context(browser, viewport={"width": 1280, "height": 900}, locale="vi-VN") as desktop:
+        page = await desktop.new_page()
+        await page.goto(await site.login_link())
+        await goes(page, page.get_by_role("button", name="Đăng nhập").click())
+        for language in ("vi", "en"):
+            await page.goto(f"{site.base}/dashboard?lang={language}")
+            cells = page.locator(".province .elements div")
+            assert await cells.count() == 5
+            overflowing = await cells.evaluate_all("cells => cells.filter(c => c.scrollWidth > c.clientWidth)"
+                                                   ".map(c => c.innerText)")
+            assert overflowing == [], language
+        await screenshot(page, "dashboard-overview-en-wide")
