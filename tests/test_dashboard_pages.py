@@ -227,3 +227,16 @@ async def test_a_new_install_without_responses(services, client):
     centre = await html_of(client, "/dashboard/centre/DEMO")
     assert "Kỳ này trung tâm chưa có phiếu nào." in centre and "Chưa có tháng nào đủ mẫu." in centre
     assert (await client.get("/dashboard/export.csv")).status == 200
+
+
+async def test_the_province_box_shows_the_provinces_target(world, client, cli):
+    await log_in(client, world.keys["admin"])
+    box = re.search(r'<section class="province".*?</section>', await html_of(client, "/dashboard", JUNE), re.S)
+    assert "mục tiêu" not in text_of(box.group(0))  # none set yet
+    assert cli("target", "set", "--province", "--year", "2024", "--sipas", "99")[0] == 0
+    report = await api_json(client, world.keys["admin"], **JUNE_API)
+    total = next(row for row in report["rows"] if row.get("total"))
+    gap = total["target"]["sipas"]["gap"]
+    box = re.search(r'<section class="province".*?</section>', await html_of(client, "/dashboard", JUNE), re.S)
+    assert gap > 0 and f"thiếu {vi_number(gap)} (mục tiêu 99,00)" in text_of(box.group(0))
+    assert 'fill="#b45309"' in box.group(0)  # the target's tick on the province's bar

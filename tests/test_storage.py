@@ -27,7 +27,7 @@ def test_first_command_creates_and_migrates_the_database_with_wal_and_a_private_
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
-        assert db.execute("select version_num from alembic_version").fetchone()[0] == "0015"
+        assert db.execute("select version_num from alembic_version").fetchone()[0] == "0016"
     assert {"centres", "services", "staff", "invitations", "survey_sessions", "responses", "import_batches",
             "processed_events", "app_state"} <= tables
     key = tmp_path / "data" / "secret.key"
@@ -41,10 +41,10 @@ def test_auto_migrate_off_says_what_to_do_then_db_upgrade_fixes_it(cli, tmp_path
     assert code == 1
     assert "Run `sipas-bot db upgrade` (SIPAS_AUTO_MIGRATE is false)" in err
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and out.strip() == "database schema: empty -> 0015"
+    assert code == 0 and out.strip() == "database schema: empty -> 0016"
     code, out, _ = cli("centre", "list", env={"SIPAS_AUTO_MIGRATE": "false"})
     assert code == 0
-    assert cli("db", "upgrade")[1].strip() == "already at 0015"
+    assert cli("db", "upgrade")[1].strip() == "already at 0016"
 
 
 async def test_an_older_database_is_brought_up_to_date(settings):
@@ -60,7 +60,7 @@ async def test_an_older_database_is_brought_up_to_date(settings):
         assert (await services.db.revisions())[0] is None
     async with open_services(settings) as services:  # opening it again migrates it
         current, head = await services.db.revisions()
-        assert current == head == "0015"
+        assert current == head == "0016"
         async with services.db.reading() as session:
             assert (await session.execute(text("select count(*) from app_state"))).scalar() == 0
 

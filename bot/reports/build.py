@@ -152,7 +152,8 @@ async def compute_report(services: Services, request: ReportRequest, memory=None
             total_scores = await totals if totals else None
     rows = await asyncio.to_thread(report_rows, scores, arrays, participation, instrument, request, goals, tops)
     if total_scores is not None:
-        whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole)
+        whole_rows = await asyncio.to_thread(report_rows, total_scores, arrays, whole_participation, instrument, whole,
+                                             goals)  # the province's targets
         rows = with_totals(rows, whole_rows, request.by)
     await asyncio.to_thread(rank_rows, rows, request.by)
     await compare_rows(request, rows, lambda base: build_report(services, base, memory))  # --compare: the base

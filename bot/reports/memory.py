@@ -12,7 +12,7 @@ adds it, from the base report over the whole shifted range, itself cut into peri
   per-day versions (migration 0012: triggers bump a day in the transaction that writes it, whoever writes;
   versions only grow, so a sum over fixed days moves whenever one of them changes);
 - the invitations created on those days (participation), the same way;
-- the centres (codes, names, parents), the services and the targets, as read;
+- the centres (codes, names, parents), the services and the targets (the centres' and the province's), as read;
 - in a report by centre, the follow-up cases opened on its days (`bot.reports.cases.CaseStamps`), and today while
   one of them is open.
 
@@ -52,7 +52,7 @@ from bot.reports.day_invitations import DayInvitations
 from bot.reports.request import ReportRequest, period_index
 from bot.reports.window import last_day, loading_from
 from bot.storage.base import utcnow
-from bot.storage.models import Centre, Service, Target
+from bot.storage.models import Centre, ProvinceTarget, Service, Target
 
 log = logging.getLogger(__name__)
 Pages = Sequence[ReportRequest] | Callable[[], Awaitable[Sequence[ReportRequest]]]
@@ -261,4 +261,5 @@ async def _directory(session) -> tuple:
     centres = (await session.execute(select(Centre.id, Centre.code, Centre.name, Centre.parent_id))).all()
     services = (await session.execute(select(Service.id, Service.code, Service.name))).all()
     targets = (await session.execute(select(Target.centre_id, Target.year, Target.measure, Target.value))).all()
-    return tuple(sorted(map(tuple, centres))), tuple(sorted(map(tuple, services))), tuple(sorted(map(tuple, targets)))
+    province = (await session.execute(select(ProvinceTarget.year, ProvinceTarget.measure, ProvinceTarget.value))).all()
+    return tuple(tuple(sorted(map(tuple, found))) for found in (centres, services, targets, province))

@@ -1,9 +1,10 @@
-"""Targets: a centre's aim for a year, for SIPAS and for each element index (`sipas-bot target set`), and what a
-report says about them: the gap (target − estimate) and the probability that the centre is above its target
-already, from the estimate's interval (`surveys.spread.probability_above`).
+"""Targets: a centre's (or the province's) aim for a year, for SIPAS and for each element index (`sipas-bot
+target set`), and what a report says about them: the gap (target − estimate) and the probability that the centre
+is above its target already, from the estimate's interval (`surveys.spread.probability_above`).
 
 A row meets its centre's target of year Y when its period lies in Y: the year itself, or one of its months,
-quarters or weeks (the period key starts with Y); for ``--period all`` when both --from and --to lie in Y.
+quarters or weeks (the period key starts with Y); for ``--period all`` when both --from and --to lie in Y. The
+province's targets are met the same way by the "Toàn tỉnh" rows of ``--total``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
 from bot.reports.request import ReportRequest
-from bot.storage.models import Centre, Target
+from bot.storage.models import Centre, ProvinceTarget, Target
 from surveys.scoring import Scores
 from surveys.spread import probability_above
 
@@ -54,29 +55,43 @@ def _percent(value: float, option: str) -> float:
     return float(value)
 
 
-async def set_goals(session: AsyncSession, centre: Centre, year: int, goals: dict[str, float]) -> dict[str, float]:
-    """Store ``goals`` for the centre and year (replacing the same measures); returns all the year's targets."""
-    await session.execute(delete(Target).where(Target.centre_id == centre.id, Target.year == year,
-                                               Target.measure.in_(list(goals))))
-    session.add_all(Target(centre_id=centre.id, year=year, measure=m, value=v) for m, v in goals.items())
+async def set_goals(session: AsyncSession, centre: Centre | None, year: int,
+                    goals: dict[str, float]) -> dict[str, float]:
+    """Store ``goals`` for the centre (None: the province) and year, replacing the same measures; returns all the
+    year's targets of that centre or of the province."""
+    if centre is None:
+        await session.execute(delete(ProvinceTarget).where(ProvinceTarget.year == year,
+                                                           ProvinceTarget.measure.in_(list(goals))))
+        session.add_all(ProvinceTarget(year=year, measure=m, value=v) for m, v in goals.items())
+    else:
+        await session.execute(delete(Target).where(Target.centre_id == centre.id, Target.year == year,
+                                                   Target.measure.in_(list(goals))))
+        session.add_all(Target(centre_id=centre.id, year=year, measure=m, value=v) for m, v in goals.items())
     await session.flush()
-    return (await load_goals(session)).get((centre.code, year), {})
+    return (await load_goals(session)).get((centre and centre.code, year), {})
 
 
-async def remove_goals(session: AsyncSession, centre: Centre, year: int) -> int:
-    """Delete every target of the centre for the year; how many there were."""
-    result = await session.execute(delete(Target).where(Target.centre_id == centre.id, Target.year == year))
+async def remove_goals(session: AsyncSession, centre: Centre | None, year: int) -> int:
+    """Delete every target of the centre (None: the province) for the year; how many there were."""
+    if centre is None:
+        result = await session.execute(delete(ProvinceTarget).where(ProvinceTarget.year == year))
+    else:
+        result = await session.execute(delete(Target).where(Target.centre_id == centre.id, Target.year == year))
     return result.rowcount or 0
 
 
 async def load_goals(session: AsyncSession) -> Goals:
-    """Every target, by (centre code, year); measures in the order SIPAS, then the elements."""
-    rows = await session.execute(select(Centre.code, Target.year, Target.measure, Target.value)
-                                 .join(Centre, Centre.id == Target.centre_id))
+    """Every target, by (centre code, year), the province's by (None, year) first; measures in the order SIPAS,
+    then the elements."""
+    rows = (await session.execute(select(ProvinceTarget.year, ProvinceTarget.measure, ProvinceTarget.value))).all()
+    found = [(None, *row) for row in rows]
+    found += (await session.execute(select(Centre.code, Target.year, Target.measure, Target.value)
+                                    .join(Centre, Centre.id == Target.centre_id))).all()
     goals: Goals = {}
     order = (SIPAS, *ELEMENTS)
-    for code, year, measure, value in sorted(rows.all(), key=lambda r: (r[0], r[1], order.index(r[2])
-                                                                         if r[2] in order else len(order))):
+    for code, year, measure, value in sorted(found, key=lambda r: (r[0] is not None, r[0] or "", r[1],
+                                                                   order.index(r[2]) if r[2] in order
+                                                                   else len(order))):
         goals.setdefault((code, year), {})[measure] = value
     return goals
 
@@ -99,11 +114,14 @@ class Aims:
         self.parts = [scores.elements[c].to_numpy(dtype=np.float64).reshape(count, len(elements))
                       for c in ("index", "low", "high")]
         self.dimension = "centre" if "centre" in request.by else "parent" if "parent" in request.by else None
+        self.province = not request.by  # the --total rows: every response of the period
 
     def of(self, g: int, row: dict) -> dict | None:
         """``{sipas: {target, gap, p_above} | None, elements: {code: {...}}}``, or None without a target."""
         year = period_year(row["period"], self.request)
-        found = self.goals.get((row[self.dimension], year)) if self.dimension and year else None
+        if not (self.province or self.dimension) or year is None:
+            return None
+        found = self.goals.get((None if self.province else row[self.dimension], year))
         if not found:
             return None
         sipas = _aim(found[SIPAS], *(a[g] for a in self.sipas)) if SIPAS in found else None

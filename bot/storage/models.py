@@ -22,7 +22,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -252,19 +251,6 @@ to the day, like the response's own date)."""
 
 
 
-class Target(Base):
-    """A centre's target for a year (`sipas-bot target set`): SIPAS or one element index, on 0-100. Reports show
-    the gap to it and the probability that the centre is above it already (`bot.reports.targets`)."""
-
-    __tablename__ = "targets"
-
-    # A centre removed (`centre remove`, one typed by mistake) takes its targets with it.
-    centre_id: Mapped[int] = mapped_column(ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    measure: Mapped[str] = mapped_column(String(20), primary_key=True)  # "sipas" or an element code
-    value: Mapped[float] = mapped_column(Float)
-
-
 class ApiKey(Base):
     """A key of the HTTP API (`sipas-bot apikey create`): only its hash is kept, with a short prefix to tell keys
     apart in `apikey list`. Staff and viewer keys belong to one centre; admin keys to none."""
@@ -284,6 +270,7 @@ class ApiKey(Base):
 # The tables of the Zalo channels, in their own module (this one stays readable); imported here so that the
 # metadata (Alembic, `create_all`) has them.
 from bot.storage.day_stamps import CaseDay, InvitationDay, ResponseDay  # noqa: E402, F401
+from bot.storage.target_models import ProvinceTarget, Target  # noqa: E402, F401
 from bot.storage.zalo_models import InboxEvent, ZaloToken, ZnsDaily, ZnsRecipient  # noqa: E402, F401
 
 # isort: split
