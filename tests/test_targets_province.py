@@ -1,5 +1,5 @@
 """The province's targets (`target set --province`): the "Toàn tỉnh" rows of `report --total` carry them, in JSON,
-the table, CSV and the dashboard's province box; on the data of tests/test_report.py (HL in July 2024, DH in
+the table, CSV, XLSX and the dashboard's province box; on the data of tests/test_report.py (HL in July 2024, DH in
 August)."""
 
 import csv
@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from openpyxl import load_workbook
 from test_report import QUICK, seed
 from test_targets import above
 
@@ -45,7 +46,7 @@ def test_a_centre_or_the_province_never_both_nor_neither(cli, whose, command):
     assert cli("target", "list")[1].strip().startswith("no targets yet")
 
 
-async def test_the_province_rows_carry_the_provinces_target(services, hand, cli):
+async def test_the_province_rows_carry_the_provinces_target(services, hand, cli, tmp_path):
     assert cli("target", "set", "--province", "--year", "2024", "--sipas", "90", "--element", "staff=80")[0] == 0
     code, out, err = cli("report", "--survey", QUICK, "--min-n", "1", "--period", "month", "--total", "--format",
                          "json")
@@ -71,6 +72,13 @@ async def test_the_province_rows_carry_the_provinces_target(services, hand, cli)
     code, out, _ = cli("report", "--survey", QUICK, "--min-n", "1", "--period", "month", "--total", "--format", "csv")
     table = [row for row in csv.DictReader(io.StringIO(out)) if row["total"] == "true"]
     assert [row["target_sipas"] for row in table] == ["90.0", "90.0"]
+    book = tmp_path / "r.xlsx"
+    assert cli("report", "--survey", QUICK, "--min-n", "1", "--period", "month", "--total", "--format", "xlsx", "-o",
+               str(book))[0] == 0
+    sheet = [[cell.value for cell in row] for row in load_workbook(book)["Tổng hợp"].iter_rows()]
+    first = sheet[0].index("Mục tiêu SIPAS")
+    province = [row[first:first + 2] for row in sheet[1:] if row[0] == "Toàn tỉnh"]
+    assert province == [[90, round(90 - total["sipas"], 2)] for total in totals]
     # Without --total, or in another year, nobody's row has it.
     code, out, _ = cli("report", "--survey", QUICK, "--min-n", "1", "--period", "month", "--format", "json")
     assert all(row["target"] is None for row in json.loads(out)["rows"])
