@@ -5,7 +5,7 @@ at import).
     .venv/bin/python bench/report.py --repeat 1 --data /tmp/bench1m      # the data, once
     .venv/bin/python bench/xlsx_export.py --data /tmp/bench1m --repeat 3
 
-Results: docs/benchmarks.md ("XLSX export").
+Results: docs/benchmarks.md ("The XLSX export, again").
 """
 
 from __future__ import annotations

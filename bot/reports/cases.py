@@ -9,9 +9,7 @@ survey than the report's, or opened outside --from/--to, are not counted.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from itertools import accumulate
 
 import numpy as np
 from sqlalchemy import select
@@ -19,7 +17,7 @@ from sqlalchemy import select
 from bot.reports.request import ReportRequest, period_index, period_key
 from bot.services import Services
 from bot.storage.base import utcnow
-from bot.storage.models import CaseDay, Centre, FollowUpCase
+from bot.storage.models import Centre, FollowUpCase
 
 COUNTS = ("opened", "closed", "closed_on_time", "open_overdue")
 OPEN_STATUSES = ("new", "in_progress")  # bot.survey.cases.STATUSES but "resolved" (survey imports reports)
@@ -56,36 +54,11 @@ async def add_case_figures(services: Services, request: ReportRequest, rows: lis
         row["cases"] = dict(figures.get(key) or dict.fromkeys(COUNTS, 0))
 
 
-class CaseStamps:
-    """What the cases figures of a range of opening days depend on, for the reports a server keeps in memory
-    (`bot.reports.memory`): the range's case versions (migration 0015: a case opened, moved to another status or
-    closed bumps its opening day), and today while one of its cases is open (it may fall overdue)."""
-
-    def __init__(self, versions: dict[dt.date, int], open_days: list[dt.date], today: dt.date) -> None:
-        self.days = sorted(versions)
-        self.prefix = [0, *accumulate(versions[day] for day in self.days)]
-        self.open_days = sorted(open_days)
-        self.today = today
-
-    def over(self, first: dt.date | None, last: dt.date | None) -> tuple:
-        low, high = _between(self.days, first, last)
-        open_low, open_high = _between(self.open_days, first, last)
-        return high - low, self.prefix[high] - self.prefix[low], self.today if open_high > open_low else None
-
-
-def _between(days: list[dt.date], first: dt.date | None, last: dt.date | None) -> tuple[int, int]:
-    low = 0 if first is None else bisect_left(days, first)
-    high = len(days) if last is None else bisect_right(days, last)
-    return low, max(high, low)
-
-
-async def case_stamps(session, survey: str, today: dt.date) -> CaseStamps:
-    """The `CaseStamps` of ``survey``'s cases: a row per day, never a row per case."""
-    versions = dict((await session.execute(select(CaseDay.day, CaseDay.version)
-                                           .where(CaseDay.instrument == survey))).all())
-    open_days = (await session.scalars(select(FollowUpCase.opened_on).distinct().where(  # two index ranges
-        FollowUpCase.instrument == survey, FollowUpCase.status.in_(OPEN_STATUSES)))).all()
-    return CaseStamps(versions, list(open_days), today)
+async def open_case_days(session, survey: str) -> list[dt.date]:
+    """The days on which ``survey``'s still open cases were opened (a report's figures of those days change with
+    today: a case may fall overdue); read through the index on (instrument, status, opened_on), two ranges."""
+    return list((await session.scalars(select(FollowUpCase.opened_on).distinct().where(
+        FollowUpCase.instrument == survey, FollowUpCase.status.in_(OPEN_STATUSES)))).all())
 
 
 def count_cases(found: list, period: str, today: dt.date) -> dict[tuple[str | None, str], dict[str, int]]:

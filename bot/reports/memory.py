@@ -13,8 +13,8 @@ adds it, from the base report over the whole shifted range, itself cut into peri
   versions only grow, so a sum over fixed days moves whenever one of them changes);
 - the invitations created on those days (participation), the same way;
 - the centres (codes, names, parents), the services and the targets (the centres' and the province's), as read;
-- in a report by centre, the follow-up cases opened on its days (`bot.reports.cases.CaseStamps`), and today while
-  one of them is open.
+- in a report by centre, the follow-up cases opened on its days, as their per-day versions (migration 0015), and
+  today while one of them is open (`bot.reports.cases.open_case_days`: it may fall overdue).
 
 A new response today changes today's period only: the overview of this month is computed again (its base, last
 month, is still kept) and a twelve-month trend recomputes one month of twelve. The responses themselves come
@@ -45,14 +45,14 @@ from itertools import accumulate
 import numpy as np
 from sqlalchemy import select
 
-from bot.reports.cases import applies, case_stamps
+from bot.reports.cases import applies, open_case_days
 from bot.reports.compare import compare_rows
 from bot.reports.day_arrays import DayArrays, Versions, day_versions, invitation_versions
 from bot.reports.day_invitations import DayInvitations
 from bot.reports.request import ReportRequest, period_index
 from bot.reports.window import last_day, loading_from
 from bot.storage.base import utcnow
-from bot.storage.models import Centre, ProvinceTarget, Service, Target
+from bot.storage.models import CaseDay, Centre, ProvinceTarget, Service, Target
 
 log = logging.getLogger(__name__)
 Pages = Sequence[ReportRequest] | Callable[[], Awaitable[Sequence[ReportRequest]]]
@@ -130,8 +130,11 @@ class ReportMemory:
             responses = _Sums(await day_versions(session, instrument.id))
             invitations = _Sums(await invitation_versions(session, instrument.id))
             directory = await _directory(session)
-            cases = await case_stamps(session, instrument.id, services.local_date(utcnow())) \
-                if applies(request) else None
+            cases = None
+            if applies(request):  # a report by centre counts the follow-up cases (bot.reports.cases)
+                cases = (_Sums(await day_versions(session, instrument.id, CaseDay)),
+                         _Sums(dict.fromkeys(await open_case_days(session, instrument.id), 1)),
+                         services.local_date(utcnow()))
         parts = tuple([await self._part(services, piece, (responses, invitations, directory, cases))
                        for piece in _pieces(request)])
         kept = self._whole.get(request)
@@ -194,7 +197,7 @@ class ReportMemory:
         first, last = _reach(request)
         key = (request, services.settings.timezone, directory, responses.over(first, last),
                invitations.over(first and first - _MARGIN, last and last + _MARGIN),
-               cases and cases.over(request.date_from, request.date_to))
+               _case_stamp(cases, request))
         found = self._reports.get(key)
         if found is not None:
             self._reports.move_to_end(key)
@@ -249,6 +252,15 @@ def period_days(index: int, period: str) -> tuple[dt.date, dt.date]:
     first = np.datetime64(first_month, "M").astype("datetime64[D]").item()
     after = np.datetime64(first_month + months, "M").astype("datetime64[D]").item()
     return first, after - dt.timedelta(days=1)
+
+
+def _case_stamp(cases: tuple | None, request: ReportRequest) -> tuple | None:
+    """The cases a report's period counts (by their opening day): their versions, and today while one is open."""
+    if cases is None:
+        return None
+    versions, still_open, today = cases
+    first, last = request.date_from, request.date_to
+    return versions.over(first, last), today if still_open.over(first, last)[0] else None
 
 
 def _reach(request: ReportRequest) -> tuple[dt.date | None, dt.date | None]:
