@@ -10,9 +10,11 @@ dụng" (5%) at random; one scenario makes 70% of the feedback criteria's answer
 Every cell (scenario x true SIPAS x n) draws ``--samples`` surveys of n respondents and scores all of them in one
 ``surveys.scoring.score`` call (the sample number is the group column); an interval covers when low <= true <=
 high. The table shows the interval reports use (``surveys.scoring.score``: for SIPAS in groups of 30-200 the
-bootstrap-t of ``surveys.bootstrap``, else ``surveys.intervals.score_interval``) next to the score interval alone
-and the former normal interval clipped to [0, 100] (``normal_interval`` on the same linearised standard error), for
-SIPAS and for the lowest and highest of the five elements' coverages in the cell. Run:
+bootstrap-t of ``surveys.bootstrap``, else ``surveys.intervals.score_interval``; for the elements the score
+interval with the one-sided upper end of ``surveys.ceiling`` near the ceiling) next to the score interval alone
+(equal-tailed: "SIPAS, score" and "elements, two-sided") and the former normal interval clipped to [0, 100]
+(``normal_interval`` on the same linearised standard error), for SIPAS and for the lowest and highest of the five
+elements' coverages in the cell. Run:
 
     .venv/bin/python bench/interval_coverage.py --samples 3000 --seed 12
     .venv/bin/python bench/interval_coverage.py --samples 1000 --only "strong correlation:98:30" --only "*:94.4:30"
@@ -80,6 +82,7 @@ class Coverage:
     score_sipas: float  # the score interval alone, without the bootstrap-t for small groups
     old_sipas: float
     elements: dict[str, float]
+    two_sided_elements: dict[str, float]  # the score interval's equal tails, without surveys.ceiling's rule
     old_elements: dict[str, float]
     zero_width: int  # samples whose new SIPAS or element interval has width 0
 
@@ -142,14 +145,15 @@ def measure(rng: np.random.Generator, criteria: dict[str, str], cell: Cell, samp
         score_sipas=_covered(old[4], old[5], sipas_true),
         old_sipas=_covered(old[0], old[1], sipas_true),
         elements={e: _covered(new_low[:, j], new_high[:, j], truth[j]) for j, e in enumerate(elements)},
+        two_sided_elements={e: _covered(old[6][:, j], old[7][:, j], truth[j]) for j, e in enumerate(elements)},
         old_elements={e: _covered(old[2][:, j], old[3][:, j], truth[j]) for j, e in enumerate(elements)},
         zero_width=int((width <= 0).sum()),
     )
 
 
 def _old_intervals(table: pd.DataFrame, criteria: dict[str, str], samples: int):
-    """The former interval (normal, clipped to [0, 100]) on the same linearised standard errors, and the score
-    interval without the bootstrap."""
+    """The former interval (normal, clipped to [0, 100]) on the same linearised standard errors, the score
+    interval without the bootstrap, and the element intervals without the one-sided rule near the ceiling."""
     elements = list(dict.fromkeys(criteria.values()))
     outcomes = [np.take(OUTCOME, cell_codes(table[code]), mode="clip") for code in criteria]
     parts = [elements.index(criteria[code]) for code in criteria]
@@ -159,7 +163,8 @@ def _old_intervals(table: pd.DataFrame, criteria: dict[str, str], samples: int):
     unsatisfied = np.logical_or.reduce([outcome == intervals.NOT_SATISFIED for outcome in outcomes])
     unhappy = np.bincount(table["sample"].to_numpy()[unsatisfied], minlength=samples)
     score_low, score_high = intervals.score_interval(ratios.estimate, ratios.se, ratios.units, unhappy=unhappy)
-    return low, high, part_low, part_high, score_low, score_high
+    two_low, two_high = intervals.score_interval(ratios.part_estimate, ratios.part_se, ratios.part_units)
+    return low, high, part_low, part_high, score_low, score_high, two_low, two_high
 
 
 def _covered(low: np.ndarray, high: np.ndarray, truth: float) -> float:
@@ -182,13 +187,15 @@ def _matches(cell: Cell, pattern: str) -> bool:
 
 def table_markdown(results: list[Coverage]) -> str:
     """One line per cell: SIPAS new and old, the lowest and highest element new and old, and whether the goal holds."""
-    lines = ["| scenario | true SIPAS | n | SIPAS | SIPAS, score | SIPAS, old | elements | elements, old | 93–97 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| scenario | true SIPAS | n | SIPAS | SIPAS, score | SIPAS, old | elements | elements, two-sided | "
+             "elements, old | 93–97 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        new, old = r.elements.values(), r.old_elements.values()
+        new, two, old = r.elements.values(), r.two_sided_elements.values(), r.old_elements.values()
         ok = all(93 <= v <= 97 for v in (r.sipas, *new))
         lines.append(f"| {r.cell.scenario.name} | {r.cell.target:g} | {r.cell.n} | {r.sipas:.1f} | "
                      f"{r.score_sipas:.1f} | {r.old_sipas:.1f} | {min(new):.1f}–{max(new):.1f} | "
+                     f"{min(two):.1f}–{max(two):.1f} | "
                      f"{min(old):.1f}–{max(old):.1f} | "
                      f"{'yes' if ok else '**no**'} |")
     return "\n".join(lines)

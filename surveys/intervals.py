@@ -42,6 +42,8 @@ Three pieces (``docs/sipas.md``, "Uncertainty"; the method and its coverage: ``d
   For weighted estimates (``surveys.scoring.score(weights=...)``) Kish's effective n, (sum w)² / sum w², takes
   the place of n in the design effect 1 case. For SIPAS in unweighted groups of 30-200 respondents
   ``surveys.scoring`` replaces it by the studentised bootstrap of ``surveys.bootstrap`` where that is bounded.
+  For unweighted element indices near the ceiling, where no sample of the group's shape could put the lower end
+  above the value tested, ``surveys.scoring`` takes the upper end one-sided (``surveys.ceiling``).
 
 All functions are vectorised: no Python loop runs over rows or groups (only over the criteria).
 """
@@ -53,7 +55,8 @@ import numpy as np
 from surveys.linearised import NO_ANSWER, NOT_SATISFIED, SATISFIED, RatioMeans, mean_of_ratios
 from surveys.quantiles import normal_quantile, student_quantile
 
-__all__ = ["NOT_SATISFIED", "NO_ANSWER", "SATISFIED", "RatioMeans", "mean_of_ratios", "normal_interval",
+__all__ = ["NOT_SATISFIED", "NO_ANSWER", "SATISFIED", "RatioMeans", "effective_trials", "mean_of_ratios",
+           "normal_interval",
            "normal_quantile", "score_interval", "student_quantile", "wilson_interval"]
 
 MAX_DESIGN_GAIN = 1000.0
@@ -116,6 +119,30 @@ def normal_interval(estimate, se, confidence: float = 0.95) -> tuple[np.ndarray,
     return np.clip(estimate - z * se, 0.0, 100.0), np.clip(estimate + z * se, 0.0, 100.0)
 
 
+def effective_trials(p, var, units, effective=None, unhappy=None) -> np.ndarray:
+    """Kish's effective sample size n_eff = p(1 - p) / Var of ``score_interval`` (module docstring), vectorised.
+
+    Args:
+        p: Estimates on 0-1 (array).
+        var: Their variances on the 0-1 scale (array).
+        units: The respondents behind each estimate.
+        effective: Optional effective number of respondents for the design effect 1 case (``score_interval``).
+        unhappy: Optional respondents with a rating of 1-3 (``score_interval``).
+
+    Returns:
+        n_eff: ``units`` (or ``effective``) where the variance says nothing, at most ``MAX_DESIGN_GAIN`` times
+        ``units``.
+    """
+    units = np.asarray(units, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        fallback = units if effective is None else np.asarray(effective, dtype=np.float64)
+        uninformed = (p <= 0.0) | (p >= 1.0) | (var <= 0.0)
+        if unhappy is not None:  # one unhappy form says nothing of how the unhappy ones differ
+            uninformed |= np.asarray(unhappy, dtype=np.float64) < 2
+        n = np.where(uninformed, fallback, p * (1.0 - p) / var)  # design effect 1
+    return np.minimum(n, MAX_DESIGN_GAIN * units)  # a variance next to 0 by rounding must not close the interval
+
+
 def score_interval(estimate, se, units, confidence: float = 0.95, effective=None,
                    unhappy=None) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval on the effective sample size of a linearised estimate (module docstring).
@@ -142,14 +169,9 @@ def score_interval(estimate, se, units, confidence: float = 0.95, effective=None
     p = percent / 100.0
     units = np.asarray(units, dtype=np.float64)
     q = student_quantile(confidence, np.maximum(units - 1.0, 1.0))
+    var = (np.asarray(se, dtype=np.float64) / 100.0) ** 2
+    n = effective_trials(p, var, units, effective, unhappy)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        var = (np.asarray(se, dtype=np.float64) / 100.0) ** 2
-        fallback = units if effective is None else np.asarray(effective, dtype=np.float64)
-        uninformed = (p <= 0.0) | (p >= 1.0) | (var <= 0.0)
-        if unhappy is not None:  # one unhappy form says nothing of how the unhappy ones differ
-            uninformed |= np.asarray(unhappy, dtype=np.float64) < 2
-        n = np.where(uninformed, fallback, p * (1.0 - p) / var)  # design effect 1
-        n = np.minimum(n, MAX_DESIGN_GAIN * units)  # a variance next to 0 by rounding must not close the interval
         denominator = 1.0 + q * q / n
         centre = (p + q * q / (2.0 * n)) / denominator
         half = q / denominator * np.sqrt(p * (1.0 - p) / n + q * q / (4.0 * n * n))

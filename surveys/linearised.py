@@ -42,6 +42,8 @@ class RatioMeans:
         part_estimate: ``(G, P)`` the same estimate restricted to each part's criteria.
         part_se: ``(G, P)`` its standard error.
         part_units: ``(G, P)`` respondents with at least one valid answer to the part's criteria.
+        part_criteria: ``(G, P)`` the part's criteria with V_i > 0 (its k in the group).
+        part_largest: ``(G, P)`` the largest V_i among the part's criteria (a weight sum when weighted).
         kish: ``(G,)`` Kish's effective number of those respondents, (sum w)² / sum w² (``units`` unweighted).
         part_kish: ``(G, P)`` the same per part.
         weight_total: ``(G,)`` the weight of the respondents (``units`` unweighted).
@@ -53,6 +55,8 @@ class RatioMeans:
     part_estimate: np.ndarray
     part_se: np.ndarray
     part_units: np.ndarray
+    part_criteria: np.ndarray
+    part_largest: np.ndarray
     kish: np.ndarray
     part_kish: np.ndarray
     weight_total: np.ndarray
@@ -155,6 +159,9 @@ def mean_of_ratios(
         part_estimate=part_estimate,
         part_se=_standard_error(part_sq, part_units, part_estimate),
         part_units=part_units,
+        part_criteria=k_part,
+        part_largest=np.stack([valid_n[:, parts == e].max(axis=1, initial=0.0) for e in range(n_parts)], axis=1)
+        if n_parts else np.zeros((n_groups, 0)),
         kish=kish,
         part_kish=part_kish,
         weight_total=weight_total,

@@ -25,6 +25,7 @@ import pandas as pd
 
 from surveys import intervals
 from surveys.bootstrap import bootstrap_t
+from surveys.ceiling import near_ceiling_upper
 from surveys.ratings import N_CODES, NA_CODE, OUTCOME, SKIPPED_CODE, answers_frame, cell_codes
 
 __all__ = ["NA_CODE", "Scores", "answers_frame", "score"]
@@ -152,6 +153,9 @@ def score(
     }
     element_low, element_high = intervals.score_interval(ratios.part_estimate, ratios.part_se, ratios.part_units,
                                                          confidence, ratios.part_kish)
+    if w is None:  # near the ceiling the lower side cannot miss: a one-sided upper end (surveys.ceiling)
+        element_high = near_ceiling_upper(element_high, ratios.part_estimate, ratios.part_se, ratios.part_units,
+                                          ratios.part_criteria, ratios.part_largest, confidence)
     element_table = {
         "element": np.tile(np.asarray(element_names, dtype=object), n_groups),
         "index": ratios.part_estimate,

@@ -58,7 +58,7 @@ async def test_csv_rounds_to_two_decimals(services, hand, cli, tmp_path):
     assert (hl["sipas"], hl["sipas_low"], hl["sipas_high"], hl["no_dissatisfied_pct"]) == (
         "86.67", "10.5", "99.72", "66.67")  # worked out in tests/test_report.py
     assert (hl["no_dissatisfied_low"], hl["no_dissatisfied_high"], hl["staff_low"], hl["staff_high"]) == (
-        "20.77", "93.85", "4.38", "98.87")  # Wilson 2/3; staff 2/3 from n_eff = 2, t(0.975, 2)
+        "20.77", "93.85", "4.38", "98.76")  # Wilson 2/3; staff 2/3 (tests/test_scoring.py)
     assert (hl["staff"], hl["staff_1_n"], hl["staff_1_satisfied_pct"], hl["staff_1_mean"]) == (
         "66.67", "3", "66.67", "4.0")
     assert (dh["n"], dh["suppressed"], dh["sipas"], dh["staff_1_n"]) == ("2", "true", "", "")
@@ -86,7 +86,7 @@ async def test_xlsx_sheets_headers_rounding_and_chart(services, hand, cli, tmp_p
     staff_column = elements[0].index("Công chức trực tiếp giải quyết công việc")
     assert elements[0][staff_column + 1:staff_column + 3] == [
         "Công chức trực tiếp giải quyết công việc: cận dưới", "Công chức trực tiếp giải quyết công việc: cận trên"]
-    assert elements[1][staff_column:staff_column + 3] == [66.67, 4.38, 98.87]  # index and its interval
+    assert elements[1][staff_column:staff_column + 3] == [66.67, 4.38, 98.76]  # index and its interval
     assert summary[0][8:10] == ["Không có đánh giá không hài lòng: cận dưới",
                                 "Không có đánh giá không hài lòng: cận trên"]
     assert summary[1][7:10] == [66.67, 20.77, 93.85]  # no rating of 1-2 on 2 of 3 forms, Wilson

@@ -1,0 +1,96 @@
+"""The upper end of an element index near the ceiling: one-sided where no sample could miss from below.
+
+A 95% interval misses the truth in two ways: its lower end above it, or its upper end below it. An equal-tailed
+interval gives each 2.5%. An element index of three or four criteria in a group of 30 takes few values near
+100%, and the highest lower end any group of that shape can have (``ceiling_reach``: one unsatisfied answer,
+or none) is about 93-95%. Where the truth lies above that, no sample misses from below, so the equal-tailed
+interval covers 97.5% or more and wastes half its error: the element indices covered 97.0-97.6% at n = 30 near
+the ceiling (``docs/intervals.md``).
+
+The confidence interval is the set of values a test does not reject, and the test need not be equal-tailed (Sterne
+1954; Blyth & Still 1983). For a value above the reach the lower side can never reject, so the test there is
+one-sided: its upper end is the mid-p one-sided bound at the full 5% (``surveys.midp``) on the estimate's
+effective counts (p·n_eff satisfied of n_eff, ``surveys.intervals.effective_trials``). Where the two-sided upper
+end lies above the reach, the upper end becomes ``max(reach, mid-p bound)``; everywhere else it is unchanged::
+
+    values tested      the test                   so the upper end
+    theta <= reach     two-sided, as before       the two-sided end, at most the reach
+    theta >  reach     one-sided upper, 5%        the mid-p bound, where it is above the reach
+
+The reach, for an element of k criteria with V the most valid answers to one of them, among n respondents:
+
+* no unsatisfied answer: the design effect 1 case of ``score_interval``, n / (n + q²);
+* one unsatisfied answer, to the criterion with V answers: p = 1 - 1/(kV), and the linearised variance gives
+  n_eff = (kV - 1) V (n - 1) / (n (V - 1)) (one answer's worth), Wilson's lower end on it.
+
+Any other pattern has a lower estimate or a larger variance, so a lower lower end (``tests/test_ceiling.py``
+checks it on random patterns). For weighted estimates the rule is not used: their counts are not whole answers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from surveys.intervals import effective_trials
+from surveys.midp import midp_upper
+from surveys.quantiles import student_quantile
+
+
+def ceiling_reach(criteria, largest, units, confidence: float = 0.95) -> np.ndarray:
+    """The highest lower end (percent) ``score_interval`` can give an unweighted element of this shape.
+
+    Args:
+        criteria: The element's criteria with valid answers in the group (k), array.
+        largest: The most valid answers to one of them (V).
+        units: The respondents with a valid answer to any of them (n).
+        confidence: The two-sided level of ``score_interval``.
+
+    Returns:
+        The reach in percent; NaN where n < 2 or k = 0.
+    """
+    k, v, n = (np.asarray(x, dtype=np.float64) for x in (criteria, largest, units))
+    q = student_quantile(confidence, np.maximum(n - 1.0, 1.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        none_unsatisfied = n / (n + q * q)
+        answers = k * v
+        p = 1.0 - 1.0 / answers
+        trials = (answers - 1.0) * v * (n - 1.0) / (n * (v - 1.0))
+        one_unsatisfied = _wilson_low(p, trials, q)
+    reach = np.fmax(none_unsatisfied, np.where(v > 1.0, one_unsatisfied, np.nan)) * 100.0
+    return np.where((n >= 2) & (k > 0), reach, np.nan)[()]
+
+
+def near_ceiling_upper(high, estimate, se, units, criteria, largest, confidence: float = 0.95) -> np.ndarray:
+    """The upper ends of unweighted element intervals with the one-sided rule of the module docstring.
+
+    Args:
+        high: The two-sided upper ends of ``score_interval`` (percent, array).
+        estimate: The element indices (percent).
+        se: Their linearised standard errors (percent).
+        units: The respondents behind each (n).
+        criteria: The element's criteria with valid answers (k).
+        largest: The most valid answers to one criterion (V).
+        confidence: The interval's two-sided level; the one-sided bound misses with probability 1 - confidence.
+
+    Returns:
+        The upper ends, equal to ``high`` outside the one-sided case and never below the estimate.
+    """
+    high = np.array(high, dtype=np.float64, copy=True)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    reach = ceiling_reach(criteria, largest, units, confidence)
+    with np.errstate(invalid="ignore"):
+        chosen = np.nonzero((high > reach) & (estimate < 100.0))
+    if chosen[0].size:
+        p = estimate[chosen] / 100.0
+        var = (np.asarray(se, dtype=np.float64)[chosen] / 100.0) ** 2
+        trials = effective_trials(p, var, np.asarray(units, dtype=np.float64)[chosen])
+        bound = midp_upper(p, trials, confidence) * 100.0
+        high[chosen] = np.maximum(np.maximum(reach[chosen], bound), estimate[chosen])
+    return high[()]
+
+
+def _wilson_low(p, n, q):
+    """Wilson's lower end for a share p on n trials with quantile q (0-1 scale)."""
+    denominator = 1.0 + q * q / n
+    centre = (p + q * q / (2.0 * n)) / denominator
+    return centre - q / denominator * np.sqrt(p * (1.0 - p) / n + q * q / (4.0 * n * n))
