@@ -5,8 +5,8 @@ key drivers, worked by hand on the data of tests/test_report.py (sipas-quick, on
     DH  2024-08  access 2 5     procedure 3 5     staff 4 5     result 5 5     feedback 1 (skipped)
 
 Satisfied shares: HL 100, 100, 66.67, 66.67, 100 (k = 5); DH 50, 50, 100, 100, 0 (k = 5).
-The best centre per criterion: access 100 (HL), procedure 100 (HL), staff 100 (DH), result 100 (DH), feedback
-100 (HL).
+The best centre per criterion (by the lower end of its Wilson interval, as the league table ranks): access 100
+(HL, 3 of 3), procedure 100 (HL), staff 100 (DH, 2 of 2 against HL's 2 of 3), result 100 (DH), feedback 100 (HL).
 """
 
 import csv
@@ -75,6 +75,21 @@ async def test_a_weight_counts_only_criteria_with_answers(services):
     # HL's result 0 against DH's 100: gain 100 * 1/4 = 25 = DH's SIPAS 100 minus HL's 75.
     assert _gains(by_centre["HL"]) == _expected(("result_1", 100.0, "best", 100.0, 0.25, 25.0))
     assert by_centre["DH"]["priority"] == []
+
+
+async def test_the_best_centre_is_the_surest_one_not_a_small_one_at_100(services):
+    # HL: 30 forms, every answer 5 (access 100%, Wilson 88.65-100). DH: 300 forms, access 291 of 300 satisfied
+    # (97%, 94.40-98.41). By the lower end DH is the best centre for access, so DH has nothing to gain there
+    # (with the best point value, HL's 100% from 30 answers set a gap of 3 points: gain 3/4).
+    rows = [("HL", False, "web", dt.date(2024, 5, 1), (5, 5, 5, 5, "NA"))] * 30
+    rows += [("DH", False, "web", dt.date(2024, 5, 2), (2, 5, 5, 5, "NA"))] * 9
+    rows += [("DH", False, "web", dt.date(2024, 5, 2), (5, 5, 5, 5, "NA"))] * 291
+    await seed(services, rows)
+    by_centre = {r["centre"]: r for r in (await report(services)).rows}
+    dh = by_centre["DH"]
+    assert dh["criteria"]["access_1"]["satisfied_pct"] == pytest.approx(97.0)
+    assert dh["criteria"]["access_1"]["ci"][0] > by_centre["HL"]["criteria"]["access_1"]["ci"][0]
+    assert dh["priority"] == [] and by_centre["HL"]["priority"] == []
 
 
 async def test_by_centre_and_service_compares_centres_within_a_service(services, hand):

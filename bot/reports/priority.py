@@ -4,10 +4,11 @@ and the key drivers (each criterion's correlation with the respondent's overall 
 Priority of criterion i in a group: gap = benchmark − satisfied_pct_i (only gaps above 0 are listed), weight =
 1/k (SIPAS is the unweighted mean of the k criteria with valid answers in the group), gain = gap × weight: the
 SIPAS points the group gains when i reaches the benchmark and nothing else changes. The benchmark is the centre's
-target for i's element when one is set for the period's year (benchmark_from "target"), otherwise the best
-satisfied_pct of i among the published groups of the same period that differ from this one only in their centre
-(the province's best centre; benchmark_from "best"). A province total row is compared with the best group of its
-period. Suppressed groups and instruments that are not SIPAS get null.
+target for i's element when one is set for the period's year (benchmark_from "target"), otherwise the
+satisfied_pct of i in the best of the published groups of the same period that differ from this one only in their
+centre (the province's best centre; benchmark_from "best"): best by the lower end of i's interval, as the league
+table ranks, so a small centre's 100% does not set the bar over a large one's surer 97%. A province total row is
+compared with the best group of its period. Suppressed groups and instruments that are not SIPAS get null.
 """
 
 from __future__ import annotations
@@ -50,13 +51,16 @@ def _peer_key(row: dict, by: tuple[str, ...], across: bool) -> tuple:
 
 
 def _best(rows: list[dict], criteria: dict[str, str]) -> dict[str, float]:
-    best: dict[str, float] = {}
+    """Per criterion, the satisfied_pct of the best group: the one with the highest lower end of its interval, as
+    the league table ranks (a centre of 30 answers at 100% is not shown to do better than one of 500 at 97%)."""
+    best: dict[str, tuple[float, float]] = {}
     for row in rows:
         for code in criteria:
-            share = (row["criteria"].get(code) or {}).get("satisfied_pct")
-            if share is not None and share > best.get(code, -1.0):
-                best[code] = share
-    return best
+            measures = row["criteria"].get(code) or {}
+            share, low = measures.get("satisfied_pct"), (measures.get("ci") or [None])[0]
+            if share is not None and low is not None and (low, share) > best.get(code, (-1.0, -1.0)):
+                best[code] = (low, share)
+    return {code: share for code, (_, share) in best.items()}
 
 
 def _ranked(row: dict, criteria: dict[str, str], best: dict[str, float]) -> list[dict]:
