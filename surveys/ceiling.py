@@ -33,7 +33,7 @@ import numpy as np
 
 from surveys.intervals import effective_trials
 from surveys.midp import midp_upper
-from surveys.quantiles import student_quantile
+from surveys.quantiles import normal_quantile, student_quantile
 
 
 def ceiling_reach(criteria, largest, units, confidence: float = 0.95) -> np.ndarray:
@@ -60,7 +60,8 @@ def ceiling_reach(criteria, largest, units, confidence: float = 0.95) -> np.ndar
     return np.where((n >= 2) & (k > 0), reach, np.nan)[()]
 
 
-def near_ceiling_upper(high, estimate, se, units, criteria, largest, confidence: float = 0.95) -> np.ndarray:
+def near_ceiling_upper(high, estimate, se, units, criteria, largest,
+                       confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """The upper ends of unweighted element intervals with the one-sided rule of the module docstring.
 
     Args:
@@ -73,20 +74,42 @@ def near_ceiling_upper(high, estimate, se, units, criteria, largest, confidence:
         confidence: The interval's two-sided level; the one-sided bound misses with probability 1 - confidence.
 
     Returns:
-        The upper ends, equal to ``high`` outside the one-sided case and never below the estimate.
+        ``(high, one_sided)``: the upper ends, equal to ``high`` outside the one-sided case and never below the
+        estimate, and where they are one-sided (a bool array of the same shape).
     """
     high = np.array(high, dtype=np.float64, copy=True)
     estimate = np.asarray(estimate, dtype=np.float64)
     reach = ceiling_reach(criteria, largest, units, confidence)
     with np.errstate(invalid="ignore"):
-        chosen = np.nonzero((high > reach) & (estimate < 100.0))
+        one_sided = (high > reach) & (estimate < 100.0)
+        chosen = np.nonzero(one_sided)
     if chosen[0].size:
         p = estimate[chosen] / 100.0
         var = (np.asarray(se, dtype=np.float64)[chosen] / 100.0) ** 2
         trials = effective_trials(p, var, np.asarray(units, dtype=np.float64)[chosen])
         bound = midp_upper(p, trials, confidence) * 100.0
         high[chosen] = np.maximum(np.maximum(reach[chosen], bound), estimate[chosen])
-    return high[()]
+    return high[()], one_sided[()]
+
+
+def equal_tailed_high(estimate, high, confidence: float = 0.95):
+    """The upper end an equal-tailed interval would have with the spread a one-sided upper end implies.
+
+    What reads an interval as equal-tailed (``surveys.spread``: a two-piece normal, MOVER) takes the distance from
+    the estimate to the upper end as z(1/2 + confidence/2) standard deviations; a one-sided end at ``confidence``
+    lies z(confidence) of them away (1.645 against 1.96 at 95%), so that distance is scaled by their ratio.
+
+    Args:
+        estimate: The estimates (percent, array or scalar).
+        high: Their one-sided upper ends.
+        confidence: The interval's level.
+
+    Returns:
+        ``estimate + (high - estimate) * z(1/2 + confidence/2) / z(confidence)``, at most 100.
+    """
+    ratio = normal_quantile(confidence) / normal_quantile(2.0 * confidence - 1.0)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    return np.minimum(estimate + (np.asarray(high, dtype=np.float64) - estimate) * ratio, 100.0)[()]
 
 
 def _wilson_low(p, n, q):

@@ -32,7 +32,7 @@ __all__ = ["NA_CODE", "Scores", "answers_frame", "score"]
 
 _OUTPUT_COLUMNS = frozenset({
     "n", "suppressed", "sipas", "sipas_low", "sipas_high", "no_dissatisfied_pct", "no_dissatisfied_low",
-    "no_dissatisfied_high", "element", "index", "low",
+    "no_dissatisfied_high", "element", "index", "low", "one_sided",
     "high", "code", "satisfied_pct", "neutral_pct", "dissatisfied_pct", "mean", "ci_low", "ci_high", "na_n",
     "skipped_n",
 })  # fmt: skip
@@ -46,7 +46,8 @@ class Scores:
         groups: One row per group: the ``by`` columns, n, suppressed, sipas, sipas_low, sipas_high,
             no_dissatisfied_pct, no_dissatisfied_low, no_dissatisfied_high (its Wilson interval).
         elements: One row per group and element (elements in first-appearance order of ``criteria``): the
-            ``by`` columns, element, index, low, high.
+            ``by`` columns, element, index, low, high, one_sided (the upper end is one-sided near the ceiling,
+            ``surveys.ceiling``).
         criteria: One row per group and criterion (in ``criteria`` order): the ``by`` columns, code, element,
             n, satisfied_pct, neutral_pct, dissatisfied_pct, mean, ci_low, ci_high, na_n, skipped_n.
     """
@@ -154,13 +155,17 @@ def score(
     element_low, element_high = intervals.score_interval(ratios.part_estimate, ratios.part_se, ratios.part_units,
                                                          confidence, ratios.part_kish)
     if w is None:  # near the ceiling the lower side cannot miss: a one-sided upper end (surveys.ceiling)
-        element_high = near_ceiling_upper(element_high, ratios.part_estimate, ratios.part_se, ratios.part_units,
-                                          ratios.part_criteria, ratios.part_largest, confidence)
+        element_high, one_sided = near_ceiling_upper(element_high, ratios.part_estimate, ratios.part_se,
+                                                     ratios.part_units, ratios.part_criteria, ratios.part_largest,
+                                                     confidence)
+    else:
+        one_sided = np.zeros(ratios.part_estimate.shape, dtype=bool)
     element_table = {
         "element": np.tile(np.asarray(element_names, dtype=object), n_groups),
         "index": ratios.part_estimate,
         "low": element_low,
         "high": element_high,
+        "one_sided": one_sided & ~suppressed[:, None],
     }
     criterion_table = _criterion_measures(counts, codes, [criteria[c] for c in codes], confidence, weighted)
     for table in (group_table, element_table, criterion_table):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from surveys import intervals
-from surveys.ceiling import ceiling_reach, near_ceiling_upper
+from surveys.ceiling import ceiling_reach, equal_tailed_high, near_ceiling_upper
 from surveys.midp import midp_upper
 from surveys.scoring import score
 
@@ -104,6 +104,13 @@ def test_the_rule_keeps_100_for_a_perfect_element_and_is_not_used_for_weighted_e
 
 
 def test_the_upper_end_never_falls_below_the_estimate():
-    high = near_ceiling_upper([99.9, np.nan, 100.0], [99.0, np.nan, 100.0], [0.0001, np.nan, 0.0], [30, 30, 30],
-                              [4, 4, 4], [30, 30, 30])
+    high, one_sided = near_ceiling_upper([99.9, np.nan, 100.0], [99.0, np.nan, 100.0], [0.0001, np.nan, 0.0],
+                                         [30, 30, 30], [4, 4, 4], [30, 30, 30])
     assert high[0] >= 99.0 and np.isnan(high[1]) and high[2] == 100.0
+    assert one_sided.tolist() == [True, False, False]
+
+
+def test_an_equal_tailed_reading_of_a_one_sided_end_is_1_96_over_1_645_as_far():
+    # 95 with its one-sided end at 98.5: 95 + 3.5 x 1.959964 / 1.644854 = 99.1705; never past 100
+    assert float(equal_tailed_high(95.0, 98.5)) == pytest.approx(99.1705, abs=1e-4)
+    assert equal_tailed_high(np.array([97.0, 90.0]), np.array([99.9, 90.0])).tolist() == [100.0, 90.0]

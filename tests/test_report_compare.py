@@ -17,6 +17,7 @@ import datetime as dt
 import io
 import json
 import math
+from statistics import NormalDist
 
 import pytest
 from openpyxl import load_workbook
@@ -26,6 +27,8 @@ from bot.errors import UserError
 from bot.reports.compare import base_range, months_before
 from bot.reports.request import parse_request
 from bot.storage.responses import build_response
+
+RATIO = NormalDist().inv_cdf(0.975) / NormalDist().inv_cdf(0.95)  # one-sided -> equal-tailed end
 
 
 def day(text: str) -> dt.date:
@@ -77,13 +80,21 @@ async def test_previous_month_by_hand(services, hand):
     _, interval = mover(july["sipas"], july["sipas_ci"], june["sipas"], june["sipas_ci"])
     assert sipas["change_ci"] == pytest.approx(interval, abs=1e-9)
     assert sipas["significant"] is (interval[0] > 0 or interval[1] < 0)
-    # Elements: access 1 - 2/3, staff 1 - 1/3, feedback 2/3 - 1/3, each against its own interval.
+    # Elements: access 1 - 2/3, staff 1 - 1/3, feedback 2/3 - 1/3, each against its own interval; a one-sided
+    # upper end (surveys.ceiling) is read 1.96 / 1.645 times as far from the estimate, as an equal-tailed one.
+    def equal_tailed(row, element):
+        low, high = row["elements_ci"][element]
+        if element in row["elements_one_sided"]:
+            high = min(100.0, row["elements"][element] + (high - row["elements"][element]) * RATIO)
+        return [low, high]
+
+    assert june["elements_one_sided"]  # the June ones with a third or two thirds of the answers satisfied
     for element, change in (("access", 100 / 3), ("staff", 200 / 3), ("feedback", 100 / 3)):
         measure = found["elements"][element]
         assert measure["base"] == pytest.approx(june["elements"][element])
         assert measure["change"] == pytest.approx(change)
-        _, interval = mover(july["elements"][element], july["elements_ci"][element], june["elements"][element],
-                            june["elements_ci"][element])
+        _, interval = mover(july["elements"][element], equal_tailed(july, element), june["elements"][element],
+                            equal_tailed(june, element))
         assert measure["change_ci"] == pytest.approx(interval, abs=1e-9)
         assert measure["significant"] is (interval[0] > 0 or interval[1] < 0)
     dh_july, dh_august = rows[("DH", "2024-07")], rows[("DH", "2024-08")]

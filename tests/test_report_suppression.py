@@ -396,3 +396,15 @@ async def test_the_roll_up_of_a_parent_centre_gives_no_suppressed_child_away(ser
         hidden = [c["centre"] for c in under if not shown(c, code)]
         assert left == pytest.approx(sum(satisfied(truth[c], code) for c in hidden), abs=1e-6)
         assert len(hidden) != 1, (code, hidden)
+
+
+def test_a_withheld_element_does_not_say_its_upper_end_is_one_sided():
+    # That an element's upper end is one-sided tells its index is near the ceiling: withheld, it is left out.
+    row = {"suppressed": False, "criteria": {"access_1": {"n": 40}, "staff_1": {"n": 40}},
+           "elements": {"access": 99.0, "staff": 98.0}, "elements_ci": {"access": [93.0, 99.9], "staff": [92.0, 99.8]},
+           "elements_one_sided": ["access", "staff"], "sipas": 98.5, "sipas_ci": [95.0, 99.5]}
+    withheld = Withheld(reason=[None], criteria=np.array([[True, False]]),
+                        elements=np.array([[True, False]]), sipas=np.array([False]))
+    publish([row], withheld, ["access_1", "staff_1"], ["access", "staff"])
+    assert row["elements"]["access"] is None and row["elements_ci"]["access"] == [None, None]
+    assert row["elements_one_sided"] == ["staff"]

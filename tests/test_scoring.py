@@ -60,7 +60,7 @@ def test_two_criteria_two_elements_by_hand():
     assert [row["no_dissatisfied_low"], row["no_dissatisfied_high"]] == pytest.approx([23.07, 88.24], abs=0.01)
 
     elements = result.elements
-    assert list(elements.columns) == ["element", "index", "low", "high"]
+    assert list(elements.columns) == ["element", "index", "low", "high", "one_sided"]
     assert elements["element"].tolist() == ["access", "staff"]
     assert elements["index"].tolist() == pytest.approx([50.0, 200 / 3])
 
@@ -141,7 +141,7 @@ def test_criterion_nobody_answered_is_null_and_left_out():
     assert crit.loc["feedback_1", ["na_n", "skipped_n"]].tolist() == [3, 1]
     elements = result.elements.set_index("element")
     assert elements.loc["access", "index"] == pytest.approx(50.0)  # access_2 left out, not counted as 0
-    assert elements.loc["feedback"].isna().all()
+    assert elements.loc["feedback", ["index", "low", "high"]].isna().all() and not elements.loc["feedback", "one_sided"]
     assert result.groups.loc[0, "sipas"] == pytest.approx(50.0)
     assert result.groups.loc[0, "n"] == 4
 
@@ -256,7 +256,7 @@ def test_a_criterion_without_a_column_was_never_asked():
     assert crit.loc["access_1", ["n", "satisfied_pct"]].tolist() == pytest.approx([3, 200 / 3])
     row = result.groups.iloc[0]
     assert (row["n"], row["sipas"], row["no_dissatisfied_pct"]) == pytest.approx((3, 200 / 3, 200 / 3))
-    assert result.elements.set_index("element").loc["staff"].isna().all()
+    assert result.elements.set_index("element").loc["staff", ["index", "low", "high"]].isna().all()
     # The same as a staff_1 column of skipped answers.
     skipped = score(pd.DataFrame({"access_1": [5, 4, 2], "staff_1": [nan] * 3}), CRITERIA, min_n=1)
     pd.testing.assert_frame_equal(result.groups, skipped.groups)

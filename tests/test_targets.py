@@ -10,6 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from test_report import QUICK, seed
 
+RATIO = NormalDist().inv_cdf(0.975) / NormalDist().inv_cdf(0.95)  # one-sided -> equal-tailed end
+
 Z = NormalDist().inv_cdf(0.975)
 PHI = NormalDist().cdf
 
@@ -112,7 +114,13 @@ async def test_report_gap_and_probability_by_hand(services, hand, cli, tmp_path)
     assert (staff["target"], staff["gap"]) == (90, pytest.approx(90 - 200 / 3))
     assert (access["target"], access["gap"]) == (95, pytest.approx(-5.0))
     # Access is 100 but on 3 answers: its interval reaches far below 95, so the chance it is above is small too.
-    assert staff["p_above"] == pytest.approx(above(90, 200 / 3, *hl["elements_ci"]["staff"]))
+    # Staff's upper end (2 of 3) is one-sided (surveys.ceiling): p_above reads it where an equal-tailed end would be,
+    # 1.96 / 1.645 times as far from the estimate (at most 100).
+    assert hl["elements_one_sided"] == ["staff", "result"]
+    staff_low, staff_high = hl["elements_ci"]["staff"]
+    moved = min(100.0, 200 / 3 + (staff_high - 200 / 3) * RATIO)
+    assert staff["p_above"] == pytest.approx(above(90, 200 / 3, staff_low, moved))
+    assert staff["p_above"] > above(90, 200 / 3, staff_low, staff_high)
     assert access["p_above"] == pytest.approx(above(95, 100.0, *hl["elements_ci"]["access"]))
     assert 0 < staff["p_above"] < access["p_above"] < 0.5
     assert set(hl["target"]["elements"]) == {"staff", "access"}

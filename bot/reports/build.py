@@ -193,6 +193,7 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
     elements = list(dict.fromkeys(criteria.values()))
     element_index = _listed(scores.elements["index"], (count, len(elements)))
     element_low, element_high = (_listed(scores.elements[c], (count, len(elements))) for c in ("low", "high"))
+    one_sided = scores.elements["one_sided"].to_numpy(dtype=bool).reshape(count, len(elements))
     no_dissatisfied_low, no_dissatisfied_high = (_listed(groups[c], (count,)) for c in ("no_dissatisfied_low",
                                                                                          "no_dissatisfied_high"))
     measures = [_listed(scores.criteria[name], (count, len(codes))) for name in (*CRITERION_MEASURES, "ci_low",
@@ -226,11 +227,13 @@ def report_rows(scores: Scores | None, arrays: RatingArrays, participation: pd.D
         if not suppressed and sipas_index:
             row.update(sipas=sipas, sipas_ci=[low, high], no_dissatisfied_pct=no_dissatisfied,
                        elements=dict(zip(elements, element_index[g], strict=True)))
-        row.update(no_dissatisfied_ci=None, elements_ci=None)  # their intervals, null where the measures are
+        # their intervals, null where the measures are; the elements whose upper end is one-sided (surveys.ceiling)
+        row.update(no_dissatisfied_ci=None, elements_ci=None, elements_one_sided=None)
         if not suppressed and sipas_index:
             row.update(no_dissatisfied_ci=[no_dissatisfied_low[g], no_dissatisfied_high[g]],
                        elements_ci={e: [lo, hi] for e, lo, hi in zip(elements, element_low[g], element_high[g],
-                                                                     strict=True)})
+                                                                     strict=True)},
+                       elements_one_sided=[e for e, flag in zip(elements, one_sided[g], strict=True) if flag])
         if not suppressed:
             row.update(criteria={code: {"n": int(c_n), "satisfied_pct": sat, "neutral_pct": neutral,
                                         "dissatisfied_pct": dis, "mean": mean, "ci": [c_low, c_high]}

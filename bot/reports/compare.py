@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.reports.request import ReportRequest, period_key, period_label
+from surveys.ceiling import equal_tailed_high
 from surveys.spread import difference_interval
 
 _EPOCH = dt.date(1970, 1, 1)
@@ -121,11 +122,21 @@ def change(row: dict, base: dict | None, against: str, key: str | None) -> dict 
     if base is None or row["sipas"] is None or base["sipas"] is None:
         return None
     elements = row["elements"] or {}
-    intervals, base_intervals = row.get("elements_ci") or {}, base.get("elements_ci") or {}
+    intervals, base_intervals = _equal_tailed(row), _equal_tailed(base)
     return {"against": against, "period": key,
             "sipas": difference(row["sipas"], row["sipas_ci"], base["sipas"], base["sipas_ci"]),
             "elements": {code: difference(value, intervals.get(code), (base["elements"] or {}).get(code),
                                           base_intervals.get(code)) for code, value in elements.items()}}
+
+
+def _equal_tailed(row: dict) -> dict:
+    """A row's element intervals as MOVER reads them: a one-sided upper end near the ceiling (surveys.ceiling) is
+    moved to where an equal-tailed one would be."""
+    intervals = dict(row.get("elements_ci") or {})
+    for code in row.get("elements_one_sided") or ():
+        low, high = intervals[code]
+        intervals[code] = [low, float(equal_tailed_high(row["elements"][code], high))]
+    return intervals
 
 
 def difference(value: float | None, interval, base: float | None, base_interval) -> dict:

@@ -197,6 +197,8 @@ def publish(rows: list[dict], withheld: Withheld, codes: list[str], elements: li
                 row["elements"][element] = None
             if row.get("elements_ci") is not None:
                 row["elements_ci"][element] = [None, None]
+            if element in (row.get("elements_one_sided") or ()):
+                row["elements_one_sided"].remove(element)
         if withheld.sipas[g]:
             row.update(sipas=None, sipas_ci=None)
         _scrub(row, bool(withheld.sipas[g]), hidden, {code for j, code in enumerate(codes) if withheld.criteria[g, j]})

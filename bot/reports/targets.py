@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import UserError
 from bot.reports.request import ReportRequest
 from bot.storage.models import Centre, ProvinceTarget, Target
+from surveys.ceiling import equal_tailed_high
 from surveys.scoring import Scores
 from surveys.spread import probability_above
 
@@ -111,8 +112,11 @@ class Aims:
         count = len(scores.groups)
         self.goals, self.request, self.elements = goals, request, elements
         self.sipas = [scores.groups[c].to_numpy(dtype=np.float64) for c in ("sipas", "sipas_low", "sipas_high")]
-        self.parts = [scores.elements[c].to_numpy(dtype=np.float64).reshape(count, len(elements))
-                      for c in ("index", "low", "high")]
+        index, low, high = (scores.elements[c].to_numpy(dtype=np.float64).reshape(count, len(elements))
+                            for c in ("index", "low", "high"))
+        # p_above reads the interval as equal-tailed: a one-sided upper end (surveys.ceiling) is moved to match
+        one_sided = scores.elements["one_sided"].to_numpy(dtype=bool).reshape(count, len(elements))
+        self.parts = [index, low, np.where(one_sided, equal_tailed_high(index, high), high)]
         self.dimension = "centre" if "centre" in request.by else "parent" if "parent" in request.by else None
         self.province = not request.by  # the --total rows: every response of the period
 
