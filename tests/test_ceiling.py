@@ -114,3 +114,33 @@ def test_an_equal_tailed_reading_of_a_one_sided_end_is_1_96_over_1_645_as_far():
     # 95 with its one-sided end at 98.5: 95 + 3.5 x 1.959964 / 1.644854 = 99.1705; never past 100
     assert float(equal_tailed_high(95.0, 98.5)) == pytest.approx(99.1705, abs=1e-4)
     assert equal_tailed_high(np.array([97.0, 90.0]), np.array([99.9, 90.0])).tolist() == [100.0, 90.0]
+
+
+@pytest.mark.parametrize(("forms", "na_layout"), [(6, "none"), (6, "staggered"), (9, "one criterion half NA")])
+def test_every_pattern_of_up_to_three_unsatisfied_answers_stays_within_the_reach(forms, na_layout):
+    # Exhaustive for small groups: every placement of 0-3 ratings of 2 among the valid cells of an element of three
+    # criteria (more unsatisfied answers only lower the estimate further below 100)
+    from itertools import combinations
+
+    base = np.full((forms, 3), 5.0)
+    if na_layout == "staggered":
+        base[0, 0] = base[1, 1] = base[2, 2] = 0.0  # "không áp dụng"
+    elif na_layout == "one criterion half NA":
+        base[: forms // 2, 2] = 0.0
+    cells = [(r, c) for r in range(forms) for c in range(3) if base[r, c] == 5.0]
+    groups = []
+    for count in range(4):
+        for chosen in combinations(cells, count):
+            ratings = base.copy()
+            for r, c in chosen:
+                ratings[r, c] = 2.0
+            groups.append(np.column_stack([ratings, np.full(forms, 5.0)]).tolist())  # a4: the other element
+    table = _groups(*groups)
+    three = {"a1": "a", "a2": "a", "a3": "a", "a4": "b"}
+    elements = score(table, three, by="g", min_n=0).elements
+    low = elements.loc[elements["element"] == "a", "low"].to_numpy()
+    valid = (base >= 1).sum(axis=0)
+    reach = float(ceiling_reach(3, valid.max(), forms))
+    assert len(low) == len(groups) > 500
+    assert low.max() <= reach + 1e-9
+    assert low.max() == pytest.approx(reach, abs=1e-9)  # one unsatisfied answer to the most answered criterion
