@@ -5,7 +5,9 @@ u_r ~ N(0, 1) and rates criterion i by cutting y_ri = mu_i + rho * u_r + sqrt(1 
 at fixed thresholds, so y_ri ~ N(mu_i, 1) and the true satisfied share of criterion i (a rating of 4-5, y_ri > 0)
 is exactly Phi(mu_i). The mu_i are a fixed spread of criterion offsets plus one shift, found by bisection, that
 puts the true SIPAS (the mean of the true shares) at the cell's target. Answers are skipped (5%) and "không áp
-dụng" (5%) at random; one scenario makes 70% of the feedback criteria's answers NA.
+dụng" (5%) at random; one scenario makes 70% of the feedback criteria's answers NA. ``--element-effect TAU`` adds
+a second respondent effect per element (weight TAU, the noise's weight shrunk so y_ri stays N(mu_i, 1)), so that a
+person's answers within an element are more alike than across elements, as in real forms.
 
 Every cell (scenario x true SIPAS x n) draws ``--samples`` surveys of n respondents and scores all of them in one
 ``surveys.scoring.score`` call (the sample number is the group column); an interval covers when low <= true <=
@@ -27,7 +29,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
 
@@ -57,6 +59,7 @@ class Scenario:
     rho: float  # the weight of the respondent effect in every answer
     na_element: str | None = None  # the element whose criteria are mostly "not applicable"
     na_rate: float = NA_RATE
+    tau: float = 0.0  # the weight of a second respondent effect shared by one element's criteria only
 
 
 SCENARIOS = (
@@ -115,7 +118,12 @@ def simulate(rng: np.random.Generator, criteria: dict[str, str], cell: Cell, sam
     """``samples`` surveys of ``cell.n`` respondents as one responses table with a ``sample`` column."""
     means = true_means(criteria, cell.target)
     rows, k, rho = samples * cell.n, len(criteria), cell.scenario.rho
-    latent = means + rho * rng.standard_normal((rows, 1)) + np.sqrt(1 - rho * rho) * rng.standard_normal((rows, k))
+    tau = cell.scenario.tau
+    latent = means + rho * rng.standard_normal((rows, 1)) + np.sqrt(1 - rho * rho - tau * tau) * rng.standard_normal(
+        (rows, k))
+    if tau:  # answers within an element more alike than across elements
+        elements = list(dict.fromkeys(criteria.values()))
+        latent += tau * rng.standard_normal((rows, len(elements)))[:, [elements.index(e) for e in criteria.values()]]
     ratings = 1.0 + sum((latent > cut).astype(np.float64) for cut in THRESHOLDS)
     na_rate = np.array([cell.scenario.na_rate if e == cell.scenario.na_element else NA_RATE
                         for e in criteria.values()])
@@ -205,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=3000, help="simulated surveys per cell (default 3000)")
     parser.add_argument("--seed", type=int, default=12, help="random seed (default 12)")
+    parser.add_argument("--element-effect", type=float, default=0.0, metavar="TAU",
+                        help="add a respondent effect per element with this weight (default 0: none)")
     parser.add_argument("--only", action="append", default=[], metavar="SCENARIO:TRUTH:N",
                         help='run only these cells, e.g. "strong correlation:98:30"; "*" matches any part; '
                              "repeatable (the cells draw other samples than in the full run)")
@@ -212,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     criteria = layout()
     started = time.perf_counter()
-    chosen = [cell for cell in cells() if not args.only or any(_matches(cell, pattern) for pattern in args.only)]
+    scenarios = tuple(replace(s, tau=args.element_effect) for s in SCENARIOS)
+    chosen = [cell for cell in cells(scenarios)
+              if not args.only or any(_matches(cell, pattern) for pattern in args.only)]
     if not chosen:
         parser.error(f"no cell matches {args.only}")
     results = [measure(rng, criteria, cell, args.samples) for cell in chosen]
