@@ -20,20 +20,22 @@ end lies above the reach, the upper end becomes ``max(reach, mid-p bound)``; eve
 The reach, for an element of k criteria with V the most valid answers to one of them, among n respondents:
 
 * no unsatisfied answer: the design effect 1 case of ``score_interval``, n / (n + q²);
-* one unsatisfied answer, to the criterion with V answers: p = 1 - 1/(kV), and the linearised variance gives
-  n_eff = (kV - 1) V (n - 1) / (n (V - 1)) (one answer's worth), Wilson's lower end on it.
+* one unsatisfied answer, to the criterion with V answers: p = 1 - 1/(kV) and the linearised variance
+  n/(n - 1) (V - 1)/(k² V³), so n_eff = (kV - 1) V (n - 1) / (n (V - 1)) (one answer's worth).
 
-Any other pattern has a lower estimate or a larger variance, so a lower lower end (``tests/test_ceiling.py``
-checks it on random patterns). For weighted estimates the rule is not used: their counts are not whole answers.
+Both are ``score_interval``'s own lower ends for those two patterns. Any other pattern has a lower estimate or a
+larger variance, so a lower lower end (``tests/test_ceiling.py`` checks it on random groups and on every placement
+of up to three unsatisfied answers in small ones). For weighted estimates the rule is not used: their counts are
+not whole answers.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from surveys.intervals import effective_trials
+from surveys.intervals import effective_trials, score_interval
 from surveys.midp import midp_upper
-from surveys.quantiles import normal_quantile, student_quantile
+from surveys.quantiles import normal_quantile
 
 
 def ceiling_reach(criteria, largest, units, confidence: float = 0.95) -> np.ndarray:
@@ -48,15 +50,14 @@ def ceiling_reach(criteria, largest, units, confidence: float = 0.95) -> np.ndar
     Returns:
         The reach in percent; NaN where n < 2 or k = 0.
     """
-    k, v, n = (np.asarray(x, dtype=np.float64) for x in (criteria, largest, units))
-    q = student_quantile(confidence, np.maximum(n - 1.0, 1.0))
+    k, v, n = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (criteria, largest, units)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        none_unsatisfied = n / (n + q * q)
-        answers = k * v
-        p = 1.0 - 1.0 / answers
-        trials = (answers - 1.0) * v * (n - 1.0) / (n * (v - 1.0))
-        one_unsatisfied = _wilson_low(p, trials, q)
-    reach = np.fmax(none_unsatisfied, np.where(v > 1.0, one_unsatisfied, np.nan)) * 100.0
+        # one unsatisfied answer to the criterion with V answers: its estimate and linearised variance
+        p = 1.0 - 1.0 / (k * v)
+        se = 100.0 * np.sqrt(n / (n - 1.0) * (v - 1.0) / (k * k * v**3))
+    none_unsatisfied, _ = score_interval(np.full(n.shape, 100.0), np.zeros(n.shape), n, confidence)
+    one_unsatisfied, _ = score_interval(100.0 * p, se, n, confidence)
+    reach = np.fmax(none_unsatisfied, np.where(v > 1.0, one_unsatisfied, np.nan))
     return np.where((n >= 2) & (k > 0), reach, np.nan)[()]
 
 
@@ -111,9 +112,3 @@ def equal_tailed_high(estimate, high, confidence: float = 0.95):
     estimate = np.asarray(estimate, dtype=np.float64)
     return np.minimum(estimate + (np.asarray(high, dtype=np.float64) - estimate) * ratio, 100.0)[()]
 
-
-def _wilson_low(p, n, q):
-    """Wilson's lower end for a share p on n trials with quantile q (0-1 scale)."""
-    denominator = 1.0 + q * q / n
-    centre = (p + q * q / (2.0 * n)) / denominator
-    return centre - q / denominator * np.sqrt(p * (1.0 - p) / n + q * q / (4.0 * n * n))

@@ -56,8 +56,7 @@ from surveys.linearised import NO_ANSWER, NOT_SATISFIED, SATISFIED, RatioMeans, 
 from surveys.quantiles import normal_quantile, student_quantile
 
 __all__ = ["NOT_SATISFIED", "NO_ANSWER", "SATISFIED", "RatioMeans", "effective_trials", "mean_of_ratios",
-           "normal_interval",
-           "normal_quantile", "score_interval", "student_quantile", "wilson_interval"]
+           "normal_interval", "normal_quantile", "score_interval", "student_quantile", "wilson_interval"]
 
 MAX_DESIGN_GAIN = 1000.0
 """The largest n_eff / n ``score_interval`` accepts (a design effect of 0.001; a real one is above 1/k)."""
